@@ -1,0 +1,13 @@
+"""gapaudit: what will break in production that your green test suite does not show."""
+
+from ._version import __version__
+from .config import Config, load_config
+from .errors import GapauditError
+from .gap import Finding, Gap, Skipped
+from .pipeline import Report, ScanOptions, scan
+from .rules import Rule, RuleSet, load_rules
+
+__all__ = [
+    "Config", "Finding", "Gap", "GapauditError", "Report", "Rule", "RuleSet", "ScanOptions", "Skipped",
+    "__version__", "load_config", "load_rules", "scan",
+]

@@ -1,0 +1,458 @@
+"""Per-file Python facts for call-graph analyses: scopes, imports, instance types and calls.
+
+Everything here is a pure function of one file, serialised as JSON-friendly dicts so it can be
+cached and computed in worker processes. Names are resolved through the file's own scopes and
+imports; resolution across files happens in `_symbols.py` at link time.
+
+Reference forms (what a name or call target means):
+  {"imp": binding, "rest": [...]}   through an import: binding {"abs": "a.b"} or {"rel": dir, "name": "a.b"}
+  {"mod": ["name", ...]}             a module-level def, class or variable of this file
+  {"ext": "builtins.open"}           a builtin
+  {"fn": "outer.inner"}              a function nested in this file
+  {"self": "m"} / {"super": "m"}     a method of the enclosing class
+  {"inst": T, "m": "name"}           method `name` of an instance of type T
+  {"any": "name"}                    method `name` of a receiver of unknown type
+Type forms (T): {"new": ref} an instance made by calling ref, {"val": ref} the value of a
+module-level name, {"attr": "x"} the type of `self.x`, {"of": T} something obtained from T.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+_BUILTINS = frozenset(dir(builtins))
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_OPTIONAL = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
+
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    """`a.b.c` as ['a', 'b', 'c']; None for anything that is not a plain dotted name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return parts[::-1]
+    return None
+
+
+def _package_dir(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+
+def _binding_for_from(rel: str, module: str | None, level: int, name: str) -> dict[str, str]:
+    target = f"{module}.{name}" if module else name
+    if level == 0:
+        return {"abs": target}
+    base = _package_dir(rel)
+    for _ in range(level - 1):
+        base = _package_dir(base) if base else ""
+    return {"rel": base, "name": target}
+
+
+@dataclass
+class _Scope:
+    kind: str  # module | function | class
+    imports: dict[str, dict[str, str]] = field(default_factory=dict)
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    defs: dict[str, str] = field(default_factory=dict)  # nested function name -> qualname
+    locals: set[str] = field(default_factory=set)
+
+
+class _Facts:
+    """Builds one file's facts; see the module docstring for the shapes."""
+
+    def __init__(self, rel: str, offload_functions: frozenset[str], offload_methods: frozenset[str]) -> None:
+        self.rel = rel
+        self.offload_functions = offload_functions
+        self.offload_methods = offload_methods
+        self.module = _Scope("module")
+        self.module_names: set[str] = set()
+        self.module_defs: dict[str, str] = {}  # name -> "function" | "class"
+        self.classes: dict[str, dict[str, Any]] = {}
+        self.functions: list[dict[str, Any]] = []
+
+    # --- scopes --------------------------------------------------------------------------
+
+    def _bind_import(self, scope: _Scope, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    scope.imports[alias.asname] = {"abs": alias.name}
+                else:
+                    head = alias.name.split(".")[0]
+                    scope.imports[head] = {"abs": head}
+        else:
+            for alias in node.names:
+                if alias.name != "*":
+                    binding = _binding_for_from(self.rel, node.module, node.level, alias.name)
+                    scope.imports[alias.asname or alias.name] = binding
+
+    def lookup(self, name: str, scopes: list[_Scope]) -> dict[str, Any] | None:
+        """What a bare name refers to, innermost scope first (class bodies do not enclose methods)."""
+        for scope in reversed(scopes):
+            if scope.kind == "class":
+                continue
+            if name in scope.defs:
+                return {"fn": scope.defs[name]}
+            if name in scope.types:
+                return {"type": scope.types[name]}
+            if name in scope.imports:
+                return {"imp": scope.imports[name], "rest": []}
+            if name in scope.locals:
+                return None
+        if name in self.module_names:
+            return {"mod": [name]}
+        if name in _BUILTINS:
+            return {"ext": f"builtins.{name}"}
+        return None
+
+    def ref(self, parts: list[str], scopes: list[_Scope]) -> dict[str, Any] | None:
+        """A dotted name as a reference, or None when its head is an untyped local."""
+        found = self.lookup(parts[0], scopes)
+        if found is None:
+            return None
+        rest = parts[1:]
+        if "imp" in found:
+            return {"imp": found["imp"], "rest": rest}
+        if "mod" in found:
+            return {"mod": parts}
+        if "ext" in found:
+            return {"ext": ".".join([found["ext"], *rest])}
+        if "fn" in found:
+            return found if not rest else None
+        return {"of_type": found["type"], "rest": rest}
+
+    def qualified(self, ref: dict[str, Any] | None) -> str | None:
+        """The absolute dotted name of an import-based reference (for catalog matching)."""
+        if ref and "imp" in ref and "abs" in ref["imp"]:
+            return ".".join([ref["imp"]["abs"], *ref["rest"]])
+        if ref and "ext" in ref:
+            return ref["ext"]
+        return None
+
+    # --- types ---------------------------------------------------------------------------
+
+    def type_of(self, node: ast.AST, scopes: list[_Scope], self_name: str | None) -> dict[str, Any] | None:
+        if isinstance(node, ast.Name):
+            found = self.lookup(node.id, scopes)
+            if not found:
+                return None
+            if "type" in found:
+                return found["type"]
+            if "mod" in found or "imp" in found:
+                return {"val": self.ref([node.id], scopes)}
+            return None
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id == self_name:
+                return {"attr": node.attr}
+            base = self.type_of(node.value, scopes, self_name)
+            if base is not None and "val" not in base:
+                return {"of": base}
+            parts = _dotted(node)
+            ref = self.ref(parts, scopes) if parts else None
+            return {"val": ref} if ref and ("imp" in ref or "mod" in ref) else None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                base = self.type_of(func.value, scopes, self_name)
+                if base is not None and "val" not in base:
+                    return {"of": base}
+            parts = _dotted(func)
+            if parts:
+                if parts[0] == self_name:
+                    return None
+                ref = self.ref(parts, scopes)
+                if ref is None:
+                    return None
+                if "of_type" in ref:
+                    return {"of": ref["of_type"]}
+                if "fn" not in ref:
+                    return {"new": ref}
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self.type_of(node.left, scopes, self_name)
+        if isinstance(node, ast.Await):
+            return None
+        return None
+
+    def annotation_type(self, node: ast.AST | None, scopes: list[_Scope]) -> dict[str, Any] | None:
+        """`x: Client`, `Optional[Client]`, `Client | None` -> an instance of Client."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Subscript):
+            head = _dotted(node.value)
+            if head and head[-1] in _OPTIONAL:
+                inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+                return self.annotation_type(inner, scopes)
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return self.annotation_type(node.left, scopes) or self.annotation_type(node.right, scopes)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                return self.annotation_type(ast.parse(node.value, mode="eval").body, scopes)
+            except SyntaxError:
+                return None
+        parts = _dotted(node)
+        if parts:
+            ref = self.ref(parts, scopes)
+            if ref and ("imp" in ref or "mod" in ref):
+                return {"new": ref}
+        return None
+
+    # --- walking -------------------------------------------------------------------------
+
+    def collect(self, tree: ast.Module) -> dict[str, Any]:
+        for node in tree.body:
+            self._declare_module_level(node)
+        scopes = [self.module]
+        for node in tree.body:
+            self._module_statement(node, scopes)
+        return {
+            "imports": self.module.imports,
+            "names": sorted(self.module_names),
+            "defs": self.module_defs,
+            "vars": {name: t for name, t in self.module.types.items()},
+            "classes": self.classes,
+            "functions": self.functions,
+        }
+
+    def _declare_module_level(self, node: ast.stmt) -> None:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self._bind_import(self.module, node)
+        elif isinstance(node, _FUNCTIONS):
+            self.module_defs[node.name] = "function"
+            self.module_names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            self.module_defs[node.name] = "class"
+            self.module_names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self.module_names.add(target.id)
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            # imports and defs under `if TYPE_CHECKING:` / `try: import x except ImportError:`
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self._declare_module_level(child)
+                elif isinstance(child, ast.ExceptHandler):
+                    for stmt in child.body:
+                        self._declare_module_level(stmt)
+
+    def _module_statement(self, node: ast.stmt, scopes: list[_Scope]) -> None:
+        if isinstance(node, _FUNCTIONS):
+            self._function(node, scopes, cls=None, prefix="")
+        elif isinstance(node, ast.ClassDef):
+            self._class(node, scopes)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value_type = self.type_of(node.value, scopes, None)
+            if value_type is None and isinstance(node, ast.AnnAssign):
+                value_type = self.annotation_type(node.annotation, scopes)
+            for target in targets:
+                if isinstance(target, ast.Name) and value_type is not None and "val" not in value_type:
+                    self.module.types[target.id] = value_type
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self._module_statement(child, scopes)
+                elif isinstance(child, ast.ExceptHandler):
+                    for stmt in child.body:
+                        self._module_statement(stmt, scopes)
+
+    def _class(self, node: ast.ClassDef, scopes: list[_Scope]) -> None:
+        bases = []
+        for base in node.bases:
+            parts = _dotted(base)
+            ref = self.ref(parts, scopes) if parts else None
+            if ref and ("imp" in ref or "mod" in ref):
+                bases.append(ref)
+        info: dict[str, Any] = {"bases": bases, "attrs": {}, "methods": [], "line": node.lineno}
+        self.classes[node.name] = info
+        class_scope = _Scope("class")
+        for stmt in node.body:
+            if isinstance(stmt, _FUNCTIONS):
+                info["methods"].append(stmt.name)
+                self._function(stmt, [*scopes, class_scope], cls=node.name, prefix=f"{node.name}.")
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                t = (self.type_of(stmt.value, scopes, None) if stmt.value else None) or self.annotation_type(stmt.annotation, scopes)
+                if t is not None:
+                    info["attrs"][stmt.target.id] = t
+            elif isinstance(stmt, ast.Assign) and stmt.value is not None:
+                t = self.type_of(stmt.value, scopes, None)
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name) and t is not None:
+                        info["attrs"][target.id] = t
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scopes: list[_Scope], cls: str | None, prefix: str) -> None:
+        qualname = prefix + node.name
+        scope = _Scope("function")
+        args = node.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        decorators = {(_dotted(d) or [""])[-1] for d in node.decorator_list}
+        self_name = params[0].arg if cls and params and "staticmethod" not in decorators else None
+        for param in [*params, args.vararg, args.kwarg]:
+            if param is None:
+                continue
+            scope.locals.add(param.arg)
+            if param.arg != self_name:
+                t = self.annotation_type(param.annotation, scopes)
+                if t is not None:
+                    scope.types[param.arg] = t
+        inner = [*scopes, scope]
+        body_nodes = list(self._own_nodes(node))
+        # Pass 1: what names mean in this function (flow-insensitive, like a reader would).
+        for child in body_nodes:
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                self._bind_import(scope, child)
+            elif isinstance(child, _FUNCTIONS) and child is not node:
+                scope.defs[child.name] = f"{qualname}.{child.name}"
+            elif isinstance(child, ast.ClassDef):
+                scope.locals.add(child.name)
+        for child in body_nodes:
+            if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                value = child.value
+                t = self.type_of(value, inner, self_name) if value is not None else None
+                if t is None and isinstance(child, ast.AnnAssign):
+                    t = self.annotation_type(child.annotation, inner)
+                for target in targets:
+                    self._assign(target, t, scope, cls, self_name)
+            elif isinstance(child, (ast.For, ast.AsyncFor, ast.comprehension)):
+                for name in ast.walk(child.target):
+                    if isinstance(name, ast.Name):
+                        scope.locals.add(name.id)
+            elif isinstance(child, (ast.With, ast.AsyncWith)):
+                for item in child.items:
+                    if item.optional_vars is not None:
+                        t = self.type_of(item.context_expr, inner, self_name) if isinstance(child, ast.With) else None
+                        self._assign(item.optional_vars, t, scope, cls, self_name)
+            elif isinstance(child, ast.NamedExpr):
+                self._assign(child.target, self.type_of(child.value, inner, self_name), scope, cls, self_name)
+            elif isinstance(child, ast.ExceptHandler) and child.name:
+                scope.locals.add(child.name)
+        # Pass 2: the calls this function makes itself.
+        skip: set[int] = set()
+        for child in body_nodes:
+            if isinstance(child, ast.Await):
+                skip.add(id(child.value))
+            elif isinstance(child, ast.AsyncWith):
+                skip.update(id(item.context_expr) for item in child.items)
+            elif isinstance(child, ast.AsyncFor):
+                skip.add(id(child.iter))
+        calls = []
+        offloaded: set[int] = set()
+        for child in body_nodes:
+            if not isinstance(child, ast.Call) or id(child) in offloaded:
+                continue
+            target = self._call_target(child, inner, self_name)
+            if self._is_offload(child, target):
+                offloaded.update(id(n) for arg in [*child.args, *child.keywords] for n in ast.walk(arg))
+                continue
+            if id(child) in skip or target is None:
+                continue
+            calls.append({
+                "t": target,
+                "line": child.lineno,
+                "args": bool(child.args or child.keywords),
+                "text": _short(ast.unparse(child.func)),
+            })
+        self.functions.append({
+            "qualname": qualname,
+            "name": node.name,
+            "cls": cls,
+            "async": isinstance(node, ast.AsyncFunctionDef),
+            "line": node.lineno,
+            "calls": calls,
+        })
+        for child in body_nodes:
+            if isinstance(child, _FUNCTIONS) and child is not node:
+                self._function(child, inner, cls=None, prefix=f"{qualname}.")
+
+    def _assign(self, target: ast.AST, t: dict[str, Any] | None, scope: _Scope, cls: str | None, self_name: str | None) -> None:
+        if isinstance(target, ast.Name):
+            if t is not None:
+                scope.types.setdefault(target.id, t)
+            else:
+                scope.locals.add(target.id)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
+            if t is not None and cls is not None and cls in self.classes:
+                self.classes[cls]["attrs"].setdefault(target.attr, t)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._assign(element, None, scope, cls, self_name)
+        elif isinstance(target, ast.Starred):
+            self._assign(target.value, None, scope, cls, self_name)
+
+    def _own_nodes(self, func: ast.AST) -> Iterator[ast.AST]:
+        """Nodes of a function body, not descending into nested functions or classes (lambdas: yes)."""
+        stack = list(ast.iter_child_nodes(func))
+        stack = [n for n in stack if n not in getattr(func, "decorator_list", [])]
+        while stack:
+            node = stack.pop()
+            yield node
+            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+
+    def _call_target(self, call: ast.Call, scopes: list[_Scope], self_name: str | None) -> dict[str, Any] | None:
+        func = call.func
+        if isinstance(func, ast.Name):
+            found = self.ref([func.id], scopes)
+            if found is None or "of_type" in found:
+                return None
+            return found
+        if not isinstance(func, ast.Attribute):
+            return None
+        method = func.attr
+        receiver = func.value
+        if isinstance(receiver, ast.Name) and receiver.id == self_name:
+            return {"self": method}
+        if (isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name)
+                and receiver.func.id == "super"):
+            return {"super": method}
+        receiver_type = self.type_of(receiver, scopes, self_name)
+        if receiver_type is not None and "val" not in receiver_type:
+            return {"inst": receiver_type, "m": method}
+        parts = _dotted(func)
+        if parts and parts[0] != self_name:
+            ref = self.ref(parts, scopes)
+            if ref is not None and "of_type" not in ref:
+                return ref
+            if ref is not None:
+                return {"inst": ref["of_type"] if not ref["rest"][:-1] else {"of": ref["of_type"]}, "m": method}
+        return {"any": method}
+
+    def _is_offload(self, call: ast.Call, target: dict[str, Any] | None) -> bool:
+        """`asyncio.to_thread(...)`, `loop.run_in_executor(...)`: what they receive runs off the loop."""
+        if target is None:
+            return False
+        name = self.qualified(target)
+        return (name is not None and name in self.offload_functions) or _method_name(target) in self.offload_methods
+
+
+def _method_name(target: dict[str, Any]) -> str | None:
+    """The attribute a call ends with (`submit` in `pool.submit(...)`), if it is a method-style call."""
+    if "any" in target:
+        return target["any"]
+    if "inst" in target:
+        return target["m"]
+    if "imp" in target and target["rest"]:
+        return target["rest"][-1]
+    if "mod" in target and len(target["mod"]) > 1:
+        return target["mod"][-1]
+    return None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def python_facts(tree: ast.Module, rel: str, offload_functions: frozenset[str], offload_methods: frozenset[str]) -> dict[str, Any]:
+    return _Facts(rel, offload_functions, offload_methods).collect(tree)

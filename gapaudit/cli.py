@@ -1,0 +1,177 @@
+"""The command line: a thin layer that parses options, calls the pipeline and writes reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .config import FAIL_ON_CHOICES, FORMATS, Config, load_config
+from .errors import GapauditError
+from .pipeline import BASELINE_NAME, Report, ScanOptions, scan, write_baseline
+from .report import FILE_NAMES, render
+from .report.terminal import summary_line
+from .rules import load_rules
+
+
+def _load(path: Path, config_file: Path | None) -> Config:
+    if not path.is_dir():
+        raise GapauditError(f"{path} is not a directory")
+    return load_config(path, config_file)
+
+
+def _options(path: Path, cache_dir: Path | None, no_cache: bool, jobs: int, baseline: Path | None,
+             no_baseline: bool, diff: str | None) -> ScanOptions:
+    if baseline is None and not no_baseline and (path / BASELINE_NAME).is_file():
+        baseline = path / BASELINE_NAME
+    if baseline is not None and not baseline.is_file():
+        raise GapauditError(f"baseline file {baseline} does not exist (create it with `gapaudit baseline`)")
+    return ScanOptions(
+        jobs=jobs,
+        cache_dir=None if no_cache else (cache_dir or path / ".gapaudit_cache"),
+        baseline=None if no_baseline else baseline,
+        diff_base=diff,
+    )
+
+
+def _write(report: Report, formats: tuple[str, ...], output: str | None, output_dir: Path) -> None:
+    if output is not None:
+        if len(formats) != 1:
+            raise GapauditError("-o/--output takes exactly one --format")
+        text = render(report, formats[0])
+        if output == "-":
+            click.echo(text, nl=False)
+            return
+        _write_file(Path(output), text if formats[0] != "terminal" else click.unstyle(text))
+        click.echo(summary_line(report), err=True)
+        return
+    if "terminal" in formats:
+        click.echo(render(report, "terminal"), nl=False)
+    for fmt in formats:
+        text = render(report, fmt)
+        _write_file(output_dir / FILE_NAMES[fmt], click.unstyle(text) if fmt == "terminal" else text)
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GapauditError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+_path_arg = click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
+_config_opt = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                           help="Config file (pyproject.toml, gapaudit.yml); default: found in PATH.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gapaudit")
+def cli() -> None:
+    """Find what will break in production that your green test suite does not show."""
+
+
+@cli.command("scan")
+@_path_arg
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Report format; repeatable. Default: all five (config key `format`).")
+@click.option("-o", "--output", help="Write the one --format to this file, or - for stdout.")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for report files. Default: reports/ under PATH (config key `output-dir`).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES),
+              help="Exit 1 when a gap at or above this priority remains. Default: P0.")
+@_config_opt
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where per-file facts are cached. Default: .gapaudit_cache/ under PATH.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes; 0 = one per core.")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
+              help=f"Gaps accepted earlier. Default: {BASELINE_NAME} under PATH if present.")
+@click.option("--no-baseline", is_flag=True, help="Ignore the baseline file.")
+@click.option("--diff", "diff_base", metavar="BASE", help="Only gaps on lines changed since this git revision.")
+def scan_command(path: Path, formats: tuple[str, ...], output: str | None, output_dir: Path | None,
+                 fail_on: str | None, config_file: Path | None, cache_dir: Path | None, no_cache: bool,
+                 jobs: int, baseline: Path | None, no_baseline: bool, diff_base: str | None) -> int:
+    """Run every analyzer over PATH and write the prioritized gap report."""
+    config = _load(path, config_file)
+    options = _options(path, cache_dir, no_cache, jobs, baseline, no_baseline, diff_base)
+    report = scan(path, config, options)
+    _write(report, formats or config.formats, output, output_dir or path / config.output_dir)
+    return 1 if report.fails(fail_on or config.fail_on) else 0
+
+
+@cli.command("baseline")
+@_path_arg
+@_config_opt
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help=f"Baseline file to write. Default: {BASELINE_NAME} under PATH.")
+def baseline_command(path: Path, config_file: Path | None, output: Path | None) -> int:
+    """Accept today's gaps: later scans report only new ones."""
+    config = _load(path, config_file)
+    report = scan(path, config, _options(path, None, False, 0, None, True, None))
+    target = output or path / BASELINE_NAME
+    count = write_baseline(report, target)
+    click.echo(f"Wrote {count} gap{'s' if count != 1 else ''} to {target}.")
+    return 0
+
+
+@cli.command("rules")
+@click.argument("rule_id", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              help="markdown is the source of docs/rules.md.")
+def rules_command(rule_id: str | None, fmt: str) -> int:
+    """List the rules, or explain one (like `ruff rule`)."""
+    rules = load_rules()
+    selected = [rules.rule(rule_id.upper())] if rule_id else list(rules.rules.values())
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "id": r.id, "name": r.name, "title": r.title, "category": r.category, "priority": r.priority,
+            "why": r.why.strip(), "fix": r.fix.strip(), "example": {"bad": r.bad, "good": r.good},
+        } for r in selected], indent=2))
+    elif fmt == "markdown":
+        click.echo(rules_markdown(selected), nl=False)
+    elif rule_id:
+        click.echo(selected[0].explain(), nl=False)
+    else:
+        for r in selected:
+            click.echo(f"{r.id}  {r.priority}  {r.category:<16}  {r.name:<28}  {r.title}")
+    return 0
+
+
+def rules_markdown(rules: list) -> str:
+    """docs/rules.md: generated, never edited by hand (a test checks it is current)."""
+    out = ["# gapaudit rules", "", "Generated by `gapaudit rules --format markdown > docs/rules.md`; "
+           "edit `rules/*.yml` instead.", "", "| id | name | category | priority | title |", "|---|---|---|---|---|"]
+    out += [f"| [{r.id}](#{r.id.lower()}) | `{r.name}` | `{r.category}` | {r.priority} | {r.title} |" for r in rules]
+    out.append("")
+    for r in rules:
+        out += [f"## {r.id}", "", r.explain().split("\n", 1)[1].strip(), ""]
+    return "\n".join(out)
+
+
+def main() -> None:
+    """Entry point: every error is one line on stderr and exit code 2, never a traceback."""
+    try:
+        code = cli.main(prog_name="gapaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"gapaudit: error: {exc.format_message()}{hint}", err=True)
+        code = 2
+    except click.Abort:
+        click.echo("gapaudit: interrupted", err=True)
+        code = 130
+    except GapauditError as exc:
+        click.echo(f"gapaudit: error: {exc}", err=True)
+        code = 2
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        if os.environ.get("GAPAUDIT_DEBUG"):
+            raise
+        click.echo(f"gapaudit: internal error: {type(exc).__name__}: {exc} (GAPAUDIT_DEBUG=1 shows the traceback)", err=True)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)

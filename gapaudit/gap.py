@@ -1,0 +1,77 @@
+"""The gap model: what every analyzer produces and every report renders."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2")
+
+
+def priority_rank(priority: str) -> int:
+    """0 for P0 (most severe) upwards; used for sorting and thresholds."""
+    return PRIORITIES.index(priority)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What an analyzer reports: a rule broken at a place, with its evidence.
+
+    `symbol` names the thing the finding is about (a function and the call it makes,
+    a config key, a route) so the fingerprint survives lines moving.
+    """
+
+    rule: str
+    file: str
+    line: int
+    message: str
+    symbol: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A finding ranked against the rule catalog and the project's configuration."""
+
+    fingerprint: str
+    rule: str
+    category: str
+    priority: str
+    title: str
+    message: str
+    file: str
+    line: int
+    evidence: dict[str, Any]
+    fix: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "rule": self.rule,
+            "category": self.category,
+            "priority": self.priority,
+            "title": self.title,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "evidence": self.evidence,
+            "fix": self.fix,
+        }
+
+
+def fingerprint(rule: str, file: str, symbol: str) -> str:
+    """A stable id for a gap: rule + file + symbol, never the line number."""
+    digest = hashlib.sha256(f"{rule}\0{file}\0{symbol}".encode()).hexdigest()
+    return digest[:20]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the scan could not read or parse; reported, never silently dropped."""
+
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}

@@ -1,0 +1,11 @@
+"""The `gapaudit/1` JSON contract."""
+
+from __future__ import annotations
+
+import json
+
+from ..pipeline import Report
+
+
+def render(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"

@@ -1,0 +1,53 @@
+"""Terminal output: `path:line` first (clickable in editors), grouped by priority, one-line summary."""
+
+from __future__ import annotations
+
+import click
+
+from ..gap import PRIORITIES
+from ..pipeline import Report
+from ._evidence import evidence_lines
+
+_COLOURS = {"P0": "red", "P1": "yellow", "P2": "blue"}
+_HEADINGS = {
+    "P0": "P0 — will break or hang production",
+    "P1": "P1 — likely incident or untested real path",
+    "P2": "P2 — hygiene",
+}
+
+
+def summary_line(report: Report) -> str:
+    s = report.summary
+    total = len(report.gaps)
+    parts = [f"Found {total} gap{'s' if total != 1 else ''}"]
+    if total:
+        parts[0] += " (" + ", ".join(f"{s[p]} {p}" for p in PRIORITIES if s[p]) + ")"
+    extras = [f"{report.files_scanned} file{'s' if report.files_scanned != 1 else ''} in {report.duration_s:.2f}s"]
+    if report.suppressed:
+        extras.append(f"{report.suppressed} suppressed")
+    if report.skipped:
+        extras.append(f"{len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''} skipped")
+    return f"{parts[0]}; {', '.join(extras)}."
+
+
+def render(report: Report) -> str:
+    """ANSI-styled text; click.echo strips the styles when stdout is not a terminal."""
+    out: list[str] = []
+    for priority in PRIORITIES:
+        gaps = [g for g in report.gaps if g.priority == priority]
+        if not gaps:
+            continue
+        out.append(click.style(f"{_HEADINGS[priority]} ({len(gaps)})", fg=_COLOURS[priority], bold=True))
+        for gap in gaps:
+            label = click.style(f"{gap.rule} [{gap.priority}]", fg=_COLOURS[priority])
+            out.append(f"{click.style(f'{gap.file}:{gap.line}:', bold=True)} {label} {gap.message}")
+            for line in evidence_lines(gap.evidence):
+                out.append(f"    {line}")
+            out.append(click.style(f"    fix: {gap.fix}", dim=True))
+        out.append("")
+    if report.skipped:
+        out.append(click.style("Skipped files", bold=True))
+        out.extend(f"{s.file}: {s.reason}" for s in report.skipped)
+        out.append("")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"

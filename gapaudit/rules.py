@@ -1,0 +1,145 @@
+"""The rule registry: rules and analyzer catalogs are data in `rules/*.yml`.
+
+Each YAML file may hold `rules:` (a list of rule descriptions) and `catalogs:` (named data
+the analyzers read: which calls block, which names mean infrastructure, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import GapauditError
+from .gap import PRIORITIES
+
+_RULE_ID = re.compile(r"^GA\d{3}$")
+_REQUIRED = ("id", "name", "title", "category", "priority", "why", "fix", "example")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    title: str
+    category: str
+    priority: str
+    why: str
+    fix: str
+    bad: str
+    good: str
+    source: str
+
+    def explain(self) -> str:
+        """The `gapaudit rules ID` text, in the manner of `ruff rule`."""
+        return (
+            f"# {self.name} ({self.id})\n\n"
+            f"Category: {self.category} · default priority: {self.priority}\n\n"
+            f"## What it finds\n{self.title}.\n\n"
+            f"## Why is this bad?\n{self.why.strip()}\n\n"
+            f"## Example\n```python\n{self.bad.rstrip()}\n```\n\n"
+            f"Use instead:\n```python\n{self.good.rstrip()}\n```\n\n"
+            f"## Fix\n{self.fix.strip()}\n"
+        )
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: dict[str, Rule]
+    catalogs: dict[str, Any]
+
+    def rule(self, rule_id: str) -> Rule:
+        try:
+            return self.rules[rule_id]
+        except KeyError:
+            raise GapauditError(f"unknown rule {rule_id!r} (see `gapaudit rules`)") from None
+
+    def catalog(self, name: str) -> Any:
+        return self.catalogs.get(name, [])
+
+    def matching(self, selectors: Iterable[str]) -> set[str]:
+        """Rule ids matched by ids or prefixes (`GA1` selects every GA1xx), like ruff's selectors."""
+        return {rid for rid in self.rules for sel in selectors if rid.startswith(sel)}
+
+
+def builtin_rules_dir() -> Path:
+    """`rules/` beside the package in a source checkout, else the copy inside the wheel."""
+    checkout = Path(__file__).resolve().parent.parent / "rules"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("gapaudit._rules")))
+
+
+def _parse_rule(raw: Any, source: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise GapauditError(f"{source}: a rule must be a mapping, got {type(raw).__name__}")
+    missing = [key for key in _REQUIRED if key not in raw]
+    if missing:
+        raise GapauditError(f"{source}: rule {raw.get('id', '?')} lacks {', '.join(missing)}")
+    if not _RULE_ID.match(str(raw["id"])):
+        raise GapauditError(f"{source}: rule id {raw['id']!r} is not GA followed by 3 digits")
+    if raw["priority"] not in PRIORITIES:
+        raise GapauditError(f"{source}: rule {raw['id']} has priority {raw['priority']!r}, not P0/P1/P2")
+    example = raw["example"] or {}
+    return Rule(
+        id=raw["id"],
+        name=raw["name"],
+        title=raw["title"],
+        category=raw["category"],
+        priority=raw["priority"],
+        why=raw["why"],
+        fix=" ".join(str(raw["fix"]).split()),
+        bad=example.get("bad", ""),
+        good=example.get("good", ""),
+        source=source,
+    )
+
+
+def load_rules(extra_paths: tuple[Path, ...] = ()) -> RuleSet:
+    """Built-in rules plus any project rule files; catalogs with the same name are concatenated."""
+    return _load(tuple([builtin_rules_dir(), *extra_paths]))
+
+
+@lru_cache(maxsize=8)
+def _load(paths: tuple[Path, ...]) -> RuleSet:
+    rules: dict[str, Rule] = {}
+    catalogs: dict[str, Any] = {}
+    for file in _yaml_files(paths):
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise GapauditError(f"cannot read rule file {file}: {_one_line(exc)}") from None
+        if not isinstance(data, dict):
+            raise GapauditError(f"{file}: expected a mapping with 'rules' and/or 'catalogs'")
+        for raw in data.get("rules") or []:
+            rule = _parse_rule(raw, file.name)
+            if rule.id in rules:
+                raise GapauditError(f"{file.name}: rule {rule.id} is already defined in {rules[rule.id].source}")
+            rules[rule.id] = rule
+        for name, entries in (data.get("catalogs") or {}).items():
+            if isinstance(entries, list):
+                catalogs.setdefault(name, []).extend(entries)
+            else:
+                catalogs[name] = entries
+    return RuleSet(rules=dict(sorted(rules.items())), catalogs=catalogs)
+
+
+def _yaml_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise GapauditError(f"rule path {path} does not exist")
+    return files
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
