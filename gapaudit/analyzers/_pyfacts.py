@@ -360,9 +360,11 @@ class _Facts:
             calls.append({
                 "t": target,
                 "line": child.lineno,
+                "col": child.col_offset,
                 "args": bool(child.args or child.keywords),
                 "text": _short(ast.unparse(child.func)),
             })
+        calls.sort(key=lambda c: (c["line"], c["col"]))
         self.functions.append({
             "qualname": qualname,
             "name": node.name,

@@ -43,10 +43,6 @@ class _Family:
             blocked = method in self.methods
         return self.kinds.get(method, self.kind) if blocked else None
 
-    @property
-    def short(self) -> str:
-        return self.name.rsplit(".", 1)[-1]
-
 
 class BlockingCatalog:
     """`rules/blocking-calls.yml` compiled into lookups."""
@@ -94,7 +90,7 @@ class BlockingCatalog:
 class _Sink:
     kind: str
     name: str  # fully qualified, for evidence
-    display: str  # as a reader says it: `ArangoClient.db()`
+    display: str  # as the source says it: `self._client.db()`
 
 
 class BlockingAsyncAnalyzer:
@@ -177,7 +173,7 @@ class _Linker:
         kind = family.method_kind(method, call["args"])
         if kind is None:
             return None
-        return ("sink", _Sink(kind, f"{family.name}.{method}", f"{family.short}.{method}()"))
+        return ("sink", _Sink(kind, f"{family.name}.{method}", f"{call['text']}()"))
 
     def _callable(self, symbol: Symbol | None, call: dict[str, Any] | None = None) -> tuple[str, Any] | None:
         if symbol is None:
@@ -192,12 +188,12 @@ class _Linker:
             return ("call", key) if fn is not None and not fn["async"] else None
         if symbol[0] == "external":
             name = symbol[1]
+            display = f"{name.removeprefix('builtins.')}()"
             if name in self.catalog.functions:
-                return ("sink", _Sink(self.catalog.functions[name], name, f"{name}()"))
+                return ("sink", _Sink(self.catalog.functions[name], name, display))
             family_name = self.catalog.constructor_family(name)
             if family_name and self.catalog.families[family_name].constructor_blocks:
-                family = self.catalog.families[family_name]
-                return ("sink", _Sink(family.kind, name, f"{name}()"))
+                return ("sink", _Sink(self.catalog.families[family_name].kind, name, display))
         return None
 
     # --- reachability --------------------------------------------------------------------
@@ -278,12 +274,13 @@ class _Linker:
 
     def _finding(self, key: FnKey, call: dict[str, Any], sink: _Sink, chain: list[dict[str, Any]]) -> Finding:
         rel, qualname = key
+        what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": rel, "line": call["line"]})
-            message = f"{sink.display} blocks the event loop in async {qualname}()"
+            message = f"{what} blocks the event loop in async {qualname}()"
         else:
             via = " → ".join(hop["function"] for hop in chain[1:-1])
-            message = f"{sink.display} blocks the event loop; reached from async {qualname}() via {via}"
+            message = f"{what} blocks the event loop; reached from async {qualname}() via {via}"
         last = chain[-1]
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],

@@ -1,0 +1,46 @@
+"""Helpers: every test drives the real CLI in a subprocess on a copy of a fixture project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gapaudit", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+
+
+def scan_json(project: Path, *extra: str) -> tuple[int, dict]:
+    done = run_cli("scan", str(project), "--format", "json", "-o", "-", "--no-cache", *extra)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """Copy a fixture project into tmp_path (reports and caches land there, not in the repo)."""
+
+    def make(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(FIXTURES / name, target, symlinks=True)
+        return target
+
+    return make
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    target = tmp_path / "upload-service"
+    shutil.copytree(ROOT / "examples" / "upload-service", target)
+    return target

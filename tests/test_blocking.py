@@ -1,0 +1,132 @@
+"""GA101-GA109 on a realistic multi-module service: direct and transitive, aliases, offloading."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import scan_json
+
+
+@pytest.fixture(scope="module")
+def gaps(tmp_path_factory):
+    import shutil
+    from conftest import FIXTURES
+
+    target = tmp_path_factory.mktemp("blocking") / "blocking"
+    shutil.copytree(FIXTURES / "blocking", target)
+    code, report = scan_json(target)
+    assert code == 1
+    assert report["skipped"] == []
+    return {(g["file"], g["evidence"]["chain"][0]["function"], g["evidence"]["blocking_call"]): g for g in report["gaps"]}
+
+
+def _roots(gaps, file):
+    return {root for (f, root, _) in gaps if f == file}
+
+
+EXPECTED = {
+    # direct calls, resolved through import aliases
+    ("svc/net.py", "async direct_requests()", "requests.post"): "GA101",
+    ("svc/net.py", "async direct_httpx_and_urllib()", "httpx.get"): "GA101",
+    ("svc/net.py", "async direct_httpx_and_urllib()", "urllib.request.urlopen"): "GA101",
+    ("svc/net.py", "async direct_socket()", "socket.create_connection"): "GA101",
+    ("svc/net.py", "async direct_socket()", "http.client.HTTPConnection.request"): "GA101",
+    ("svc/procs.py", "async convert()", "subprocess.check_output"): "GA104",
+    ("svc/procs.py", "async shell()", "os.system"): "GA104",
+    ("svc/procs.py", "async backoff()", "time.sleep"): "GA103",  # from time import sleep as nap
+    ("svc/files.py", "async write_report()", "pathlib.Path.write_text"): "GA105",
+    ("svc/files.py", "async cleanup()", "shutil.rmtree"): "GA105",  # from shutil import rmtree as nuke
+    ("svc/files.py", "async unpack()", "zipfile.ZipFile"): "GA105",
+    ("svc/files.py", "async unpack()", "zipfile.ZipFile.extractall"): "GA105",
+    ("svc/files.py", "async exists()", "os.path.exists"): "GA106",
+    ("svc/files.py", "async stat_only()", "pathlib.Path.is_file"): "GA106",  # annotated parameter
+    ("svc/waits.py", "async future_result()", "concurrent.futures.Executor.result"): "GA107",
+    ("svc/waits.py", "async join_thread()", "threading.Thread.join"): "GA107",
+    ("svc/waits.py", "async queue_get()", "queue.Queue.get"): "GA107",
+    ("svc/waits.py", "async ask()", "builtins.input"): "GA109",
+    # through instances kept in attributes and module-level singletons
+    ("svc/net.py", "async via_attribute_session()", "requests.Session.get"): "GA101",
+    ("svc/web/app.py", "async read_cache()", "redis.Redis.get"): "GA102",
+    ("svc/web/app.py", "async orders()", "pymongo.MongoClient.find"): "GA102",
+    ("svc/web/app.py", "async Worker.tick()", "time.sleep"): "GA103",
+    # transitive: 4 hops across modules and a package re-export
+    ("svc/web/app.py", "async profile()", "psycopg2.execute"): "GA102",
+    ("svc/procs.py", "async with_tool()", "subprocess.Popen"): "GA104",
+    ("svc/procs.py", "async with_cycle()", "time.sleep"): "GA103",  # mutual recursion terminates
+    ("svc/waits.py", "async nested_loop()", "asyncio.run"): "GA108",
+}
+
+
+def test_every_expected_gap_and_nothing_else(gaps):
+    assert {key: gap["rule"] for key, gap in gaps.items()} == EXPECTED
+
+
+def test_cross_module_chain_names_every_hop(gaps):
+    chain = gaps[("svc/web/app.py", "async profile()", "psycopg2.execute")]["evidence"]["chain"]
+    assert [(hop["function"], hop["file"]) for hop in chain] == [
+        ("async profile()", "svc/web/app.py"),
+        ("handle_profile()", "svc/services.py"),
+        ("load_user()", "svc/repo/users.py"),
+        ("fetch_user_row()", "svc/db.py"),
+        ("cur.execute()", "svc/db.py"),
+    ]
+    gap = gaps[("svc/web/app.py", "async profile()", "psycopg2.execute")]
+    assert gap["line"] == chain[0]["line"] == 14  # where asyncio.to_thread would go
+    assert gap["evidence"]["blocking_at"] == "svc/db.py:15"
+    assert gap["priority"] == "P0" and gap["category"] == "blocking-async"
+
+
+def test_offloaded_calls_are_not_gaps(gaps):
+    assert _roots(gaps, "svc/offload.py") == set()
+
+
+def test_sync_endpoints_and_scripts_are_not_roots(gaps):
+    assert "sync_endpoint()" not in {hop["function"] for g in gaps.values() for hop in g["evidence"]["chain"]}
+    assert _roots(gaps, "scripts/manage.py") == set()
+
+
+def test_awaited_asyncio_sleep_never_resolves_to_a_project_sleep(gaps):
+    assert _roots(gaps, "svc/timer.py") == set()
+
+
+def test_async_clients_and_timeouts_stay_silent(gaps):
+    assert "async fine_async_client()" not in _roots(gaps, "svc/net.py")
+    assert "async queue_get_timeout()" not in _roots(gaps, "svc/waits.py")
+
+
+def test_priorities_follow_the_kind(gaps):
+    by_rule = {g["rule"]: g["priority"] for g in gaps.values()}
+    assert by_rule["GA101"] == by_rule["GA102"] == by_rule["GA103"] == by_rule["GA104"] == "P0"
+    assert by_rule["GA105"] == "P1" and by_rule["GA106"] == "P2"
+
+
+def test_priority_override_per_rule(project):
+    root = project("blocking")
+    (root / "gapaudit.yml").write_text("priority:\n  GA105: P2\nignore: [GA106]\n")
+    _, report = scan_json(root)
+    rules = {(g["rule"], g["priority"]) for g in report["gaps"]}
+    assert ("GA105", "P2") in rules
+    assert not any(rule == "GA106" for rule, _ in rules)
+
+
+def test_fingerprint_survives_moved_lines(project):
+    root = project("blocking")
+    _, before = scan_json(root)
+    source = root / "svc" / "db.py"
+    source.write_text("# a new header comment\n\n" + source.read_text())
+    _, after = scan_json(root)
+    moved = {g["fingerprint"]: g["line"] for g in after["gaps"]}
+    assert {g["fingerprint"] for g in before["gaps"]} == set(moved)
+    evidence = {g["fingerprint"]: g["evidence"]["blocking_at"] for g in after["gaps"]}
+    assert "svc/db.py:17" in evidence.values()
+
+
+def test_project_catalog_extension(project):
+    root = project("blocking")
+    (root / "svc" / "extra.py").write_text("from legacy import fetch\n\nasync def go():\n    fetch()\n")
+    (root / "blocking-extra.yml").write_text(
+        "catalogs:\n  blocking-functions:\n    - kind: network\n      calls: [legacy.fetch]\n"
+    )
+    (root / "gapaudit.yml").write_text("rule-paths: [blocking-extra.yml]\n")
+    _, report = scan_json(root)
+    assert any(g["evidence"]["blocking_call"] == "legacy.fetch" and g["rule"] == "GA101" for g in report["gaps"])

@@ -1,0 +1,81 @@
+"""One walk: .gitignore, excludes, default skips, classification, and bad files listed as skipped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import scan_json
+from gapaudit.config import Config
+from gapaudit.discovery import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, classify, discover
+
+BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+
+
+def _write(root: Path, rel: str, text: str = "") -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize("rel, kind", [
+    ("app/main.py", PYTHON),
+    ("tests/test_api.py", PYTHON_TEST),
+    ("app/api_test.py", PYTHON_TEST),
+    ("conftest.py", PYTHON_TEST),
+    ("backend/tests/helpers.py", PYTHON_TEST),
+    (".env", ENV), (".env.production", ENV), ("config/testing.env", ENV),
+    ("config/production.yaml", CONFIG), ("settings.toml", CONFIG),
+    (".github/workflows/ci.yml", CI), ("docker-compose.prod.yml", CI), (".gitlab-ci.yml", CI),
+    ("frontend/src/api.ts", FRONTEND), ("web/App.jsx", FRONTEND),
+    ("web/vendor.min.js", None), ("types/api.d.ts", None), ("package-lock.json", None), ("README.md", None),
+])
+def test_classification(rel, kind):
+    assert classify(rel) == kind
+
+
+def test_walk_honours_gitignore_excludes_and_default_skips(tmp_path):
+    for rel in ["app/main.py", "app/generated/models.py", "build/lib/app.py", "node_modules/x/index.js",
+                ".venv/lib/site.py", "myenv/lib/x.py", "legacy/old.py", "web/src/api.ts", "web/dist/bundle.js"]:
+        _write(tmp_path, rel, "x = 1\n")
+    _write(tmp_path, "myenv/pyvenv.cfg", "home = /usr\n")
+    _write(tmp_path, ".gitignore", "app/generated/\n")
+    _write(tmp_path, "web/.gitignore", "dist/\n")
+    found = {f.rel for f in discover(tmp_path, Config(exclude=("legacy/**",))).files}
+    assert found == {"app/main.py", "web/src/api.ts"}
+
+
+def test_include_limits_the_scan(tmp_path):
+    _write(tmp_path, "svc/a.py", "x = 1\n")
+    _write(tmp_path, "other/b.py", "x = 1\n")
+    assert {f.rel for f in discover(tmp_path, Config(include=("svc/**",))).files} == {"svc/a.py"}
+
+
+def test_test_paths_mark_extra_test_files(tmp_path):
+    _write(tmp_path, "qa/checks.py", "x = 1\n")
+    files = discover(tmp_path, Config(test_paths=("qa/**",))).files
+    assert [(f.rel, f.kind) for f in files] == [("qa/checks.py", PYTHON_TEST)]
+
+
+def test_bad_files_are_skipped_with_a_reason_and_the_scan_goes_on(tmp_path):
+    _write(tmp_path, "app/good.py", BLOCKING)
+    _write(tmp_path, "app/broken.py", "def broken(:\n    pass\n")
+    (tmp_path / "app" / "latin1.py").write_bytes("name = 'caf\xe9'\n".encode("latin-1"))
+    _write(tmp_path, "app/huge.py", "x = 1\n" * 300_000)
+    os.symlink(tmp_path / "missing.py", tmp_path / "app" / "dangling.py")
+    code, report = scan_json(tmp_path)
+    assert code == 1 and [g["file"] for g in report["gaps"]] == ["app/good.py"]
+    reasons = {s["file"]: s["reason"] for s in report["skipped"]}
+    assert reasons["app/broken.py"].startswith("syntax error at line 1")
+    assert reasons["app/latin1.py"].startswith("not UTF-8")
+    assert reasons["app/huge.py"].startswith("file too large")
+    assert reasons["app/dangling.py"] == "broken symlink"
+
+
+def test_max_file_size_is_configurable(tmp_path):
+    _write(tmp_path, "app/big.py", BLOCKING + "# padding\n" * 50)
+    _write(tmp_path, "gapaudit.yml", "max-file-size: 100\n")
+    code, report = scan_json(tmp_path)
+    assert code == 0 and [s["file"] for s in report["skipped"]] == ["app/big.py"]
