@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import re
+
 import jinja2
+from markupsafe import Markup, escape
 
 from .._version import __version__
 from ..gap import PRIORITIES
@@ -19,6 +22,15 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _inline_code(text: str) -> Markup:
+    """`backticks` as <code>; everything else escaped."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
+
+
+_ENV.filters["inline_code"] = _inline_code
 _BAR_HEIGHT, _BAR_GAP, _LABEL_WIDTH, _CHART_WIDTH = 22, 8, 170, 560
 
 
@@ -45,7 +57,12 @@ def _chart(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     gaps = [
-        {"gap": gap, "evidence": evidence_lines(gap.evidence), "context": report.context.get(gap.fingerprint, [])}
+        {
+            "gap": gap,
+            "chain": gap.evidence.get("chain", []),
+            "evidence": evidence_lines({k: v for k, v in gap.evidence.items() if k != "chain"}),
+            "context": report.context.get(gap.fingerprint, []),
+        }
         for gap in report.gaps
     ]
     return _ENV.get_template("report.html.j2").render(
