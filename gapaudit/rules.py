@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -68,11 +67,9 @@ class RuleSet:
 
 
 def builtin_rules_dir() -> Path:
-    """`rules/` beside the package in a source checkout, else the copy inside the wheel."""
+    """`rules/` beside the package in a source checkout, else the copy the wheel puts in `gapaudit/_rules`."""
     checkout = Path(__file__).resolve().parent.parent / "rules"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(resources.files("gapaudit._rules")))
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "_rules"
 
 
 def _parse_rule(raw: Any, source: str) -> Rule:
