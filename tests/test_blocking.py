@@ -54,6 +54,10 @@ EXPECTED = {
     ("svc/procs.py", "async with_tool()", "subprocess.Popen"): "GA104",
     ("svc/procs.py", "async with_cycle()", "time.sleep"): "GA103",  # mutual recursion terminates
     ("svc/waits.py", "async nested_loop()", "asyncio.run"): "GA108",
+    # run-once code: a lazy connect to a database still hangs the service; a config read does not
+    ("svc/lazy.py", "async lazy_connect()", "psycopg2.connect"): "GA102",
+    # a blocking client call is a gap; `.get()` on the dict it returns is not
+    ("svc/lazy.py", "async dynamo_item()", "boto3.get_item"): "GA102",
 }
 
 

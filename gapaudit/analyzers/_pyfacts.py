@@ -13,7 +13,8 @@ Reference forms (what a name or call target means):
   {"inst": T, "m": "name"}           method `name` of an instance of type T
   {"any": "name"}                    method `name` of a receiver of unknown type
 Type forms (T): {"new": ref} an instance made by calling ref, {"val": ref} the value of a
-module-level name, {"attr": "x"} the type of `self.x`, {"of": T} something obtained from T.
+module-level name, {"attr": "x"} the type of `self.x`, {"of": T, "via": m} something obtained from T
+(an attribute when `via` is absent, else the result of calling method m).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _BUILTINS = frozenset(dir(builtins))
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _OPTIONAL = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
+_MEMOIZERS = frozenset({"cache", "lru_cache", "cached_property", "cached", "memoize", "alru_cache"})
 
 
 def _dotted(node: ast.AST) -> list[str] | None:
@@ -162,7 +164,7 @@ class _Facts:
             if isinstance(func, ast.Attribute):
                 base = self.type_of(func.value, scopes, self_name)
                 if base is not None and "val" not in base:
-                    return {"of": base}
+                    return {"of": base, "via": func.attr}
             parts = _dotted(func)
             if parts:
                 if parts[0] == self_name:
@@ -171,7 +173,7 @@ class _Facts:
                 if ref is None:
                     return None
                 if "of_type" in ref:
-                    return {"of": ref["of_type"]}
+                    return {"of": ref["of_type"], "via": "__call__"}
                 if "fn" not in ref:
                     return {"new": ref}
             return None
@@ -346,6 +348,7 @@ class _Facts:
                 skip.update(id(item.context_expr) for item in child.items)
             elif isinstance(child, ast.AsyncFor):
                 skip.add(id(child.iter))
+        once = self._run_once(body_nodes, self_name, memoized=bool(decorators & _MEMOIZERS))
         calls = []
         offloaded: set[int] = set()
         for child in body_nodes:
@@ -363,6 +366,7 @@ class _Facts:
                 "col": child.col_offset,
                 "args": bool(child.args or child.keywords),
                 "text": _short(ast.unparse(child.func)),
+                "once": id(child) in once,
             })
         calls.sort(key=lambda c: (c["line"], c["col"]))
         self.functions.append({
@@ -376,6 +380,36 @@ class _Facts:
         for child in body_nodes:
             if isinstance(child, _FUNCTIONS) and child is not node:
                 self._function(child, inner, cls=None, prefix=f"{qualname}.")
+
+    @staticmethod
+    def _run_once(body_nodes: list[ast.AST], self_name: str | None, memoized: bool) -> set[int]:
+        """Calls that run once per process: in a memoized function (`@lru_cache`, ...) or under a
+        lazy-initialisation guard (`if _conf is None: _conf = load()`)."""
+        if memoized:
+            return {id(n) for n in body_nodes if isinstance(n, ast.Call)}
+        once: set[int] = set()
+        for node in body_nodes:
+            if not isinstance(node, ast.If):
+                continue
+            test = node.test
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                guarded = test.operand
+            elif (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                  and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+                guarded = test.left
+            else:
+                continue
+            key = _guard_key(guarded, self_name)
+            if key is None:
+                continue
+            assigned = {
+                _guard_key(target, self_name)
+                for stmt in node.body for sub in ast.walk(stmt) if isinstance(sub, (ast.Assign, ast.AnnAssign))
+                for target in (sub.targets if isinstance(sub, ast.Assign) else [sub.target])
+            }
+            if key in assigned:
+                once.update(id(sub) for stmt in node.body for sub in ast.walk(stmt) if isinstance(sub, ast.Call))
+        return once
 
     def _assign(self, target: ast.AST, t: dict[str, Any] | None, scope: _Scope, cls: str | None, self_name: str | None) -> None:
         if isinstance(target, ast.Name):
@@ -449,6 +483,15 @@ def _method_name(target: dict[str, Any]) -> str | None:
         return target["rest"][-1]
     if "mod" in target and len(target["mod"]) > 1:
         return target["mod"][-1]
+    return None
+
+
+def _guard_key(node: ast.AST, self_name: str | None) -> str | None:
+    """`_conf` or `self._client`: the names a lazy-initialisation guard tests and assigns."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self_name:
+        return f"self.{node.attr}"
     return None
 
 

@@ -39,7 +39,8 @@ class PythonProject:
     """Resolves references against every Python file's facts."""
 
     def __init__(self, facts: dict[str, dict[str, Any]], package_dirs: set[str],
-                 constructor_family: Callable[[str], str | None], family_derives: Callable[[str], bool]) -> None:
+                 constructor_family: Callable[[str], str | None],
+                 family_derives: Callable[[str, str | None], bool]) -> None:
         self.facts = facts
         self.package_dirs = package_dirs
         self._constructor_family = constructor_family
@@ -121,7 +122,7 @@ class PythonProject:
         if kind == "instance":
             owner = symbol[1]
             if owner[0] == "family":
-                return symbol if self._family_derives(owner[1]) else None
+                return symbol if self._family_derives(owner[1], None) else None
             attr = self.class_attr(owner, name, depth)
             return ("instance", attr) if attr else None
         return None
@@ -187,7 +188,7 @@ class PythonProject:
             return self.class_attr(cls, t["attr"], depth + 1) if cls else None
         if "of" in t:
             inner = self.resolve_type(rel, t["of"], cls, depth + 1)
-            return inner if inner and inner[0] == "family" and self._family_derives(inner[1]) else None
+            return inner if inner and inner[0] == "family" and self._family_derives(inner[1], t.get("via")) else None
         if "val" in t:
             value = self.resolve_ref(rel, t["val"], depth + 1)
             return value[1] if value and value[0] == "instance" else None
@@ -200,7 +201,7 @@ class PythonProject:
                 receiver = self.resolve_ref(rel, head, depth + 1)
                 if receiver and receiver[0] == "instance":
                     owner = receiver[1]
-                    return owner if owner[0] == "family" and self._family_derives(owner[1]) else None
+                    return owner if owner[0] == "family" and self._family_derives(owner[1], parts[-1]) else None
             value = self.resolve_ref(rel, ref, depth + 1)
             if value is None:
                 return None

@@ -32,16 +32,28 @@ class _Family:
     safe: frozenset[str]
     kinds: dict[str, str]
     derive: bool
+    returns_client: frozenset[str]
     unless_args: bool
+
+    def blocks(self, method: str) -> bool:
+        if self.methods is None:
+            return method not in self.safe and not method.startswith("_")
+        return method in self.methods
 
     def method_kind(self, method: str, has_args: bool) -> str | None:
         if self.unless_args and has_args:
             return None
-        if self.methods is None:
-            blocked = method not in self.safe and not method.startswith("_")
-        else:
-            blocked = method in self.methods
-        return self.kinds.get(method, self.kind) if blocked else None
+        return self.kinds.get(method, self.kind) if self.blocks(method) else None
+
+    def derives_via(self, method: str | None) -> bool:
+        """Is `obj.attr` (method None) or `obj.method()` another client of this family?
+
+        Attributes and factory methods (`cursor()`, `bucket()`) yield clients; what a blocking
+        call returns is data (a dict, bytes, rows) unless the catalog says it is a client.
+        """
+        if not self.derive:
+            return False
+        return method is None or method == "__call__" or method in self.returns_client or not self.blocks(method)
 
 
 class BlockingCatalog:
@@ -70,6 +82,7 @@ class BlockingCatalog:
                 safe=frozenset(entry.get("safe", [])),
                 kinds=kinds,
                 derive=bool(entry.get("derive", False)),
+                returns_client=frozenset(entry.get("returns_client", [])),
                 unless_args=bool(entry.get("unless_args", False)),
             )
             self.families[family.name] = family
@@ -78,12 +91,13 @@ class BlockingCatalog:
         offload = rules.catalog("offload-calls") or {}
         self.offload_functions = frozenset(offload.get("functions", []))
         self.offload_methods = frozenset(offload.get("methods", []))
+        self.once_ignored = frozenset(rules.catalog("run-once-ignored-kinds") or [])
 
     def constructor_family(self, name: str) -> str | None:
         return self.constructors.get(name)
 
-    def family_derives(self, name: str) -> bool:
-        return self.families[name].derive
+    def family_derives(self, name: str, via: str | None) -> bool:
+        return self.families[name].derives_via(via)
 
 
 @dataclass(frozen=True)
@@ -198,25 +212,29 @@ class _Linker:
 
     # --- reachability --------------------------------------------------------------------
 
-    def _best_paths(self) -> dict[FnKey, tuple[int, int, Any]]:
+    def _best_paths(self, severe_only: bool) -> dict[FnKey, tuple[int, int, Any]]:
         """For every sync function that reaches a blocking call: (priority, call index, next).
 
         `next` is the _Sink when the call itself blocks, else the FnKey of the callee that leads on.
         Multi-source BFS on the reversed graph, most severe priority first, so each function keeps
         the most severe blocking call it reaches by the shortest path.
+
+        Calls that run once per process (memoized, lazy-init guarded) are followed only for the
+        kinds that can hang a service even once (`severe_only`); a one-off config-file read is not
+        an incident, a one-off connect to a dead database is.
         """
         callers: dict[FnKey, list[tuple[FnKey, int]]] = {}
         direct: dict[FnKey, tuple[int, int, _Sink]] = {}
         for key, fn in self.python.functions.items():
             if fn["async"]:
                 continue
-            for index in range(len(fn["calls"])):
+            for index, call in enumerate(fn["calls"]):
                 resolved = self.resolve_call(key, index)
-                if resolved is None:
+                if resolved is None or (call["once"] and not severe_only):
                     continue
                 if resolved[0] == "call":
                     callers.setdefault(resolved[1], []).append((key, index))
-                else:
+                elif not severe_only or resolved[1].kind not in self.catalog.once_ignored:
                     sink: _Sink = resolved[1]
                     candidate = (self._priority(sink.kind), index, sink)
                     if key not in direct or candidate[0] < direct[key][0]:
@@ -238,7 +256,7 @@ class _Linker:
         return {"function": f"{prefix}{key[1]}()", "file": key[0], "line": line}
 
     def findings(self) -> list[Finding]:
-        best = self._best_paths()
+        every, severe = self._best_paths(severe_only=False), self._best_paths(severe_only=True)
         findings: list[Finding] = []
         for key, fn in self.python.functions.items():
             if not fn["async"]:
@@ -251,11 +269,15 @@ class _Linker:
                 chain = [self._hop(key, call["line"], "async ")]
                 if resolved[0] == "sink":
                     sink = resolved[1]
+                    if call["once"] and sink.kind in self.catalog.once_ignored:
+                        continue
                 else:
                     callee = resolved[1]
-                    if callee not in best:
+                    options = [table for table in ((severe,) if call["once"] else (every, severe)) if callee in table]
+                    if not options:
                         continue
-                    sink, chain = self._follow(callee, best, chain)
+                    table = min(options, key=lambda t: t[callee][0])
+                    sink, chain = self._follow(callee, table, chain)
                 seen_lines.add(call["line"])
                 findings.append(self._finding(key, call, sink, chain))
         return findings
