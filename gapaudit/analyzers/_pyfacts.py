@@ -13,8 +13,8 @@ Reference forms (what a name or call target means):
   {"inst": T, "m": "name"}           method `name` of an instance of type T
   {"any": "name"}                    method `name` of a receiver of unknown type
 Type forms (T): {"new": ref} an instance made by calling ref, {"val": ref} the value of a
-module-level name, {"attr": "x"} the type of `self.x`, {"of": T, "via": m} something obtained from T
-(an attribute when `via` is absent, else the result of calling method m).
+module-level name, {"attr": "x"} the type of `self.x`, {"of": T, "field": f} attribute f of a T,
+{"of": T, "via": m} what method m of a T returns.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class _Facts:
         self.module = _Scope("module")
         self.module_names: set[str] = set()
         self.module_defs: dict[str, str] = {}  # name -> "function" | "class"
+        self.star_imports: list[dict[str, str]] = []
         self.classes: dict[str, dict[str, Any]] = {}
         self.functions: list[dict[str, Any]] = []
 
@@ -94,6 +95,10 @@ class _Facts:
                 if alias.name != "*":
                     binding = _binding_for_from(self.rel, node.module, node.level, alias.name)
                     scope.imports[alias.asname or alias.name] = binding
+                elif scope is self.module and node.module:
+                    # `from .base import *`: names are looked up there at link time
+                    module, _, name = node.module.rpartition(".")
+                    self.star_imports.append(_binding_for_from(self.rel, module or None, node.level, name))
 
     def lookup(self, name: str, scopes: list[_Scope]) -> dict[str, Any] | None:
         """What a bare name refers to, innermost scope first (class bodies do not enclose methods)."""
@@ -155,12 +160,12 @@ class _Facts:
                 return {"attr": node.attr}
             base = self.type_of(node.value, scopes, self_name)
             if base is not None and "val" not in base:
-                return {"of": base}
+                return {"of": base, "field": node.attr}
             parts = _dotted(node)
             ref = self.ref(parts, scopes) if parts else None
             return {"val": ref} if ref and ("imp" in ref or "mod" in ref) else None
         if isinstance(node, ast.Call):
-            func = node.func
+            func = node.func.value if isinstance(node.func, ast.Subscript) else node.func  # Repo[T](...)
             if isinstance(func, ast.Attribute):
                 base = self.type_of(func.value, scopes, self_name)
                 if base is not None and "val" not in base:
@@ -192,7 +197,7 @@ class _Facts:
             if head and head[-1] in _OPTIONAL:
                 inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
                 return self.annotation_type(inner, scopes)
-            return None
+            return self.annotation_type(node.value, scopes)  # a generic class: HttpRepo[Create, Read]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             return self.annotation_type(node.left, scopes) or self.annotation_type(node.right, scopes)
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -217,6 +222,7 @@ class _Facts:
             self._module_statement(node, scopes)
         return {
             "imports": self.module.imports,
+            "star_imports": self.star_imports,
             "names": sorted(self.module_names),
             "defs": self.module_defs,
             "vars": {name: t for name, t in self.module.types.items()},
@@ -271,6 +277,8 @@ class _Facts:
     def _class(self, node: ast.ClassDef, scopes: list[_Scope]) -> None:
         bases = []
         for base in node.bases:
+            if isinstance(base, ast.Subscript):  # class Repo(RepositoryGeneric[User, Model])
+                base = base.value
             parts = _dotted(base)
             ref = self.ref(parts, scopes) if parts else None
             if ref and ("imp" in ref or "mod" in ref):
@@ -376,10 +384,24 @@ class _Facts:
             "async": isinstance(node, ast.AsyncFunctionDef),
             "line": node.lineno,
             "calls": calls,
+            "returns": self._return_type(node, body_nodes, inner, self_name),
+            "property": bool(decorators & {"property", "cached_property"}),
         })
         for child in body_nodes:
             if isinstance(child, _FUNCTIONS) and child is not node:
                 self._function(child, inner, cls=None, prefix=f"{qualname}.")
+
+    def _return_type(self, node: ast.AST, body_nodes: list[ast.AST], scopes: list[_Scope], self_name: str | None) -> dict[str, Any] | None:
+        """`-> Client` or the first `return Client(...)`: what callers get (for repository patterns)."""
+        declared = self.annotation_type(node.returns, scopes)
+        if declared is not None:
+            return declared
+        for child in sorted((n for n in body_nodes if isinstance(n, ast.Return) and n.value is not None),
+                            key=lambda n: n.lineno):
+            found = self.type_of(child.value, scopes, self_name)
+            if found is not None:
+                return found
+        return None
 
     @staticmethod
     def _run_once(body_nodes: list[ast.AST], self_name: str | None, memoized: bool) -> set[int]:
@@ -438,7 +460,7 @@ class _Facts:
             stack.extend(ast.iter_child_nodes(node))
 
     def _call_target(self, call: ast.Call, scopes: list[_Scope], self_name: str | None) -> dict[str, Any] | None:
-        func = call.func
+        func = call.func.value if isinstance(call.func, ast.Subscript) else call.func  # Repo[T](...)
         if isinstance(func, ast.Name):
             found = self.ref([func.id], scopes)
             if found is None or "of_type" in found:

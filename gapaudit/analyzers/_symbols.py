@@ -112,6 +112,12 @@ class PythonProject:
                 sub = self._module_file(f"{rel[: -len('__init__.py')]}{name}")
                 if sub:
                     return ("module", sub)
+            if depth < _MAX_DEPTH and not name.startswith("_"):
+                for star in f.get("star_imports", []):
+                    source = self.binding(star, [], depth + 1)
+                    found = self.step(source, name, depth + 1) if source and source[0] == "module" else None
+                    if found is not None:
+                        return found
             return None
         if kind == "class":
             method = self.find_method(symbol, name)
@@ -169,14 +175,25 @@ class PythonProject:
         return None
 
     def class_attr(self, cls: Symbol, name: str, depth: int) -> Symbol | None:
-        """The owner type of `instance.name` from assignments such as `self.name = Client(...)`."""
+        """The owner type of `instance.name`: from `self.name = Client(...)`, annotations, or a property."""
         if depth > _MAX_DEPTH:
             return None
         for klass in self.mro(cls, depth):
             t = self.class_info(klass)["attrs"].get(name)
             if t is not None:
                 return self.resolve_type(klass[1], t, klass, depth + 1)
+        method = self.find_method(cls, name)
+        if method is not None and self.functions[(method[1], method[2])]["property"]:
+            return self.return_type(method, depth + 1)
         return None
+
+    def return_type(self, function: Symbol, depth: int) -> Symbol | None:
+        """The owner type of what a project function returns."""
+        fn = self.functions.get((function[1], function[2]))
+        if fn is None or fn["returns"] is None or depth > _MAX_DEPTH:
+            return None
+        cls = ("class", function[1], fn["cls"]) if fn["cls"] else None
+        return self.resolve_type(function[1], fn["returns"], cls, depth + 1)
 
     # --- types ---------------------------------------------------------------------------
 
@@ -188,7 +205,14 @@ class PythonProject:
             return self.class_attr(cls, t["attr"], depth + 1) if cls else None
         if "of" in t:
             inner = self.resolve_type(rel, t["of"], cls, depth + 1)
-            return inner if inner and inner[0] == "family" and self._family_derives(inner[1], t.get("via")) else None
+            if inner is None:
+                return None
+            if inner[0] == "class":
+                if "field" in t:
+                    return self.class_attr(inner, t["field"], depth + 1)
+                method = self.find_method(inner, t.get("via", ""))
+                return self.return_type(method, depth + 1) if method else None
+            return inner if self._family_derives(inner[1], t.get("via")) else None
         if "val" in t:
             value = self.resolve_ref(rel, t["val"], depth + 1)
             return value[1] if value and value[0] == "instance" else None
@@ -201,12 +225,17 @@ class PythonProject:
                 receiver = self.resolve_ref(rel, head, depth + 1)
                 if receiver and receiver[0] == "instance":
                     owner = receiver[1]
-                    return owner if owner[0] == "family" and self._family_derives(owner[1], parts[-1]) else None
+                    if owner[0] == "class":
+                        method = self.find_method(owner, parts[-1])
+                        return self.return_type(method, depth + 1) if method else None
+                    return owner if self._family_derives(owner[1], parts[-1]) else None
             value = self.resolve_ref(rel, ref, depth + 1)
             if value is None:
                 return None
             if value[0] == "class":
                 return value
+            if value[0] == "function":
+                return self.return_type(value, depth + 1)
             if value[0] == "external":
                 family = self._constructor_family(value[1])
                 return ("family", family) if family else None

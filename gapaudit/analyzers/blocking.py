@@ -262,6 +262,7 @@ class _Linker:
             if not fn["async"]:
                 continue
             seen_lines: set[int] = set()
+            occurrences: dict[str, int] = {}
             for index, call in enumerate(fn["calls"]):
                 resolved = self.resolve_call(key, index)
                 if resolved is None or call["line"] in seen_lines:
@@ -279,7 +280,10 @@ class _Linker:
                     table = min(options, key=lambda t: t[callee][0])
                     sink, chain = self._follow(callee, table, chain)
                 seen_lines.add(call["line"])
-                findings.append(self._finding(key, call, sink, chain))
+                # the same call twice in one function needs two fingerprints, still free of line numbers
+                symbol = f"{key[1]}|{call['text']}|{sink.name}"
+                occurrences[symbol] = occurrences.get(symbol, 0) + 1
+                findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}"))
         return findings
 
     def _follow(self, start: FnKey, best: dict[FnKey, tuple[int, int, Any]], chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
@@ -294,7 +298,7 @@ class _Linker:
                 return nxt, chain
             current = nxt
 
-    def _finding(self, key: FnKey, call: dict[str, Any], sink: _Sink, chain: list[dict[str, Any]]) -> Finding:
+    def _finding(self, key: FnKey, call: dict[str, Any], sink: _Sink, chain: list[dict[str, Any]], symbol: str) -> Finding:
         rel, qualname = key
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
@@ -309,7 +313,7 @@ class _Linker:
             file=rel,
             line=call["line"],
             message=message,
-            symbol=f"{qualname}|{call['text']}|{sink.name}",
+            symbol=symbol,
             evidence={
                 "chain": chain,
                 "blocking_call": sink.name,
