@@ -74,7 +74,10 @@ def main(root: Path) -> None:
                 continue
             for call in calls(fn):
                 target = callee_name(call)
-                if target is None or _is_sink(call):
+                if _is_sink(call):
+                    print(f"{rel}:{call.lineno}  {name}() calls {_text(call.func)}() directly")
+                    continue
+                if target is None:
                     continue
                 queue = deque([(target, 0)])
                 seen = {target}

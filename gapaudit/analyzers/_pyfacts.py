@@ -293,12 +293,12 @@ class _Facts:
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 t = (self.type_of(stmt.value, scopes, None) if stmt.value else None) or self.annotation_type(stmt.annotation, scopes)
                 if t is not None:
-                    info["attrs"][stmt.target.id] = t
+                    info["attrs"].setdefault(stmt.target.id, []).append(t)
             elif isinstance(stmt, ast.Assign) and stmt.value is not None:
                 t = self.type_of(stmt.value, scopes, None)
                 for target in stmt.targets:
                     if isinstance(target, ast.Name) and t is not None:
-                        info["attrs"][target.id] = t
+                        info["attrs"].setdefault(target.id, []).append(t)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scopes: list[_Scope], cls: str | None, prefix: str) -> None:
         qualname = prefix + node.name
@@ -316,7 +316,8 @@ class _Facts:
                 if t is not None:
                     scope.types[param.arg] = t
         inner = [*scopes, scope]
-        body_nodes = list(self._own_nodes(node))
+        # source order, so `a = Path(x)` is typed before `b = (a / "y").resolve()` reads it
+        body_nodes = sorted(self._own_nodes(node), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
         # Pass 1: what names mean in this function (flow-insensitive, like a reader would).
         for child in body_nodes:
             if isinstance(child, (ast.Import, ast.ImportFrom)):
@@ -441,7 +442,10 @@ class _Facts:
                 scope.locals.add(target.id)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
             if t is not None and cls is not None and cls in self.classes:
-                self.classes[cls]["attrs"].setdefault(target.attr, t)
+                # every candidate: `self.client = client or boto3.client(...)` branches differ
+                candidates = self.classes[cls]["attrs"].setdefault(target.attr, [])
+                if t not in candidates:
+                    candidates.append(t)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self._assign(element, None, scope, cls, self_name)

@@ -179,9 +179,10 @@ class PythonProject:
         if depth > _MAX_DEPTH:
             return None
         for klass in self.mro(cls, depth):
-            t = self.class_info(klass)["attrs"].get(name)
-            if t is not None:
-                return self.resolve_type(klass[1], t, klass, depth + 1)
+            for t in self.class_info(klass)["attrs"].get(name, []):
+                owner = self.resolve_type(klass[1], t, klass, depth + 1)
+                if owner is not None:
+                    return owner
         method = self.find_method(cls, name)
         if method is not None and self.functions[(method[1], method[2])]["property"]:
             return self.return_type(method, depth + 1)
