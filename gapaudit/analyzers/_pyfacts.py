@@ -379,6 +379,7 @@ class _Facts:
             })
         calls.sort(key=lambda c: (c["line"], c["col"]))
         self.functions.append({
+            "polled": sorted(_polled_receivers(body_nodes)),
             "qualname": qualname,
             "name": node.name,
             "cls": cls,
@@ -510,6 +511,28 @@ def _method_name(target: dict[str, Any]) -> str | None:
     if "mod" in target and len(target["mod"]) > 1:
         return target["mod"][-1]
     return None
+
+
+def _polled_receivers(body_nodes: list[ast.AST]) -> set[str]:
+    """Objects used the non-blocking way in this function: `sock.setblocking(False)`, passed to
+    an awaited readiness wait (`await wait_readable(sock)`, `await loop.sock_recv(sock, n)`), or
+    called in a `try` that handles BlockingIOError."""
+    polled: set[str] = set()
+    for node in body_nodes:
+        if isinstance(node, ast.Try) and any(
+            handler.type is not None and "BlockingIOError" in ast.unparse(handler.type) for handler in node.handlers
+        ):
+            polled.update(
+                ast.unparse(call.func.value) for stmt in node.body for call in ast.walk(stmt)
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            )
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("setblocking", "settimeout") and node.args
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value in (False, 0)):
+            polled.add(ast.unparse(node.func.value))
+        elif isinstance(node, ast.Await) and isinstance(node.value, ast.Call):
+            polled.update(ast.unparse(arg) for arg in node.value.args)
+    return polled
 
 
 def _guard_key(node: ast.AST, self_name: str | None) -> str | None:

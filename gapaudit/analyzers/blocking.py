@@ -34,6 +34,7 @@ class _Family:
     derive: bool
     returns_client: frozenset[str]
     unless_args: bool
+    pollable: bool
 
     def blocks(self, method: str) -> bool:
         if self.methods is None:
@@ -84,6 +85,7 @@ class BlockingCatalog:
                 derive=bool(entry.get("derive", False)),
                 returns_client=frozenset(entry.get("returns_client", [])),
                 unless_args=bool(entry.get("unless_args", False)),
+                pollable=bool(entry.get("pollable", False)),
             )
             self.families[family.name] = family
             for constructor in entry["constructors"]:
@@ -167,6 +169,9 @@ class _Linker:
             return None
         if "inst" in target:
             owner = self.python.resolve_type(rel, target["inst"], cls)
+            if owner and owner[0] == "family" and self.catalog.families[owner[1]].pollable:
+                if call["text"].rpartition(".")[0] in fn["polled"]:
+                    return None  # a non-blocking socket used with readiness waits
             return self._method_call(owner, target["m"], call)
         # a dotted reference: resolve the receiver, then the last name as a method of it
         parts = target.get("mod") or target.get("rest") or []
