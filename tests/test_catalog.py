@@ -1,0 +1,70 @@
+"""Every entry of rules/blocking-calls.yml is found through the real CLI, in the import form users write.
+
+The project is generated from the catalog: one async function per blocking function, and per
+client family one per constructor (calling a blocking method on the instance).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import scan_json
+from gapaudit.rules import load_rules
+
+CATALOG = load_rules()
+
+
+def _import(qualified: str) -> tuple[str, str]:
+    """`a.b.c` -> ("import a.b", "a.b.c") so the name is used fully qualified, as imported."""
+    module, _, _ = qualified.rpartition(".")
+    if module == "builtins":
+        return "", qualified.split(".")[-1]
+    return f"import {module}", qualified
+
+
+def _cases() -> list[tuple[str, str, str, str]]:
+    """(function name, source, expected rule, expected blocking call)."""
+    kinds = CATALOG.catalog("blocking-kinds")
+    cases = []
+    for group in CATALOG.catalog("blocking-functions"):
+        for call in group["calls"]:
+            imp, name = _import(call)
+            fn = "f_" + call.replace(".", "_")
+            cases.append((fn, f"{imp}\n\nasync def {fn}():\n    {name}('x')\n", kinds[group["kind"]], call))
+    for family in CATALOG.catalog("blocking-clients"):
+        methods = family["methods"]
+        safe = set(family.get("safe", []))
+        method = next(m for m in (methods if methods != "*" else ["query_anything"]) if m not in safe)
+        method_kind = next((k for k, ms in (family.get("kinds") or {}).items() if method in ms), family["kind"])
+        for constructor in family["constructors"]:
+            imp, name = _import(constructor)
+            fn = "c_" + constructor.replace(".", "_")
+            if family.get("constructor_blocks"):  # the constructor itself is the first blocking call
+                expected, kind = constructor, family["kind"]
+            else:
+                expected, kind = f"{family['family']}.{method}", method_kind
+            body = f"    client = {name}()\n    client.{method}()\n"
+            cases.append((fn, f"{imp}\n\nasync def {fn}():\n{body}", kinds[kind], expected))
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory):
+    root = tmp_path_factory.mktemp("catalog")
+    for i, (fn, source, _, _) in enumerate(CASES):
+        (root / f"case_{i:03d}.py").write_text(source)
+    _, report = scan_json(root)
+    assert report["skipped"] == []
+    by_function: dict[str, list[tuple[str, str]]] = {}
+    for gap in report["gaps"]:
+        root_fn = gap["evidence"]["chain"][0]["function"].removeprefix("async ").removesuffix("()")
+        by_function.setdefault(root_fn, []).append((gap["rule"], gap["evidence"]["blocking_call"]))
+    return by_function
+
+
+@pytest.mark.parametrize("fn, source, rule, call", CASES, ids=[c[0] for c in CASES])
+def test_catalog_entry_is_found(found, fn, source, rule, call):
+    assert (rule, call) in found.get(fn, []), source
