@@ -94,6 +94,7 @@ def discover(root: Path, config: Config) -> Discovery:
     exclude = _spec((*config.exclude, f"{config.output_dir.strip('/')}/"))
     tests = _spec(config.test_paths)
     ignores: dict[str, pathspec.PathSpec] = {}  # directory rel ("" for root) -> its .gitignore
+    test_dirs: list[str] = []  # below a conftest.py every module is test code (`t/`, `qa/` layouts)
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
 
@@ -120,9 +121,13 @@ def discover(root: Path, config: Config) -> Discovery:
             and not (here / d / "pyvenv.cfg").exists()
             and not ignored(f"{base}/{d}" if base else d, is_dir=True)
         )
+        if base and "conftest.py" in filenames:
+            test_dirs.append(base + "/")
         for name in sorted(filenames):
             rel = f"{base}/{name}" if base else name
             kind = classify(rel, tests)
+            if kind == PYTHON and any(rel.startswith(d) for d in test_dirs):
+                kind = PYTHON_TEST
             if kind is None or ignored(rel, is_dir=False) or (include and not include.match_file(rel)):
                 continue
             path = here / name

@@ -19,7 +19,9 @@ class Finding:
     """What an analyzer reports: a rule broken at a place, with its evidence.
 
     `symbol` names the thing the finding is about (a function and the call it makes,
-    a config key, a route) so the fingerprint survives lines moving.
+    a config key, a route) so the fingerprint survives lines moving. `priority` is set when the
+    evidence decides it (an infra skip is P0 only if production uses that infra and CI does not
+    provide it); a project's per-rule override still wins.
     """
 
     rule: str
@@ -28,6 +30,7 @@ class Finding:
     message: str
     symbol: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    priority: str | None = None  # set when the analyzer knows better than the rule's default
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def _rank(
             fingerprint=fp,
             rule=rule.id,
             category=rule.category,
-            priority=config.priority.get(rule.id, rule.priority),
+            priority=config.priority.get(rule.id, finding.priority or rule.priority),
             title=rule.title,
             message=finding.message,
             file=finding.file,

@@ -4,6 +4,7 @@ from fastapi import FastAPI, WebSocket
 
 from . import config
 from .adapters import ArangoAdapter, GCSAdapter
+from .registry import register_service
 from .routers import auth, content
 from .services.file_parser import FileParserService
 
@@ -14,6 +15,7 @@ async def lifespan(app: FastAPI):
     await app.state.db.initialize()
     app.state.storage = GCSAdapter()
     app.state.parser = FileParserService("/tmp/uploads")
+    register_service(port=8000)
     yield
 
 

@@ -1,0 +1,93 @@
+"""GA201-GA203 on a realistic service whose tests skip, mock and never start the app."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import scan_json
+
+
+@pytest.fixture(scope="module")
+def gaps(tmp_path_factory):
+    import shutil
+
+    from conftest import FIXTURES
+
+    target = tmp_path_factory.mktemp("infra") / "infra"
+    shutil.copytree(FIXTURES / "infra", target)
+    _, report = scan_json(target, "--fail-on", "never")
+    return [g for g in report["gaps"] if g["rule"] in ("GA201", "GA202", "GA203")]
+
+
+def _skips(gaps):
+    return {(g["file"], g["line"]): (g["priority"], g["evidence"]["infra"], len(g["evidence"]["silenced_tests"]))
+            for g in gaps if g["rule"] == "GA201"}
+
+
+def test_every_infra_skip_form_is_found_and_ranked(gaps):
+    assert _skips(gaps) == {
+        # fixture skipping in `except redis.ConnectionError`: two tests use it through another fixture;
+        # production imports redis and CI provides none
+        ("tests/conftest.py", 17): ("P0", ["redis"], 2),
+        # pytest_collection_modifyitems marking @pytest.mark.elastic tests
+        ("tests/conftest.py", 34): ("P0", ["elasticsearch"], 1),
+        # marker alias defined in helpers.py from a probe on port 9200, used in test_search.py
+        ("tests/helpers.py", 20): ("P0", ["elasticsearch"], 1),
+        # module-level pytestmark on credentials: every test of the module
+        ("tests/test_storage.py", 8): ("P0", ["s3", "credentials"], 3),
+        # CI starts a postgres service container: the test does run there
+        ("tests/test_db.py", 9): ("P1", ["postgres"], 1),
+        # unittest: skipTest in setUp silences the class, skipUnless a method; production uses neither
+        ("tests/test_queue_unittest.py", 8): ("P2", ["rabbitmq"], 1),
+        ("tests/test_queue_unittest.py", 11): ("P2", ["kafka"], 1),
+        # a flag computed in another module by a socket probe on Consul's port
+        ("tests/test_search.py", 18): ("P2", ["consul"], 1),
+    }
+
+
+def test_platform_version_optional_library_and_deliberate_skips_stay_silent(gaps):
+    assert not [g for g in gaps if g["file"] == "tests/test_platform.py"]
+
+
+def test_evidence_names_the_silenced_tests_and_the_linking(gaps):
+    redis = next(g for g in gaps if g["rule"] == "GA201" and g["line"] == 17)
+    assert sorted(redis["evidence"]["silenced_tests"]) == ["tests/test_cache.py::test_missing_key",
+                                                           "tests/test_cache.py::test_set_and_get"]
+    assert redis["evidence"]["linking"] == ["redis: production uses it (app/cache.py imports redis); CI provides none"]
+    postgres = next(g for g in gaps if g["file"] == "tests/test_db.py")
+    assert "CI provides it: .github/workflows/ci.yml (service container)" in postgres["evidence"]["linking"][0]
+
+
+def test_mocked_adapters_and_fake_libraries(gaps):
+    mocked = {(g["file"], g["line"]): g for g in gaps if g["rule"] == "GA202"}
+    assert set(mocked) == {("app/storage.py", 4), ("tests/test_storage.py", 3)}
+    s3 = mocked[("app/storage.py", 4)]
+    assert s3["message"].startswith("S3Storage (s3) is only ever exercised through mocks: 2 mock sites")
+    assert mocked[("tests/test_storage.py", 3)]["evidence"]["infra"] == ["mongo"]
+    # RedisCache and SearchAdapter are constructed for real in tests: no gap
+
+
+def test_startup_never_run_in_tests(gaps):
+    startup = [g for g in gaps if g["rule"] == "GA203"]
+    assert [(g["file"], g["line"]) for g in startup] == [("app/main.py", 14)]
+    assert startup[0]["evidence"]["test_clients_without_with"] == ["tests/conftest.py:28"]
+
+
+def test_a_with_client_runs_startup(project):
+    root = project("infra")
+    conftest = root / "tests" / "conftest.py"
+    conftest.write_text(conftest.read_text().replace(
+        "    return TestClient(app)", "    with TestClient(app) as test_client:\n        yield test_client"))
+    _, report = scan_json(root, "--fail-on", "never")
+    assert not [g for g in report["gaps"] if g["rule"] == "GA203"]
+
+
+def test_ci_compose_file_and_testcontainers_provide_services(project):
+    root = project("infra")
+    (root / "docker-compose.test.yml").write_text("services:\n  cache:\n    image: redis:7\n")
+    (root / "tests" / "test_containers.py").write_text(
+        "from testcontainers.elasticsearch import ElasticSearchContainer\n\n\ndef test_x():\n    assert ElasticSearchContainer\n")
+    _, report = scan_json(root, "--fail-on", "never")
+    ranked = {(g["file"], g["line"]): g["priority"] for g in report["gaps"] if g["rule"] == "GA201"}
+    assert ranked[("tests/conftest.py", 17)] == "P1"  # redis from the test compose file
+    assert ranked[("tests/helpers.py", 20)] == "P1"  # elasticsearch from testcontainers
