@@ -36,12 +36,12 @@ def test_every_infra_skip_form_is_found_and_ranked(gaps):
         # module-level pytestmark on credentials: every test of the module
         ("tests/test_storage.py", 8): ("P0", ["s3", "credentials"], 3),
         # CI starts a postgres service container: the test does run there
-        ("tests/test_db.py", 9): ("P1", ["postgres"], 1),
+        ("tests/test_db.py", 8): ("P1", ["postgres"], 1),
         # unittest: skipTest in setUp silences the class, skipUnless a method; production uses neither
         ("tests/test_queue_unittest.py", 8): ("P2", ["rabbitmq"], 1),
-        ("tests/test_queue_unittest.py", 11): ("P2", ["kafka"], 1),
+        ("tests/test_queue_unittest.py", 10): ("P2", ["kafka"], 1),
         # a flag computed in another module by a socket probe on Consul's port
-        ("tests/test_search.py", 18): ("P2", ["consul"], 1),
+        ("tests/test_search.py", 17): ("P2", ["consul"], 1),
     }
 
 

@@ -152,7 +152,7 @@ class TestFileFacts:
         scope = {"alias": keywords[0]} if keywords else {"module": self.rel}
         self._add_skip(call, "collection skip marker", reason, signals_of(fn, reason), reason, scope)
 
-    def _marker(self, call: ast.Call, target: ast.AST, scope: dict[str, str]) -> None:
+    def _marker(self, call: ast.Call, scope: dict[str, str]) -> None:
         """`@pytest.mark.skipif(cond, reason=...)`, `@unittest.skipUnless(cond, reason)`."""
         name = _dotted(call.func).rsplit(".", 1)[-1]
         if name not in _SKIP_DECORATORS or not call.args:
@@ -160,7 +160,7 @@ class TestFileFacts:
         condition = call.args[0]
         reason = _reason(call)
         text = _literal(condition) if isinstance(condition, ast.Constant) else _dotted(condition)
-        self._add_skip(target, name, reason, signals_of(condition, f"{reason} {text}"), text, scope)
+        self._add_skip(call, name, reason, signals_of(condition, f"{reason} {text}"), text, scope)
 
     def collect(self) -> dict[str, Any]:
         imports: dict[str, str] = {}
@@ -195,7 +195,7 @@ class TestFileFacts:
                 usefixtures: list[str] = []
                 for decorator in node.decorator_list:
                     if isinstance(decorator, ast.Call):
-                        self._marker(decorator, node, scope)
+                        self._marker(decorator, scope)
                         if _dotted(decorator.func).endswith("usefixtures"):
                             usefixtures.extend(_literal(a) for a in decorator.args)
                     used_aliases.append(_dotted(decorator.func if isinstance(decorator, ast.Call) else decorator).rsplit(".", 1)[-1])
@@ -204,7 +204,7 @@ class TestFileFacts:
                         if isinstance(stmt, ast.Assign) and any(_dotted(t) == "pytestmark" for t in stmt.targets):
                             for mark in (stmt.value.elts if isinstance(stmt.value, (ast.List, ast.Tuple)) else [stmt.value]):
                                 if isinstance(mark, ast.Call):
-                                    self._marker(mark, stmt, {"class": node.name})
+                                    self._marker(mark, {"class": node.name})
                     continue
                 args = node.args
                 params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg not in ("self", "cls")]
@@ -251,12 +251,12 @@ class TestFileFacts:
                 if "pytestmark" in names:
                     for mark in (stmt.value.elts if isinstance(stmt.value, (ast.List, ast.Tuple)) else [stmt.value]):
                         if isinstance(mark, ast.Call):
-                            self._marker(mark, stmt, {"module": self.rel})
+                            self._marker(mark, {"module": self.rel})
                     continue
                 value = stmt.value
                 if isinstance(value, ast.Call) and _dotted(value.func).rsplit(".", 1)[-1] in _SKIP_DECORATORS:
                     for name in names:  # requires_redis = pytest.mark.skipif(...)
-                        self._marker(value, stmt, {"alias": name})
+                        self._marker(value, {"alias": name})
                     continue
                 # the whole enclosing statement: `try: import redis; HAS_REDIS = True` names redis
                 for name in names:
