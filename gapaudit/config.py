@@ -34,6 +34,7 @@ class Config:
     formats: tuple[str, ...] = FORMATS
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     rule_paths: tuple[str, ...] = ()
+    config_pairs: tuple[tuple[str, str], ...] = ()
     source: str = "defaults"
 
 
@@ -82,6 +83,13 @@ def _string(key: str, value: Any) -> str:
     return value
 
 
+def _pairs(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value):
+        raise GapauditError(f"config key '{key}' must be a list of [test file, production file] pairs")
+    return tuple((p[0], p[1]) for p in value)
+
+
 # key in the file -> (field name, validator); documented in README "Configuration".
 _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "include": ("include", _str_list),
@@ -94,6 +102,7 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "format": ("formats", _formats),
     "max-file-size": ("max_file_size", _positive_int),
     "rule-paths": ("rule_paths", _str_list),
+    "config-pairs": ("config_pairs", _pairs),
 }
 
 

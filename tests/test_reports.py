@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def test_terminal_output_is_clickable_and_ends_with_a_summary(written):
     out, report = written
     lines = (out / "gapaudit.txt").read_text().splitlines()
     assert "\x1b[" not in "".join(lines)  # no colour outside a terminal
-    gap_lines = [line for line in lines if line.split(":")[0].endswith(".py") and " GA" in line]
+    gap_lines = [line for line in lines if re.match(r"^\S+:\d+: GA\d{3} \[P\d\] ", line)]
     assert [line.split(" ")[0] for line in gap_lines] == [f"{g['file']}:{g['line']}:" for g in report["gaps"]]
     p = report["summary"]
     assert lines[-1].startswith(f"Found {len(report['gaps'])} gaps ({p['P0']} P0, {p['P1']} P1")

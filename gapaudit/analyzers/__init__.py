@@ -5,13 +5,15 @@ from __future__ import annotations
 from ..rules import RuleSet
 from .base import Analyzer, ParsedFile, ParseError, Project
 from .blocking import BlockingAsyncAnalyzer
+from .config import ConfigDriftAnalyzer
 from .mocks import MockedInfraAnalyzer
 from .skips import InfraSkipAnalyzer
 from .startup import StartupUntestedAnalyzer
 
 
 def default_analyzers(rules: RuleSet) -> list[Analyzer]:
-    return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer()]
+    return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer(),
+            ConfigDriftAnalyzer(rules)]
 
 
-__all__ = ["Analyzer", "BlockingAsyncAnalyzer", "InfraSkipAnalyzer", "MockedInfraAnalyzer", "StartupUntestedAnalyzer", "ParsedFile", "ParseError", "Project", "default_analyzers"]
+__all__ = ["Analyzer", "BlockingAsyncAnalyzer", "ConfigDriftAnalyzer", "InfraSkipAnalyzer", "MockedInfraAnalyzer", "StartupUntestedAnalyzer", "ParsedFile", "ParseError", "Project", "default_analyzers"]

@@ -1,0 +1,106 @@
+"""GA301-GA308 on env, YAML, JSON, TOML and compose files, checked against what the code reads;
+and no secret value ever reaches a report, the terminal or the cache."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli, scan_json
+
+SECRETS = ["Zq8fK2pL9vX4mN7rT1yB6cW3hJ5dG0sA", "ghp_R2D2C3POr2d2c3poR2D2C3POr2d2c3poR2D2", "your-payments-key-here",
+           "tok-test", "app:app@localhost"]
+
+
+@pytest.fixture(scope="module")
+def gaps(tmp_path_factory):
+    import shutil
+
+    from conftest import FIXTURES
+
+    target = tmp_path_factory.mktemp("config") / "config"
+    shutil.copytree(FIXTURES / "config", target)
+    _, report = scan_json(target, "--fail-on", "never")
+    return {(g["rule"], g["file"], g["evidence"]["key"]): g for g in report["gaps"] if g["category"] == "config-drift"}
+
+
+def test_every_check_on_every_format(gaps):
+    assert {key: gap["priority"] for key, gap in gaps.items()} == {
+        # read without a default (os.environ[...]), set in tests, missing in production: at the reading line
+        ("GA301", "app/storage.py", "GCS_PROJECT_ID"): "P0",
+        ("GA304", "config/.env.production", "PAYMENTS_API_KEY"): "P0",
+        # localhost in production while compose runs the deployment in containers
+        ("GA303", "config/.env.production", "REDIS_URL"): "P0",
+        ("GA303", "config/production.yaml", "database.host"): "P0",
+        ("GA303", "config/prod.toml", "queue.broker"): "P0",
+        ("GA303", "docker-compose.yml", "CACHE_HOST"): "P0",
+        ("GA305", "config/.env.production", "VERIFY_SSL"): "P1",
+        ("GA305", "config/.env.production", "CORS_ORIGINS"): "P1",
+        ("GA305", "config/production.yaml", "auth.enabled"): "P1",
+        ("GA305", "config/prod.toml", "queue.debug"): "P1",
+        ("GA306", "config/.env.production", "AWS_SECRET_ACCESS_KEY"): "P1",
+        ("GA306", "config/.env.production", "DEPLOY_NOTE"): "P1",  # a GitHub token shape under any name
+        # read with a default: P1, and the message says where
+        ("GA302", "config/.env.test", "GCS_BUCKET"): "P1",
+        ("GA302", "docker-compose.test.yml", "TEST_MODE"): "P1",
+        ("GA307", "config/.env.production", "FEATURE_NEW_PARSER"): "P2",
+        ("GA308", "config/.env.production", "DB_POOL_SIZE"): "P2",
+        ("GA308", "config/production.yaml", "database.timeout"): "P2",
+        ("GA308", "config/settings.prod.json", "search.retries"): "P2",
+    }
+
+
+def test_pydantic_settings_references_and_bind_hosts(gaps):
+    keys = {key for _, _, key in gaps}
+    # APP_DATABASE_URL (pydantic field with env_prefix) is a ${reference} in production: fine;
+    # HOST=0.0.0.0 is a bind address, not a dependency; multiline and quoted values parse
+    assert not keys & {"APP_DATABASE_URL", "HOST", "SERVICE_TOKEN", "WELCOME_TEXT"}
+    assert gaps[("GA302", "config/.env.test", "GCS_BUCKET")]["message"].endswith("(read with a default at app/storage.py:6)")
+    assert gaps[("GA301", "app/storage.py", "GCS_PROJECT_ID")]["line"] == 5
+
+
+def test_required_pydantic_field_missing_in_production(project):
+    root = project("config")
+    env = root / "config" / ".env.production"
+    env.write_text(env.read_text().replace("APP_DATABASE_URL=${DATABASE_URL}\n", ""))
+    _, report = scan_json(root, "--fail-on", "never")
+    found = [g for g in report["gaps"] if g["rule"] == "GA301" and g["evidence"]["key"] == "APP_DATABASE_URL"]
+    assert [(g["file"], g["line"], g["priority"]) for g in found] == [("app/settings.py", 8, "P0")]
+
+
+def test_no_secret_value_reaches_any_output(project, tmp_path):
+    root = project("config")
+    out = tmp_path / "out"
+    terminal = run_cli("scan", str(root), "--output-dir", str(out), "--fail-on", "never")
+    texts = [terminal.stdout, terminal.stderr] + [p.read_text() for p in out.iterdir()]
+    texts += [p.read_text() for p in (root / ".gapaudit_cache").glob("*.json")]
+    diff = run_cli("config-diff", str(root / "config" / ".env.test"), str(root / "config" / ".env.production"))
+    texts += [diff.stdout, diff.stderr]
+    assert len(texts) == 2 + 5 + 1 + 2
+    for secret in SECRETS:
+        for text in texts:
+            assert secret not in text
+
+
+def test_config_diff_side_by_side(project):
+    root = project("config")
+    done = run_cli("config-diff", str(root / "config" / "testing.yaml"), str(root / "config" / "production.yaml"))
+    assert done.returncode == 0, done.stdout  # localhost is P1 without code and compose; nothing is P0
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:4]}
+    assert rows["auth.enabled"] == ["bool", "true", "bool", "false", "differs"]
+    assert rows["database.timeout"] == ["number", "30", "number", "5", "differs"]
+    assert "GA305 [P1] auth.enabled=false" in done.stdout
+    env = run_cli("config-diff", str(root / "config" / ".env.test"), str(root / "config" / ".env.production"))
+    assert env.returncode == 1 and "GA304 [P0]" in env.stdout  # the placeholder
+
+
+def test_config_pairs_from_the_project_config(project):
+    root = project("config")
+    (root / "config" / "staging-a.env").write_text("ONLY_HERE=1\n")
+    (root / "config" / "live-b.env").write_text("OTHER=1\n")
+    (root / "gapaudit.yml").write_text("config-pairs:\n  - [config/staging-a.env, config/live-b.env]\n")
+    _, report = scan_json(root, "--fail-on", "never")
+    assert any(g["rule"] == "GA302" and g["evidence"]["key"] == "ONLY_HERE" for g in report["gaps"])
+    (root / "gapaudit.yml").write_text("config-pairs: [config/a.env]\n")
+    assert run_cli("scan", str(root), "--no-cache").returncode == 2
