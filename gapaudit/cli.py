@@ -142,6 +142,32 @@ def rules_command(rule_id: str | None, fmt: str) -> int:
     return 0
 
 
+@cli.command("routes")
+@_path_arg
+@_config_opt
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def routes_command(path: Path, config_file: Path | None, fmt: str) -> int:
+    """Declared routes with where they are declared, who requests them and whether tests do."""
+    from .analyzers.routes import RoutesAnalyzer
+    from .pipeline import project_facts
+
+    project = project_facts(path, _load(path, config_file), _options(path, None, False, 0, None, True, None))
+    table, refs = RoutesAnalyzer().table(project)
+    routes = sorted(table.routes, key=lambda r: (r.path, r.method))
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in routes], indent=2))
+        return 0
+    header = ("METHOD", "PATH", "KIND", "DECLARED AT", "TESTED", "REFERENCED BY")
+    rows = [(r.method, r.raw + ("" if r.mounted else "  (router never included)"), r.kind, f"{r.file}:{r.line}",
+             "yes" if r.tested else "no", ", ".join(r.referenced_by[:3]) + (" ..." if len(r.referenced_by) > 3 else ""))
+            for r in routes]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    click.echo(f"\n{len(routes)} routes, {sum(r.tested for r in routes)} tested; {len(refs)} requests found in tests and frontend.")
+    return 0
+
+
 @cli.command("config-diff")
 @click.argument("test_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.argument("production_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))

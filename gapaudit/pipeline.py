@@ -251,9 +251,8 @@ def _context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3
 # --- scan ----------------------------------------------------------------------------------
 
 
-def scan(target: str | Path, config: Config, options: ScanOptions = ScanOptions()) -> Report:
-    """Run every analyzer over `target` and rank what they find. Raises GapauditError on bad input."""
-    started = time.perf_counter()
+def _project(target: str | Path, config: Config, options: ScanOptions) -> tuple[Project, list[Analyzer], dict, list[Skipped]]:
+    """discover + analyze: every file's facts, grouped by analyzer."""
     root = Path(target)
     if not root.is_dir():
         raise GapauditError(f"{target} is not a directory")
@@ -272,20 +271,32 @@ def scan(target: str | Path, config: Config, options: ScanOptions = ScanOptions(
         for name, value in file_facts.get("analyzers", {}).items():
             by_analyzer.setdefault(name, {})[rel] = value
     project = Project(root=root, discovery=discovery, config=config, rules=rules, facts=by_analyzer, kinds=kinds)
+    return project, analyzers, facts, unreadable
+
+
+def project_facts(target: str | Path, config: Config, options: ScanOptions = ScanOptions()) -> Project:
+    """The linked-ready project without running the link step (for `gapaudit routes`)."""
+    return _project(target, config, options)[0]
+
+
+def scan(target: str | Path, config: Config, options: ScanOptions = ScanOptions()) -> Report:
+    """Run every analyzer over `target` and rank what they find. Raises GapauditError on bad input."""
+    started = time.perf_counter()
+    project, analyzers, facts, unreadable = _project(target, config, options)
     findings = [finding for analyzer in analyzers for finding in analyzer.link(project)]
     baseline = load_baseline(options.baseline) if options.baseline else set()
-    changed = changed_lines(root, options.diff_base) if options.diff_base else None
-    gaps, suppressed = _rank(findings, rules, config, facts, baseline, changed)
-    skipped = sorted([*discovery.skipped, *unreadable], key=lambda s: s.file)
+    changed = changed_lines(project.root, options.diff_base) if options.diff_base else None
+    gaps, suppressed = _rank(findings, project.rules, project.config, facts, baseline, changed)
+    skipped = sorted([*project.discovery.skipped, *unreadable], key=lambda s: s.file)
     return Report(
         target=str(target),
         gaps=gaps,
         suppressed=suppressed,
         skipped=skipped,
-        rules=rules,
-        files_scanned=len(discovery.files),
+        rules=project.rules,
+        files_scanned=len(project.discovery.files),
         duration_s=time.perf_counter() - started,
-        context=_context(root, gaps, kinds),
+        context=_context(project.root, gaps, project.kinds),
     )
 
 

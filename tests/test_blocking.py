@@ -17,7 +17,11 @@ def gaps(tmp_path_factory):
     code, report = scan_json(target)
     assert code == 1
     assert report["skipped"] == []
-    return {(g["file"], g["evidence"]["chain"][0]["function"], g["evidence"]["blocking_call"]): g for g in report["gaps"]}
+    return {(g["file"], g["evidence"]["chain"][0]["function"], g["evidence"]["blocking_call"]): g for g in _blocking(report)}
+
+
+def _blocking(report):
+    return [g for g in report["gaps"] if g["category"] == "blocking-async"]
 
 
 def _roots(gaps, file):
@@ -112,7 +116,7 @@ def test_priority_override_per_rule(project):
     root = project("blocking")
     (root / "gapaudit.yml").write_text("priority:\n  GA105: P2\nignore: [GA106]\n")
     _, report = scan_json(root)
-    rules = {(g["rule"], g["priority"]) for g in report["gaps"]}
+    rules = {(g["rule"], g["priority"]) for g in _blocking(report)}
     assert ("GA105", "P2") in rules
     assert not any(rule == "GA106" for rule, _ in rules)
 
@@ -123,9 +127,9 @@ def test_fingerprint_survives_moved_lines(project):
     source = root / "svc" / "db.py"
     source.write_text("# a new header comment\n\n" + source.read_text())
     _, after = scan_json(root)
-    moved = {g["fingerprint"]: g["line"] for g in after["gaps"]}
-    assert {g["fingerprint"] for g in before["gaps"]} == set(moved)
-    evidence = {g["fingerprint"]: g["evidence"]["blocking_at"] for g in after["gaps"]}
+    moved = {g["fingerprint"]: g["line"] for g in _blocking(after)}
+    assert {g["fingerprint"] for g in _blocking(before)} == set(moved)
+    evidence = {g["fingerprint"]: g["evidence"]["blocking_at"] for g in _blocking(after)}
     assert "svc/db.py:17" in evidence.values()
 
 
@@ -137,12 +141,12 @@ def test_project_catalog_extension(project):
     )
     (root / "gapaudit.yml").write_text("rule-paths: [blocking-extra.yml]\n")
     _, report = scan_json(root)
-    assert any(g["evidence"]["blocking_call"] == "legacy.fetch" and g["rule"] == "GA101" for g in report["gaps"])
+    assert any(g["evidence"]["blocking_call"] == "legacy.fetch" and g["rule"] == "GA101" for g in _blocking(report))
 
 
 def test_repeated_calls_get_distinct_gaps_and_file_objects_block(project):
     _, report = scan_json(project("blocking"))
-    copies = [g for g in report["gaps"] if g["evidence"]["chain"][0]["function"] == "async copy_twice()"]
+    copies = [g for g in _blocking(report) if g["evidence"]["chain"][0]["function"] == "async copy_twice()"]
     assert [(g["line"], g["evidence"]["blocking_call"]) for g in copies] == [
         (31, "builtins.open"), (32, "builtins.open.read"), (33, "builtins.open"), (34, "builtins.open.write"),
     ]

@@ -7,13 +7,14 @@ from .base import Analyzer, ParsedFile, ParseError, Project
 from .blocking import BlockingAsyncAnalyzer
 from .config import ConfigDriftAnalyzer
 from .mocks import MockedInfraAnalyzer
+from .routes import RoutesAnalyzer
 from .skips import InfraSkipAnalyzer
 from .startup import StartupUntestedAnalyzer
 
 
 def default_analyzers(rules: RuleSet) -> list[Analyzer]:
     return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer(),
-            ConfigDriftAnalyzer(rules)]
+            ConfigDriftAnalyzer(rules), RoutesAnalyzer()]
 
 
-__all__ = ["Analyzer", "BlockingAsyncAnalyzer", "ConfigDriftAnalyzer", "InfraSkipAnalyzer", "MockedInfraAnalyzer", "StartupUntestedAnalyzer", "ParsedFile", "ParseError", "Project", "default_analyzers"]
+__all__ = ["Analyzer", "BlockingAsyncAnalyzer", "ConfigDriftAnalyzer", "InfraSkipAnalyzer", "MockedInfraAnalyzer", "RoutesAnalyzer", "StartupUntestedAnalyzer", "ParsedFile", "ParseError", "Project", "default_analyzers"]

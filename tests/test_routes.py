@@ -1,0 +1,93 @@
+"""GA401-GA403 and `gapaudit routes` on a project with every framework form and a Next.js frontend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli, scan_json
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    import shutil
+
+    from conftest import FIXTURES
+
+    target = tmp_path_factory.mktemp("routes") / "routes"
+    shutil.copytree(FIXTURES / "routes", target)
+    _, report = scan_json(target, "--fail-on", "never")
+    return target, [g for g in report["gaps"] if g["rule"].startswith("GA4")]
+
+
+def test_undeclared_requests_with_the_reason(scanned):
+    _, gaps = scanned
+    undeclared = {(g["file"], g["line"]): g["message"].split(": ", 1)[1] for g in gaps if g["rule"] == "GA401"}
+    assert undeclared == {
+        ("tests/test_api.py", 26): "the path exists for GET only (405)",
+        ("tests/test_api.py", 34): "declared at backend/api/orphan.py:6 but its router is never included (404)",
+        ("web/app/page.tsx", 8): "the path exists for GET, POST only (405)",
+        ("web/lib/api.ts", 8): "no backend route matches (404)",
+        ("web/lib/api.ts", 9): "no backend route matches (404)",
+    }
+    missing = next(g for g in gaps if g["file"] == "web/lib/api.ts" and g["line"] == 8)
+    assert missing["priority"] == "P0" and missing["evidence"]["nearest_declared"]
+
+
+def test_every_framework_form_is_declared_with_its_full_path(scanned):
+    root, _ = scanned
+    done = run_cli("routes", str(root), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    routes = json.loads(done.stdout)
+    assert all(set(r) >= {"method", "path", "kind", "file", "line", "tested", "referenced_by"} for r in routes)
+    declared = {(r["method"], r["path"], r["kind"]) for r in routes if r["mounted"]}
+    assert declared == {
+        # FastAPI: app -> include_router(prefix=/api) -> include_router(prefix=/v1) -> APIRouter(prefix=/users)
+        ("GET", "/api/v1/users/", "http"), ("HEAD", "/api/v1/users/", "http"),
+        ("GET", "/api/v1/users/{user_id:int}", "http"), ("GET", "/api/v1/users/me", "http"),
+        ("POST", "/api/v1/users/export", "http"), ("WS", "/api/v1/users/live", "websocket"),
+        ("GET", "/health", "http"),
+        # Starlette Mount/Route/WebSocketRoute
+        ("GET", "/admin/stats", "http"), ("POST", "/admin/stats", "http"), ("WS", "/admin/feed", "websocket"),
+        # Flask: register_blueprint(url_prefix=) replaces the blueprint's own prefix
+        ("GET", "/store/items/<int:item_id>", "http"), ("GET", "/store/cart", "http"), ("PUT", "/store/cart", "http"),
+        # aiohttp: RouteTableDef, router.add_get, web.post
+        ("GET", "/aio/ping", "http"), ("GET", "/aio/status", "http"), ("POST", "/aio/events", "http"),
+        # Django: path/include/re_path
+        ("*", "/api/shop/orders/<int:pk>/", "http"), ("*", "/legacy/{pk}/", "http"),
+    }
+    orphan = [r for r in routes if not r["mounted"]]
+    assert [(r["path"], r["file"]) for r in orphan] == [("/orphan/report", "backend/api/orphan.py")]
+    tested = {(r["method"], r["path"]) for r in routes if r["tested"]}
+    # f"/api/v1/users/{uid}" could be /me as well: a parameter matches any segment
+    assert tested == {("GET", "/api/v1/users/{user_id:int}"), ("GET", "/api/v1/users/me"), ("WS", "/api/v1/users/live"),
+                      ("*", "/api/shop/orders/<int:pk>/")}
+    live = next(r for r in routes if r["path"] == "/api/v1/users/live")
+    assert sorted(live["referenced_by"]) == ["tests/test_api.py:21", "web/lib/api.ts:10"]
+
+
+def test_untested_and_shadowed(scanned):
+    _, gaps = scanned
+    untested = {(g["file"], g["line"]) for g in gaps if g["rule"] == "GA402"}
+    assert ("backend/api/users.py", 34) in untested  # add_api_route export: only the frontend calls it
+    assert not any(g["file"] == "backend/api/main.py" and "static" in g["message"] for g in gaps)
+    assert len([g for g in gaps if g["rule"] == "GA402"]) == 14  # 18 mounted routes, 4 tested
+    shadowed = [g for g in gaps if g["rule"] == "GA403"]
+    assert [(g["file"], g["line"], g["evidence"]["first"]) for g in shadowed] == [
+        ("backend/api/users.py", 25, "backend/api/users.py:20")]
+
+
+def test_near_misses_are_not_references(scanned):
+    root, gaps = scanned
+    assert not [g for g in gaps if "not-a-route" in g["message"] or "cache-key" in g["message"]
+                or "dashboard" in g["message"]]
+
+
+def test_routes_table_output(scanned):
+    root, _ = scanned
+    done = run_cli("routes", str(root))
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["METHOD", "PATH", "KIND", "DECLARED", "AT", "TESTED", "REFERENCED", "BY"]
+    assert any("/orphan/report  (router never included)" in line for line in lines)
+    assert lines[-1].startswith("20 routes, 5 tested;")  # the shadowed /me is listed twice
