@@ -146,16 +146,28 @@ def rules_command(rule_id: str | None, fmt: str) -> int:
 @_path_arg
 @_config_opt
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def routes_command(path: Path, config_file: Path | None, fmt: str) -> int:
+@click.option("--app", "app_target", metavar="MODULE:ATTR",
+              help="Also import the application and compare its own route table with the static one.")
+@click.option("--python", "python", metavar="PATH", help="Interpreter for --app (one that has the app's dependencies).")
+def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: str | None, python: str | None) -> int:
     """Declared routes with where they are declared, who requests them and whether tests do."""
-    from .analyzers.routes import RoutesAnalyzer
+    from .analyzers.routes import RoutesAnalyzer, compare_with_import
     from .pipeline import project_facts
 
     project = project_facts(path, _load(path, config_file), _options(path, None, False, 0, None, True, None))
     table, refs = RoutesAnalyzer().table(project)
     routes = sorted(table.routes, key=lambda r: (r.path, r.method))
+    comparison = None
+    if app_target:
+        from .analyzers._routeimport import imported_routes
+
+        try:
+            comparison = compare_with_import(table, imported_routes(path.resolve(), app_target, python))
+        except GapauditError as exc:
+            click.echo(f"gapaudit: note: {exc}; showing the static route table only", err=True)
     if fmt == "json":
-        click.echo(json.dumps([r.to_dict() for r in routes], indent=2))
+        payload = [r.to_dict() for r in routes]
+        click.echo(json.dumps(payload if comparison is None else {"routes": payload, "import": comparison}, indent=2))
         return 0
     header = ("METHOD", "PATH", "KIND", "DECLARED AT", "TESTED", "REFERENCED BY")
     rows = [(r.method, r.raw + ("" if r.mounted else "  (router never included)"), r.kind, f"{r.file}:{r.line}",
@@ -165,6 +177,15 @@ def routes_command(path: Path, config_file: Path | None, fmt: str) -> int:
     for row in [header, *rows]:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     click.echo(f"\n{len(routes)} routes, {sum(r.tested for r in routes)} tested; {len(refs)} requests found in tests and frontend.")
+    for where in table.dynamic[:5]:
+        click.echo(f"note: routes registered with a computed path at {where} are not listed; "
+                   "requests under that router are not reported as undeclared")
+    if comparison is not None:
+        click.echo(f"import-based table: {comparison['imported']} routes; the static table has "
+                   f"{comparison['found']} of them ({comparison['recall']:.1%}).")
+        for label in ("only_imported", "only_static"):
+            for route in comparison[label]:
+                click.echo(f"  {label.replace('_', ' ')}: {route}")
     return 0
 
 

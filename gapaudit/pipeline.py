@@ -120,8 +120,11 @@ def _analyze_in_worker(rel: str, kind: str, content: bytes) -> dict[str, Any]:
 
 
 def _namespace(rule_paths: tuple[Path, ...]) -> str:
-    """Cache namespace: a change to any rule or catalog file invalidates cached facts."""
+    """Cache namespace: a change to any rule or catalog file, or to the analyzers' code, invalidates
+    cached facts (facts change shape as analyzers evolve, even within one version)."""
     digest = hashlib.sha256()
+    for source in sorted((Path(__file__).parent / "analyzers").glob("*.py")):
+        digest.update(source.read_bytes())
     for directory in (builtin_rules_dir(), *rule_paths):
         files = sorted(directory.glob("*.y*ml")) if directory.is_dir() else [directory]
         for file in files:

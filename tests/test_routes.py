@@ -91,3 +91,30 @@ def test_routes_table_output(scanned):
     assert lines[0].split() == ["METHOD", "PATH", "KIND", "DECLARED", "AT", "TESTED", "REFERENCED", "BY"]
     assert any("/orphan/report  (router never included)" in line for line in lines)
     assert lines[-1].startswith("20 routes, 5 tested;")  # the shadowed /me is listed twice
+
+
+def test_import_based_route_table_agrees_with_the_static_one(project):
+    root = project("routes_import")
+    done = run_cli("routes", str(root), "--app", "svc.main:app", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    comparison = json.loads(done.stdout)["import"]
+    assert comparison == {"imported": 5, "found": 5, "recall": 1.0, "only_imported": [], "only_static": []}
+
+
+def test_import_failure_falls_back_to_static_with_a_note(project):
+    root = project("routes_import")
+    done = run_cli("routes", str(root), "--app", "svc.broken:app")
+    assert done.returncode == 0
+    assert done.stderr.startswith("gapaudit: note: cannot import svc.broken:app: KeyError")
+    assert "/api/v2/items/{item_id}" in done.stdout
+
+
+def test_routes_registered_in_a_loop_are_not_guessed_at(tmp_path):
+    (tmp_path / "server.py").write_text(
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/health')\ndef health():\n    return 'ok'\n\n\n"
+        "for path, handler, methods in ENDPOINTS:\n    app.add_url_rule(path, handler.__name__, handler, methods=methods)\n")
+    (tmp_path / "web.js").write_text("export const runs = () => fetch('/api/2.0/runs/search', {method: 'POST'});\n")
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    assert not [g for g in report["gaps"] if g["rule"] == "GA401"]
+    done = run_cli("routes", str(tmp_path))
+    assert "note: routes registered with a computed path at server.py:12 app.add_url_rule(...)" in done.stdout

@@ -79,6 +79,7 @@ class _Declarations:
         self.routes: list[dict[str, Any]] = []
         self.includes: list[dict[str, Any]] = []
         self.imports: dict[str, str] = {}
+        self.dynamic: list[dict[str, Any]] = []  # routes registered with a computed path (in a loop, from data)
 
     def collect(self) -> dict[str, Any]:
         for node in ast.walk(self.tree):
@@ -99,7 +100,7 @@ class _Declarations:
             elif isinstance(node, ast.Call):
                 self._call(node)
         return {"routers": self.routers, "routes": self.routes, "includes": self.includes, "imports": self.imports,
-                "django": self._django()}
+                "django": self._django(), "dynamic": self.dynamic}
 
     def _router_assignment(self, node: ast.Assign) -> None:
         factory = ast.unparse(node.value.func).rsplit(".", 1)[-1]
@@ -174,6 +175,9 @@ class _Declarations:
             if name in ("add_subapp", "mount") and len(args) > 1:
                 prefix, child = _string(args[0]) or "", args[1]
             self.includes.append({"parent": router, "child": ast.unparse(child), "prefix": prefix, "line": call.lineno})
+        elif name in ("add_api_route", "add_route", "add_url_rule", "add_api_websocket_route") and args \
+                and _string(args[0]) is None and not (len(args) > 1 and _string(args[1])):
+            self.dynamic.append({"router": router, "line": call.lineno, "call": ast.unparse(func)})
         elif name in ("add_api_route", "add_route", "add_url_rule") and args:
             first = _string(args[0])
             if first is not None and first.startswith("/"):  # FastAPI/Starlette/Flask: (path, endpoint, methods=)

@@ -19,6 +19,7 @@ from ._symbols import _module_names
 from .base import ParsedFile, Project
 
 _EXEMPT = ("docs", "redoc", "openapi", "static", "favicon")
+_FRAMEWORK_ROUTES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/static/{}"})
 
 
 @dataclass
@@ -121,6 +122,12 @@ class RouteTable:
                     self.routes.append(Route(route["method"], normalise(raw), raw or "/", route["kind"], rel,
                                              route["line"], mounted=mounts is not None))
         self._opaque_resolved = [normalise(p) for p in self.opaque]
+        # a route registered with a computed path could be any path under its router's mounts
+        self.dynamic = [f"{rel}:{d['line']} {d['call']}(...)" for rel, f in self.decls.items() for d in f["dynamic"]]
+        for rel, f in self.decls.items():
+            for d in f["dynamic"]:
+                mounts = prefixes((rel, d["router"]), frozenset()) or [""]
+                self._opaque_resolved.extend(normalise(m) for m in mounts)
         self._django()
 
     def _prefixes_later(self, parent: tuple[str, str], prefix: str) -> str:
@@ -238,3 +245,20 @@ class RoutesAnalyzer:
                     evidence={"referenced_by": route.referenced_by or ["nothing"]},
                 ))
         return findings
+
+
+def compare_with_import(table: RouteTable, imported: list[dict[str, Any]]) -> dict[str, Any]:
+    """How much of the framework's own route table the static extractor found, and the disagreements."""
+    static = {(r.method, r.path) for r in table.routes if r.mounted}
+    # routes the framework adds by itself (FastAPI's docs) are declared nowhere in the source
+    seen = {(r["method"], normalise(r["path"])) for r in imported
+            if r["kind"] != "mount" and normalise(r["path"]) not in _FRAMEWORK_ROUTES}
+    found = {key for key in seen if key in static or ("*", key[1]) in static}
+    return {
+        "imported": len(seen),
+        "found": len(found),
+        "recall": len(found) / len(seen) if seen else 1.0,
+        "only_imported": sorted(f"{m} {p}" for m, p in seen - found),
+        "only_static": sorted(f"{m} {p}" for m, p in static - seen if not any(
+            q == p and (m == "*" or n == m) for n, q in seen)),
+    }
