@@ -14,13 +14,14 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _ROUTER_FACTORIES = {"APIRouter": "fastapi", "FastAPI": "fastapi", "Starlette": "starlette", "Flask": "flask",
                      "Blueprint": "flask", "RouteTableDef": "aiohttp", "Application": "aiohttp", "Quart": "flask"}
 _PARAM = re.compile(r"\{[^}]*\}|<[^>]*>|(?<=/):[A-Za-z_]\w*|\$\{[^}]*\}")
+_PATH_PARAM = re.compile(r"\{[^}:]*:path\}|<path:[^>]*>")  # matches the rest of the path, slashes included
 _CLIENT_FACTORIES = ("TestClient", "AsyncClient", "Client", "test_client", "ClientSession")
 
 
 def normalise(path: str) -> str:
     """`/users/{id:int}/` -> `/users/{}`; query strings and trailing slashes dropped."""
     path = path.split("?", 1)[0].split("#", 1)[0]
-    path = _PARAM.sub("{}", path)
+    path = _PARAM.sub("{}", _PATH_PARAM.sub("{**}", path))
     path = re.sub(r"/+", "/", "/" + path.lstrip("/"))
     return path.rstrip("/") or "/"
 
@@ -49,12 +50,18 @@ def _string(node: ast.AST | None) -> str | None:
 
 
 def _url_path(text: str) -> str | None:
-    """The path of a request target: `/api/x`, `http://localhost:8000/api/x`, `{}/api/x` (base var)."""
+    """The path of a request target: `/api/x`, `http://localhost:8000/api/x`, `{}/api/x` (base var).
+    An absolute URL to another host (`https://ipapi.co/json`) is not a request to this backend;
+    a dotless host (`http://api:8000`) is a compose service name, so it is."""
     if "://" in text:
         try:
-            return urlsplit(text).path or "/"
+            parts = urlsplit(text)
         except ValueError:
             return None
+        host = parts.hostname or ""
+        if host not in ("localhost", "127.0.0.1", "0.0.0.0", "{}") and "." in host:
+            return None
+        return parts.path or "/"
     if text.startswith("{}/"):
         text = text[2:]
     return text if text.startswith("/") else None
@@ -104,6 +111,8 @@ class _Declarations:
 
     def _router_assignment(self, node: ast.Assign) -> None:
         factory = ast.unparse(node.value.func).rsplit(".", 1)[-1]
+        if factory not in _ROUTER_FACTORIES and factory.endswith(("Router", "Blueprint")):
+            factory = "APIRouter" if factory.endswith("Router") else "Blueprint"  # a project's own subclass
         if factory not in _ROUTER_FACTORIES:
             return
         call = node.value
@@ -258,7 +267,39 @@ def python_references(tree: ast.Module) -> list[dict[str, Any]]:
         path = _url_path(text) if text is not None else None
         if path is not None:
             refs.append({"method": method, "path": path, "line": node.lineno, "via": ast.unparse(node.func)})
+        elif isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add) and isinstance(
+                target.right, ast.Constant) and str(target.right.value).startswith("?"):
+            target = target.left  # api_routes.recipe(slug) + "?format=md"
+        if path is None and (isinstance(target, (ast.Name, ast.Attribute)) or (
+                isinstance(target, ast.Call) and isinstance(target.func, (ast.Name, ast.Attribute)))):
+            symbol = ast.unparse(target.func if isinstance(target, ast.Call) else target)
+            refs.append({"method": method, "symbol": symbol, "line": node.lineno, "via": ast.unparse(node.func)})
     return refs
+
+
+def path_constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level `users_self = "/api/users/self"` and `def recipe(slug): return f"{prefix}/recipes/{slug}"`:
+    what a test's `client.get(api_routes.users_self)` requests."""
+    constants: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _string(node.value)
+            if value is not None:
+                constants[node.targets[0].id] = value
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+            if len(returns) == 1 and isinstance(returns[0], ast.JoinedStr):
+                parts = []
+                for value in returns[0].values:
+                    if isinstance(value, ast.Constant):
+                        parts.append(str(value.value))
+                    elif isinstance(value.value, ast.Name) and value.value.id in constants:
+                        parts.append(constants[value.value.id])
+                    else:
+                        parts.append("{}")
+                constants[node.name] = "".join(parts)
+    return {name: value for name, value in constants.items() if value.startswith("/")}
 
 
 def _targets(node: ast.AST) -> list[ast.Name]:

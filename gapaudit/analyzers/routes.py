@@ -8,13 +8,14 @@ across modules and nesting levels. A router that is never included serves nothin
 
 from __future__ import annotations
 
+import ast
 import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..discovery import FRONTEND, PYTHON, PYTHON_TEST
 from ..gap import Finding
-from ._routefacts import declarations, js_references, normalise, python_references
+from ._routefacts import declarations, js_references, normalise, path_constants, python_references
 from ._symbols import _module_names
 from .base import ParsedFile, Project
 
@@ -41,6 +42,9 @@ class Route:
 
 def _matches(pattern: str, path: str) -> bool:
     a, b = pattern.strip("/").split("/"), path.strip("/").split("/")
+    if "{**}" in a:  # `{rest:path}` takes every remaining segment
+        head = a[: a.index("{**}")]
+        return len(b) >= len(head) and _matches("/".join(head), "/".join(b[: len(head)]))
     return len(a) == len(b) and all(x == y or x == "{}" or y == "{}" for x, y in zip(a, b))
 
 
@@ -182,19 +186,44 @@ class RoutesAnalyzer:
             except BaseException:  # noqa: BLE001 - ast-grep raises PanicException, a BaseException
                 return {"refs": []}
         if file.kind == PYTHON_TEST:
-            return {"refs": python_references(file.tree), "test": True}
+            imports = {alias.asname or alias.name: f"{'.' * n.level}{n.module + '.' if n.module else ''}{alias.name}"
+                       for n in file.tree.body if isinstance(n, ast.ImportFrom) for alias in n.names}
+            return {"refs": python_references(file.tree), "test": True, "constants": path_constants(file.tree),
+                    "imports": imports}
         return {"decl": declarations(file.rel, file.tree)}
 
     def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, dict[str, Any], bool]]]:
         facts = project.facts_of(self.name)
         package_dirs = {f.rel.rsplit("/", 1)[0] for f in project.discovery.files if f.rel.endswith("/__init__.py")}
         table = RouteTable({rel: f["decl"] for rel, f in facts.items() if "decl" in f}, package_dirs)
-        refs = [(rel, ref, bool(f.get("test"))) for rel, f in sorted(facts.items()) for ref in f.get("refs", [])]
+        refs = [(rel, self._resolved(rel, ref, facts), bool(f.get("test")))
+                for rel, f in sorted(facts.items()) for ref in f.get("refs", [])]
+        refs = [(rel, ref, is_test) for rel, ref, is_test in refs if ref is not None]
         for rel, ref, is_test in refs:
             for route in table.find(ref["method"], ref["path"])[0]:
                 route.referenced_by.append(f"{rel}:{ref['line']}")
                 route.tested = route.tested or is_test
         return table, refs
+
+    @staticmethod
+    def _resolved(rel: str, ref: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any] | None:
+        """A reference through a constant (`api_routes.users_self`, `ROUTE`) with its path filled in."""
+        if "path" in ref:
+            return ref
+        head, _, name = ref["symbol"].rpartition(".")
+        f = facts[rel]
+        if not head and name in f.get("constants", {}):
+            return {**ref, "path": f["constants"][name]}
+        target = f.get("imports", {}).get(head or name)
+        if target is None:
+            return None
+        module = target.lstrip(".").replace(".", "/") if head else target.lstrip(".").rpartition(".")[0].replace(".", "/")
+        name = name if head else target.rpartition(".")[2]
+        for other, g in facts.items():
+            stem = other.removesuffix(".py").removesuffix("/__init__")
+            if (stem == module or stem.endswith("/" + module)) and name in g.get("constants", {}):
+                return {**ref, "path": g["constants"][name]}
+        return None
 
     def link(self, project: Project) -> list[Finding]:
         table, refs = self.table(project)
