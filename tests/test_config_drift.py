@@ -3,7 +3,6 @@ and no secret value ever reaches a report, the terminal or the cache."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from ..discovery import CI, PYTHON, PYTHON_TEST
 from ..rules import RuleSet
 
 _WORD = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -237,3 +238,23 @@ def production_uses(catalog: InfraCatalog, kind: str, prod: dict[str, dict[str, 
             if name in wanted or (kind != "credentials" and infra.env_matches(name)):
                 return "indirect", f"{rel} reads {name}"
     return None
+
+
+class InfraFacts:
+    """The part the infra analyzers share: production usage and CI services per file; each adds
+    its own test-file visitor (`test_facts`)."""
+
+    kinds = frozenset({PYTHON, PYTHON_TEST, CI})
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.catalog = InfraCatalog(rules)
+
+    def file_facts(self, file: Any) -> dict[str, Any]:
+        if file.kind == CI:
+            return {"ci": ci_facts(file.text)}
+        if file.kind == PYTHON:
+            return {"prod": production_facts(file.tree)}
+        return {"test": self.test_facts(file)}
+
+    def test_facts(self, file: Any) -> dict[str, Any]:
+        raise NotImplementedError

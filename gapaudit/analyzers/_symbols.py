@@ -35,6 +35,19 @@ def _module_names(rel: str, package_dirs: set[str]) -> list[str]:
     return names
 
 
+def module_path(rel: str, dotted: str) -> str:
+    """`.users` imported in `app/api/main.py` -> `app/api/users`; `app.models` -> `app/models`
+    (file path without `.py`; absolute names are returned as paths for the caller to look up)."""
+    level = len(dotted) - len(dotted.lstrip("."))
+    path = dotted.lstrip(".").replace(".", "/")
+    if not level:
+        return path
+    base = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    for _ in range(level - 1):
+        base = base.rsplit("/", 1)[0] if "/" in base else ""
+    return f"{base}/{path}".strip("/")
+
+
 class PythonProject:
     """Resolves references against every Python file's facts."""
 

@@ -14,10 +14,8 @@ import ast
 import re
 from typing import Any
 
-from ..discovery import CI, PYTHON, PYTHON_TEST
 from ..gap import Finding
-from ..rules import RuleSet
-from ._infra import InfraCatalog, ci_facts, ci_provided_kinds, production_facts, project_packages
+from ._infra import InfraFacts, ci_provided_kinds, project_packages
 from .base import ParsedFile, Project
 
 _FAKE_CLASS = re.compile(r"^(?:Mock|Fake|Stub|Dummy|InMemory)(\w+)$")
@@ -73,19 +71,11 @@ def _test_file_facts(tree: ast.Module) -> dict[str, Any]:
     return {"mocks": mocks, "constructed": constructed, "modules": modules}
 
 
-class MockedInfraAnalyzer:
+class MockedInfraAnalyzer(InfraFacts):
     name = "mocked-infra"
-    kinds = frozenset({PYTHON, PYTHON_TEST, CI})
 
-    def __init__(self, rules: RuleSet) -> None:
-        self.catalog = InfraCatalog(rules)
-
-    def file_facts(self, file: ParsedFile) -> dict[str, Any]:
-        if file.kind == CI:
-            return {"ci": ci_facts(file.text)}
-        if file.kind == PYTHON:
-            return {"prod": production_facts(file.tree)}
-        return {"test": _test_file_facts(file.tree)}
+    def test_facts(self, file: ParsedFile) -> dict[str, Any]:
+        return _test_file_facts(file.tree)
 
     def link(self, project: Project) -> list[Finding]:
         facts = project.facts_of(self.name)

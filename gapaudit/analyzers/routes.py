@@ -16,7 +16,7 @@ from typing import Any
 from ..discovery import FRONTEND, PYTHON, PYTHON_TEST
 from ..gap import Finding
 from ._routefacts import declarations, js_references, normalise, path_constants, python_references
-from ._symbols import _module_names
+from ._symbols import _module_names, module_path
 from .base import ParsedFile, Project
 
 _EXEMPT = ("docs", "redoc", "openapi", "static", "favicon")
@@ -62,15 +62,10 @@ class RouteTable:
         self._build()
 
     def _module(self, rel: str, dotted: str) -> str | None:
-        level = len(dotted) - len(dotted.lstrip("."))
-        path = dotted.lstrip(".").replace(".", "/")
-        if level:
-            base = rel.rsplit("/", 1)[0] if "/" in rel else ""
-            for _ in range(level - 1):
-                base = base.rsplit("/", 1)[0] if "/" in base else ""
-            full = f"{base}/{path}".strip("/")
-            return next((c for c in (f"{full}.py", f"{full}/__init__.py") if c in self.decls), None)
-        return self.module_index.get(dotted.lstrip("."))
+        if not dotted.startswith("."):
+            return self.module_index.get(dotted)
+        full = module_path(rel, dotted)
+        return next((c for c in (f"{full}.py", f"{full}/__init__.py") if c in self.decls), None)
 
     def _resolve(self, rel: str, text: str) -> tuple[str, str] | None:
         """`auth.router` / `users_router` / `router` in file `rel` -> (file, router variable)."""

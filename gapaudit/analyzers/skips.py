@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..discovery import CI, PYTHON, PYTHON_TEST
 from ..gap import Finding
-from ..rules import RuleSet
-from ._infra import InfraCatalog, ci_facts, ci_provided_kinds, merge, production_facts, production_uses
+from ._infra import InfraFacts, ci_provided_kinds, merge, production_uses
+from ._symbols import module_path
 from ._testfacts import TestFileFacts
 from .base import ParsedFile, Project
 
@@ -49,13 +48,7 @@ class TestSuite:
         return merged
 
     def _test_module(self, rel: str, dotted: str) -> str | None:
-        level = len(dotted) - len(dotted.lstrip("."))
-        path = dotted.lstrip(".").replace(".", "/")
-        if level:
-            base = rel.rsplit("/", 1)[0] if "/" in rel else ""
-            for _ in range(level - 1):
-                base = base.rsplit("/", 1)[0] if "/" in base else ""
-            path = f"{base}/{path}".strip("/")
+        path = module_path(rel, dotted)
         for candidate in (f"{path}.py", f"{path}/__init__.py"):
             for known in self.facts:
                 if known == candidate or known.endswith("/" + candidate):
@@ -103,19 +96,11 @@ class TestSuite:
         return []
 
 
-class InfraSkipAnalyzer:
+class InfraSkipAnalyzer(InfraFacts):
     name = "infra-skip"
-    kinds = frozenset({PYTHON, PYTHON_TEST, CI})
 
-    def __init__(self, rules: RuleSet) -> None:
-        self.catalog = InfraCatalog(rules)
-
-    def file_facts(self, file: ParsedFile) -> dict[str, Any]:
-        if file.kind == CI:
-            return {"ci": ci_facts(file.text)}
-        if file.kind == PYTHON:
-            return {"prod": production_facts(file.tree)}
-        return {"test": TestFileFacts(file.rel, file.tree).collect()}
+    def test_facts(self, file: ParsedFile) -> dict[str, Any]:
+        return TestFileFacts(file.rel, file.tree).collect()
 
     def link(self, project: Project) -> list[Finding]:
         facts = project.facts_of(self.name)
