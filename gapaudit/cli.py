@@ -194,7 +194,12 @@ def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: s
 @click.argument("production_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 def config_diff_command(test_file: Path, production_file: Path) -> int:
     """Two config files side by side (value kinds, never values); exit 1 on a P0 in the second."""
-    from .analyzers.config import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
+    from .analyzers.config import (
+        ConfigDriftAnalyzer,
+        ConfigFile,
+        config_diff,
+        read_config_file,
+    )
 
     analyzer = ConfigDriftAnalyzer(load_rules())
     files = []

@@ -16,7 +16,7 @@ from ._version import __version__
 from .analyzers import Analyzer, ParsedFile, ParseError, Project, default_analyzers
 from .cache import FactCache
 from .config import Config
-from .discovery import Discovery, SourceFile, discover, FRONTEND, PYTHON, PYTHON_TEST
+from .discovery import FRONTEND, PYTHON, PYTHON_TEST, Discovery, SourceFile, discover
 from .errors import GapauditError
 from .gap import Finding, Gap, Skipped, fingerprint, priority_rank
 from .gitdiff import changed_lines, in_diff

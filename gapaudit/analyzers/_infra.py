@@ -14,6 +14,7 @@ import yaml
 
 from ..discovery import CI, PYTHON, PYTHON_TEST
 from ..rules import RuleSet
+from ._astutil import all_nodes, dotted_name
 
 _WORD = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|\d+")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
@@ -28,8 +29,11 @@ def words(text: str) -> set[str]:
 
 
 def signals_of(node: ast.AST | None, extra_text: str = "") -> dict[str, list]:
-    """Signals in an expression or statement: words, env var names, caught exceptions, modules, ports."""
-    text = (ast.unparse(node) if node is not None else "") + " " + extra_text
+    """Signals in an expression or statement: words, env var names, caught exceptions, modules, ports.
+
+    Words come from identifiers, attribute names and string constants met on the walk (cheaper
+    than unparsing a whole helper function, and the same words)."""
+    pieces: list[str] = [extra_text]
     env: set[str] = set()
     modules: set[str] = set()
     ports: set[int] = set()
@@ -38,8 +42,17 @@ def signals_of(node: ast.AST | None, extra_text: str = "") -> dict[str, list]:
     for sub in ast.walk(node) if node is not None else ():
         if isinstance(sub, ast.Name):
             idents.add(sub.id)
-        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
-            idents.add(sub.func.attr)
+            pieces.append(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            pieces.append(sub.attr)
+            if isinstance(sub.ctx, ast.Load):
+                idents.add(sub.attr)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            pieces.append(sub.name)
+        elif isinstance(sub, ast.alias):
+            pieces.append(sub.name)
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            pieces.append(sub.value)
         if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and _ENV_NAME.match(sub.value):
             env.add(sub.value)
         elif isinstance(sub, ast.Constant) and isinstance(sub.value, int) and 1 <= sub.value <= 65535:
@@ -50,7 +63,7 @@ def signals_of(node: ast.AST | None, extra_text: str = "") -> dict[str, list]:
             modules.add(sub.module)
         elif isinstance(sub, ast.ExceptHandler) and sub.type is not None:
             exceptions.update(n.split(".")[-1] for n in re.findall(r"[A-Za-z_][\w.]*", ast.unparse(sub.type)))
-    return {"words": sorted(words(text)), "env": sorted(env), "modules": sorted(modules),
+    return {"words": sorted(words(" ".join(pieces))), "env": sorted(env), "modules": sorted(modules),
             "ports": sorted(ports), "exceptions": sorted(exceptions), "idents": sorted(idents)}
 
 
@@ -199,7 +212,7 @@ def production_facts(tree: ast.Module) -> dict[str, Any]:
     modules: set[str] = set()
     env: set[str] = set()
     classes: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.ClassDef):
             classes.setdefault(node.name, node.lineno)
         elif isinstance(node, ast.Import):
@@ -208,11 +221,11 @@ def production_facts(tree: ast.Module) -> dict[str, Any]:
             modules.add(node.module)
             modules.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
-            func = ast.unparse(node.func)
+            func = dotted_name(node.func)
             if func.endswith(("getenv", "environ.get", "env.get", "environ.setdefault")):
                 if isinstance(node.args[0].value, str):
                     env.add(node.args[0].value)
-        elif (isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ")
+        elif (isinstance(node, ast.Subscript) and dotted_name(node.value).endswith("environ")
               and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
             env.add(node.slice.value)
     return {"modules": sorted(modules), "env": sorted(env), "classes": classes}
@@ -253,7 +266,7 @@ class InfraFacts:
         if file.kind == CI:
             return {"ci": ci_facts(file.text)}
         if file.kind == PYTHON:
-            return {"prod": production_facts(file.tree)}
+            return {"prod": file.shared("infra-production", lambda: production_facts(file.tree))}
         return {"test": self.test_facts(file)}
 
     def test_facts(self, file: Any) -> dict[str, Any]:

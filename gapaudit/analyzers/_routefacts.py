@@ -10,6 +10,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._astutil import all_nodes, dotted_name, last_name
+
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _ROUTER_FACTORIES = {"APIRouter": "fastapi", "FastAPI": "fastapi", "Starlette": "starlette", "Flask": "flask",
                      "Blueprint": "flask", "RouteTableDef": "aiohttp", "Application": "aiohttp", "Quart": "flask"}
@@ -89,7 +91,7 @@ class _Declarations:
         self.dynamic: list[dict[str, Any]] = []  # routes registered with a computed path (in a loop, from data)
 
     def collect(self) -> dict[str, Any]:
-        for node in ast.walk(self.tree):
+        for node in all_nodes(self.tree):
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:
                     self.imports[alias.asname or alias.name] = "." * node.level + (
@@ -99,7 +101,7 @@ class _Declarations:
                     self.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 self._router_assignment(node)
-        for node in ast.walk(self.tree):
+        for node in all_nodes(self.tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     if isinstance(decorator, ast.Call):
@@ -174,7 +176,7 @@ class _Declarations:
             if isinstance(func, ast.Name) and func.id in ("Route", "WebSocketRoute", "Mount"):
                 return  # handled with the Starlette(routes=[...]) that holds them
             return
-        owner = ast.unparse(func.value)
+        owner = dotted_name(func.value)
         router = owner.split(".")[0]
         name = func.attr
         args = call.args
@@ -208,8 +210,8 @@ class _Declarations:
 
     def _django(self) -> list[dict[str, Any]]:
         patterns = []
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call) and ast.unparse(node.func).rsplit(".", 1)[-1] in ("path", "re_path", "url") and node.args:
+        for node in all_nodes(self.tree):
+            if isinstance(node, ast.Call) and last_name(node.func) in ("path", "re_path", "url") and node.args:
                 route = _string(node.args[0])
                 if route is None or len(node.args) < 2:
                     continue
@@ -240,12 +242,12 @@ def python_references(tree: ast.Module) -> list[dict[str, Any]]:
     """HTTP/WebSocket requests made through a client: `client.get("/x")`, `requests.post(url)`,
     `client.websocket_connect("/ws")`. Strings that are not requests (a cache key, a mock
     attribute) are not references: the receiver must be a client."""
-    clients = {t.id for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.withitem)) for t in _targets(n)
+    clients = {t.id for n in all_nodes(tree) if isinstance(n, (ast.Assign, ast.withitem)) for t in _targets(n)
                if _is_client_expr(n.value if isinstance(n, ast.Assign) else n.context_expr)}
-    params = {a.arg for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    params = {a.arg for n in all_nodes(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
               for a in n.args.args if "client" in a.arg.lower()}
     refs = []
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or not node.args:
             continue
         verb = node.func.attr
@@ -309,7 +311,7 @@ def _targets(node: ast.AST) -> list[ast.Name]:
 
 
 def _is_client_expr(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and ast.unparse(node.func).rsplit(".", 1)[-1] in _CLIENT_FACTORIES
+    return isinstance(node, ast.Call) and last_name(node.func) in _CLIENT_FACTORIES
 
 
 # --- references from JS/TS frontends (ast-grep) ------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
+from ._astutil import all_nodes, dotted_name, last_name
 from ._infra import signals_of
 
 _SKIP_CALLS = frozenset({"pytest.skip", "skip", "self.skipTest", "cls.skipTest", "unittest.SkipTest", "SkipTest",
@@ -47,7 +48,7 @@ class TestFileFacts:
         self.rel = rel
         self.tree = tree
         self.parents: dict[int, ast.AST] = {}
-        for node in ast.walk(tree):
+        for node in all_nodes(tree):
             for child in ast.iter_child_nodes(node):
                 self.parents[id(child)] = node
         self.skips: list[dict[str, Any]] = []
@@ -172,13 +173,13 @@ class TestFileFacts:
 
         for node in self.tree.body:
             self._module_statement(node, imports, flags)
-        for node in ast.walk(self.tree):
+        for node in all_nodes(self.tree):
             if isinstance(node, ast.Import):
                 modules.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 modules.add(node.module)
             if isinstance(node, ast.Call):
-                func = _dotted(node.func)
+                func = dotted_name(node.func)
                 if func in _SKIP_CALLS:
                     self._imperative_skip(node)
                 elif func == "pytest.mark.skip" and self._adds_markers(self._enclosing_function(node), node):
@@ -187,7 +188,7 @@ class TestFileFacts:
                     module = _literal(node.args[0])
                     self._add_skip(node, "importorskip", f"import {module}",
                                    {"modules": [module], "words": []}, f"import {module}", self._scope(node))
-            elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and _dotted(node.exc.func).endswith("SkipTest"):
+            elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and dotted_name(node.exc.func).endswith("SkipTest"):
                 self._imperative_skip(node.exc)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 scope = self._definition_scope(node)
@@ -209,7 +210,7 @@ class TestFileFacts:
                 args = node.args
                 params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg not in ("self", "cls")]
                 calls_by_function.setdefault(node.name, []).extend(
-                    _dotted(c.func).rsplit(".", 1)[-1] for c in ast.walk(node) if isinstance(c, ast.Call))
+                    last_name(c.func) for c in ast.walk(node) if isinstance(c, ast.Call))
                 cls = self._enclosing_class(node)
                 if self._is_fixture(node):
                     autouse = any("autouse=True" in _dotted(d) for d in node.decorator_list)

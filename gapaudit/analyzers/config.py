@@ -21,6 +21,7 @@ from typing import Any
 from ..discovery import CI, CONFIG, ENV, PYTHON
 from ..gap import Finding
 from ..rules import RuleSet
+from ._astutil import all_nodes
 from ._configfiles import ValueClassifier, read_compose, read_env, read_structured
 from .base import ParsedFile, Project
 
@@ -59,9 +60,9 @@ def _stem(rel: str, catalog: dict[str, Any]) -> tuple[str, str]:
 
 def _env_reads(tree: ast.Module) -> list[dict[str, Any]]:
     reads: list[dict[str, Any]] = []
-    dotenv_names = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+    dotenv_names = {t.id for n in all_nodes(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
                     and ast.unparse(n.value.func).endswith("dotenv_values") for t in n.targets if isinstance(t, ast.Name)}
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
                 and isinstance(node.args[0].value, str):
             func = ast.unparse(node.func)

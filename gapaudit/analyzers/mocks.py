@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ..gap import Finding
+from ._astutil import all_nodes
 from ._infra import InfraFacts, ci_provided_kinds, project_packages
 from .base import ParsedFile, Project
 
@@ -29,7 +30,7 @@ def _text(node: ast.AST) -> str:
 def _test_file_facts(tree: ast.Module) -> dict[str, Any]:
     mocks: list[dict[str, Any]] = []
     mocked_nodes: set[int] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.ClassDef):
             match = _FAKE_CLASS.match(node.name)
             if match:  # MockGCSAdapter stands in for GCSAdapter, and for whatever it subclasses
@@ -58,11 +59,11 @@ def _test_file_facts(tree: ast.Module) -> dict[str, Any]:
             mocks.append({"line": node.lineno, "target": target, "form": f"{func}(...)"})
             mocked_nodes.update(id(n) for n in ast.walk(node))
     constructed = sorted({
-        _text(n.func).rsplit(".", 1)[-1] for n in ast.walk(tree)
+        _text(n.func).rsplit(".", 1)[-1] for n in all_nodes(tree)
         if isinstance(n, ast.Call) and id(n) not in mocked_nodes and isinstance(n.func, (ast.Name, ast.Attribute))
     })
     modules: dict[str, int] = {}  # imported module -> first line
-    for n in ast.walk(tree):
+    for n in all_nodes(tree):
         if isinstance(n, ast.Import):
             for alias in n.names:
                 modules.setdefault(alias.name, n.lineno)

@@ -15,7 +15,13 @@ from typing import Any
 
 from ..discovery import FRONTEND, PYTHON, PYTHON_TEST
 from ..gap import Finding
-from ._routefacts import declarations, js_references, normalise, path_constants, python_references
+from ._routefacts import (
+    declarations,
+    js_references,
+    normalise,
+    path_constants,
+    python_references,
+)
 from ._symbols import _module_names, module_path
 from .base import ParsedFile, Project
 
@@ -153,10 +159,20 @@ class RouteTable:
         for root in roots:
             walk(root, "", 0)
 
+    def _candidates(self, norm: str) -> list[Route]:
+        """Mounted routes with as many segments as `norm`, plus the `{x:path}` catch-alls."""
+        if not hasattr(self, "_by_length"):
+            self._by_length: dict[int, list[Route]] = {}
+            for route in self.routes:
+                if route.mounted:
+                    key = -1 if "{**}" in route.path else route.path.strip("/").count("/")
+                    self._by_length.setdefault(key, []).append(route)
+        return self._by_length.get(norm.strip("/").count("/"), []) + self._by_length.get(-1, [])
+
     def find(self, method: str, path: str) -> tuple[list[Route], list[Route]]:
         """(routes matching method and path, routes matching the path only)."""
         norm = normalise(path)
-        same_path = [r for r in self.routes if r.mounted and _matches(r.path, norm)
+        same_path = [r for r in self._candidates(norm) if _matches(r.path, norm)
                      and (r.kind == "websocket") == (method == "WS")]
         return [r for r in same_path if r.method in (method, "*")], same_path
 

@@ -13,19 +13,19 @@ from typing import Any
 
 from ..discovery import PYTHON, PYTHON_TEST
 from ..gap import Finding
+from ._astutil import all_nodes, last_name
 from .base import ParsedFile, Project
 
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup"})
 _RUNS_STARTUP = frozenset({"LifespanManager", "aiohttp_client", "TestServer", "AioHTTPTestCase", "lifespan_context"})
 
 
-def _last(node: ast.AST) -> str:
-    return ast.unparse(node).rsplit(".", 1)[-1]
+_last = last_name
 
 
 def _production(tree: ast.Module) -> list[dict[str, Any]]:
     declared = []
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Call):
             name = _last(node.func)
             if name in ("FastAPI", "Starlette", "Litestar", "Quart") and any(
@@ -45,7 +45,7 @@ def _production(tree: ast.Module) -> list[dict[str, Any]]:
 def _tests(tree: ast.Module) -> dict[str, Any]:
     with_clients: set[int] = set()
     runs: list[int] = []
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 expr = item.context_expr
@@ -56,10 +56,10 @@ def _tests(tree: ast.Module) -> dict[str, Any]:
             runs.append(node.lineno)
         elif isinstance(node, ast.ClassDef) and any(_last(b) == "AioHTTPTestCase" for b in node.bases):
             runs.append(node.lineno)
-    plain = sorted(n.lineno for n in ast.walk(tree)
+    plain = sorted(n.lineno for n in all_nodes(tree)
                    if isinstance(n, ast.Call) and _last(n.func) == "TestClient" and id(n) not in with_clients)
-    imports = sorted({n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-                     | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names})
+    imports = sorted({n.module for n in all_nodes(tree) if isinstance(n, ast.ImportFrom) and n.module}
+                     | {a.name for n in all_nodes(tree) if isinstance(n, ast.Import) for a in n.names})
     return {"runs": sorted(runs), "plain": plain, "imports": imports}
 
 

@@ -1,0 +1,38 @@
+"""Small AST helpers shared by the visitors; cheap where `ast.unparse` would be called per node."""
+
+from __future__ import annotations
+
+import ast
+
+
+def dotted_name(node: ast.AST) -> str:
+    """`a.b.c` for a Name/Attribute chain, `a.b()` ends the chain at the call (`a.b`); else ""."""
+    parts: list[str] = []
+    while isinstance(node, (ast.Attribute, ast.Call)):
+        if isinstance(node, ast.Call):
+            node = node.func
+            continue
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ".".join(reversed(parts))
+
+
+def last_name(node: ast.AST) -> str:
+    """The final name of a callee: `TestClient` for `fastapi.testclient.TestClient`."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+def all_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of a module, walked once and kept on the tree: six analyzers read the same file."""
+    nodes = getattr(tree, "_gapaudit_nodes", None)
+    if nodes is None:
+        nodes = list(ast.walk(tree))
+        tree._gapaudit_nodes = nodes  # type: ignore[attr-defined]
+    return nodes
