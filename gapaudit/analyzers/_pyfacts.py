@@ -69,10 +69,14 @@ class _Scope:
 class _Facts:
     """Builds one file's facts; see the module docstring for the shapes."""
 
-    def __init__(self, rel: str, offload_functions: frozenset[str], offload_methods: frozenset[str]) -> None:
+    def __init__(self, rel: str, offload_functions: frozenset[str], offload_methods: frozenset[str],
+                 builtins_kept: frozenset[str] = frozenset(), methods_kept: frozenset[str] | None = None) -> None:
         self.rel = rel
         self.offload_functions = offload_functions
         self.offload_methods = offload_methods
+        # calls no link step can use are not recorded: `len(x)`, `items.append(y)` on untyped receivers
+        self.builtins_kept = builtins_kept
+        self.methods_kept = methods_kept
         self.module = _Scope("module")
         self.module_names: set[str] = set()
         self.module_defs: dict[str, str] = {}  # name -> "function" | "class"
@@ -367,7 +371,7 @@ class _Facts:
             if self._is_offload(child, target):
                 offloaded.update(id(n) for arg in [*child.args, *child.keywords] for n in ast.walk(arg))
                 continue
-            if id(child) in skip or target is None:
+            if id(child) in skip or target is None or not self._relevant(target):
                 continue
             calls.append({
                 "t": target,
@@ -492,6 +496,13 @@ class _Facts:
                 return {"inst": ref["of_type"] if not ref["rest"][:-1] else {"of": ref["of_type"]}, "m": method}
         return {"any": method}
 
+    def _relevant(self, target: dict[str, Any]) -> bool:
+        if "ext" in target:
+            return target["ext"] in self.builtins_kept
+        if "any" in target and self.methods_kept is not None:
+            return target["any"] in self.methods_kept
+        return True
+
     def _is_offload(self, call: ast.Call, target: dict[str, Any] | None) -> bool:
         """`asyncio.to_thread(...)`, `loop.run_in_executor(...)`: what they receive runs off the loop."""
         if target is None:
@@ -548,5 +559,6 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def python_facts(tree: ast.Module, rel: str, offload_functions: frozenset[str], offload_methods: frozenset[str]) -> dict[str, Any]:
-    return _Facts(rel, offload_functions, offload_methods).collect(tree)
+def python_facts(tree: ast.Module, rel: str, offload_functions: frozenset[str], offload_methods: frozenset[str],
+                 builtins_kept: frozenset[str] = frozenset(), methods_kept: frozenset[str] | None = None) -> dict[str, Any]:
+    return _Facts(rel, offload_functions, offload_methods, builtins_kept, methods_kept).collect(tree)

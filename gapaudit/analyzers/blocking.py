@@ -94,6 +94,8 @@ class BlockingCatalog:
         self.offload_functions = frozenset(offload.get("functions", []))
         self.offload_methods = frozenset(offload.get("methods", []))
         self.once_ignored = frozenset(rules.catalog("run-once-ignored-kinds") or [])
+        # builtins worth recording a call to: the catalog's (`open`, `input`), as functions or constructors
+        self.builtins = frozenset(n for n in [*self.functions, *self.constructors] if n.startswith("builtins."))
 
     def constructor_family(self, name: str) -> str | None:
         return self.constructors.get(name)
@@ -117,7 +119,8 @@ class BlockingAsyncAnalyzer:
         self.catalog = BlockingCatalog(rules)
 
     def file_facts(self, file: ParsedFile) -> dict[str, Any]:
-        return python_facts(file.tree, file.rel, self.catalog.offload_functions, self.catalog.offload_methods)
+        return python_facts(file.tree, file.rel, self.catalog.offload_functions, self.catalog.offload_methods,
+                            self.catalog.builtins, frozenset(self.catalog.any_methods))
 
     # --- link ----------------------------------------------------------------------------
 
