@@ -52,8 +52,10 @@ class Discovery:
     files: tuple[SourceFile, ...]
     skipped: tuple[Skipped, ...]
 
-    def of_kind(self, *kinds: str) -> list[SourceFile]:
-        return [f for f in self.files if f.kind in kinds]
+    @property
+    def package_dirs(self) -> set[str]:
+        """Folders with an `__init__.py`: where Python module names start and stop."""
+        return {f.rel.rsplit("/", 1)[0] for f in self.files if f.rel.endswith("/__init__.py")}
 
 
 def classify(rel: str, test_spec: pathspec.PathSpec | None = None) -> str | None:

@@ -20,7 +20,7 @@ _MAX_DEPTH = 24
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
-def _module_names(rel: str, package_dirs: set[str]) -> list[str]:
+def module_names(rel: str, package_dirs: set[str]) -> list[str]:
     """Dotted names a file can be imported as: from the scan root, and from every directory
     that is not itself a package (a plausible sys.path entry such as `src/` or `backend/`)."""
     parts = rel[:-3].split("/")
@@ -60,7 +60,7 @@ class PythonProject:
         self._family_derives = family_derives
         index: dict[str, set[str]] = {}
         for rel in facts:
-            for name in _module_names(rel, package_dirs):
+            for name in module_names(rel, package_dirs):
                 index.setdefault(name, set()).add(rel)
         self.module_index = {name: next(iter(rels)) for name, rels in index.items() if len(rels) == 1}
         self.functions: dict[tuple[str, str], dict[str, Any]] = {

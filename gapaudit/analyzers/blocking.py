@@ -128,8 +128,7 @@ class BlockingAsyncAnalyzer:
         facts = project.facts_of(self.name)
         if not facts:
             return []
-        package_dirs = {f.rel.rsplit("/", 1)[0] for f in project.discovery.files if f.rel.endswith("/__init__.py")}
-        return _Linker(self.catalog, PythonProject(facts, package_dirs, self.catalog.constructor_family,
+        return _Linker(self.catalog, PythonProject(facts, project.discovery.package_dirs, self.catalog.constructor_family,
                                                    self.catalog.family_derives), project).findings()
 
 

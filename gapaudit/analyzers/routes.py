@@ -22,7 +22,7 @@ from ._routefacts import (
     path_constants,
     python_references,
 )
-from ._symbols import _module_names, module_path
+from ._symbols import module_names, module_path
 from .base import ParsedFile, Project
 
 _EXEMPT = ("docs", "redoc", "openapi", "static", "favicon")
@@ -61,7 +61,7 @@ class RouteTable:
         self.decls = decls
         self.module_index: dict[str, str] = {}
         for rel in decls:
-            for name in _module_names(rel, package_dirs):
+            for name in module_names(rel, package_dirs):
                 self.module_index.setdefault(name, rel)
         self.opaque: list[str] = []  # prefixes of mounts we cannot see into (StaticFiles, dynamic routers)
         self.routes: list[Route] = []
@@ -205,8 +205,7 @@ class RoutesAnalyzer:
 
     def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, dict[str, Any], bool]]]:
         facts = project.facts_of(self.name)
-        package_dirs = {f.rel.rsplit("/", 1)[0] for f in project.discovery.files if f.rel.endswith("/__init__.py")}
-        table = RouteTable({rel: f["decl"] for rel, f in facts.items() if "decl" in f}, package_dirs)
+        table = RouteTable({rel: f["decl"] for rel, f in facts.items() if "decl" in f}, project.discovery.package_dirs)
         refs = [(rel, self._resolved(rel, ref, facts), bool(f.get("test")))
                 for rel, f in sorted(facts.items()) for ref in f.get("refs", [])]
         refs = [(rel, ref, is_test) for rel, ref, is_test in refs if ref is not None]
