@@ -170,12 +170,10 @@ def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: s
         click.echo(json.dumps(payload if comparison is None else {"routes": payload, "import": comparison}, indent=2))
         return 0
     header = ("METHOD", "PATH", "KIND", "DECLARED AT", "TESTED", "REFERENCED BY")
-    rows = [(r.method, r.raw + ("" if r.mounted else "  (router never included)"), r.kind, f"{r.file}:{r.line}",
-             "yes" if r.tested else "no", ", ".join(r.referenced_by[:3]) + (" ..." if len(r.referenced_by) > 3 else ""))
-            for r in routes]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    _echo_table(header, [
+        (r.method, r.raw + ("" if r.mounted else "  (router never included)"), r.kind, f"{r.file}:{r.line}",
+         "yes" if r.tested else "no", ", ".join(r.referenced_by[:3]) + (" ..." if len(r.referenced_by) > 3 else ""))
+        for r in routes])
     click.echo(f"\n{len(routes)} routes, {sum(r.tested for r in routes)} tested; {len(refs)} requests found in tests and frontend.")
     for where in table.dynamic[:5]:
         click.echo(f"note: routes registered with a computed path at {where} are not listed; "
@@ -213,9 +211,7 @@ def config_diff_command(test_file: Path, production_file: Path) -> int:
             raise GapauditError(f"{path} is not a .env, YAML, JSON, TOML or compose file gapaudit can read")
         files.append(ConfigFile(path.as_posix(), keys))
     rows, findings = config_diff(analyzer, files[0], files[1])
-    widths = [max(len(str(r[i])) for r in [("key", str(test_file), str(production_file), "status"), *rows]) for i in range(4)]
-    for row in [("key", str(test_file), str(production_file), "status"), *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    _echo_table(("key", str(test_file), str(production_file), "status"), rows)
     rules = load_rules()
     worst = "P2"
     if findings:
@@ -225,6 +221,12 @@ def config_diff_command(test_file: Path, production_file: Path) -> int:
         worst = min(worst, priority)
         click.echo(f"{finding.file}:{finding.line}: {finding.rule} [{priority}] {finding.message}")
     return 1 if findings and worst == "P0" else 0
+
+
+def _echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 def rules_markdown(rules: list) -> str:
