@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Iterator
 
 
 def dotted_name(node: ast.AST) -> str:
@@ -36,3 +37,16 @@ def all_nodes(tree: ast.AST) -> list[ast.AST]:
         nodes = list(ast.walk(tree))
         tree._gapaudit_nodes = nodes  # type: ignore[attr-defined]
     return nodes
+
+
+def module_statements(node: ast.stmt) -> Iterator[ast.stmt]:
+    """A statement and those nested in its `if`/`try`/`with` blocks (`if TYPE_CHECKING: import x`,
+    `try: import redis except ImportError: ...`): what runs at module level."""
+    yield node
+    if isinstance(node, (ast.If, ast.Try, ast.With)):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                yield from module_statements(child)
+            elif isinstance(child, ast.ExceptHandler):
+                for stmt in child.body:
+                    yield from module_statements(stmt)

@@ -24,6 +24,8 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ._astutil import module_statements
+
 _BUILTINS = frozenset(dir(builtins))
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -219,10 +221,11 @@ class _Facts:
     # --- walking -------------------------------------------------------------------------
 
     def collect(self, tree: ast.Module) -> dict[str, Any]:
-        for node in tree.body:
+        statements = [stmt for node in tree.body for stmt in module_statements(node)]
+        for node in statements:
             self._declare_module_level(node)
         scopes = [self.module]
-        for node in tree.body:
+        for node in statements:
             self._module_statement(node, scopes)
         return {
             "imports": self.module.imports,
@@ -248,14 +251,6 @@ class _Facts:
             for target in targets:
                 if isinstance(target, ast.Name):
                     self.module_names.add(target.id)
-        elif isinstance(node, (ast.If, ast.Try, ast.With)):
-            # imports and defs under `if TYPE_CHECKING:` / `try: import x except ImportError:`
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    self._declare_module_level(child)
-                elif isinstance(child, ast.ExceptHandler):
-                    for stmt in child.body:
-                        self._declare_module_level(stmt)
 
     def _module_statement(self, node: ast.stmt, scopes: list[_Scope]) -> None:
         if isinstance(node, _FUNCTIONS):
@@ -270,13 +265,6 @@ class _Facts:
             for target in targets:
                 if isinstance(target, ast.Name) and value_type is not None and "val" not in value_type:
                     self.module.types[target.id] = value_type
-        elif isinstance(node, (ast.If, ast.Try, ast.With)):
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    self._module_statement(child, scopes)
-                elif isinstance(child, ast.ExceptHandler):
-                    for stmt in child.body:
-                        self._module_statement(stmt, scopes)
 
     def _class(self, node: ast.ClassDef, scopes: list[_Scope]) -> None:
         bases = []

@@ -6,9 +6,9 @@ Pure functions of one file, JSON-friendly; linking across files happens in the a
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterator
+from typing import Any
 
-from ._astutil import all_nodes, dotted_name, last_name
+from ._astutil import all_nodes, dotted_name, last_name, module_statements
 from ._infra import signals_of
 
 _SKIP_CALLS = frozenset({"pytest.skip", "skip", "self.skipTest", "cls.skipTest", "unittest.SkipTest", "SkipTest",
@@ -240,7 +240,7 @@ class TestFileFacts:
         return {"helper": node.name}
 
     def _module_statement(self, node: ast.stmt, imports: dict[str, str], flags: dict[str, dict[str, list]]) -> None:
-        for stmt in _flatten(node):
+        for stmt in module_statements(node):
             if isinstance(stmt, ast.ImportFrom) and stmt.module:
                 for alias in stmt.names:
                     imports[alias.asname or alias.name] = f"{'.' * stmt.level}{stmt.module}.{alias.name}"
@@ -263,13 +263,3 @@ class TestFileFacts:
                 for name in names:
                     flags[name] = signals_of(node)
 
-
-def _flatten(node: ast.stmt) -> Iterator[ast.stmt]:
-    yield node
-    if isinstance(node, (ast.If, ast.Try, ast.With)):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt):
-                yield from _flatten(child)
-            elif isinstance(child, ast.ExceptHandler):
-                for stmt in child.body:
-                    yield from _flatten(stmt)
