@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .errors import GapauditError
+from .errors import GapauditError, one_line
 from .gap import PRIORITIES
 
 if sys.version_info >= (3, 11):
@@ -137,7 +137,7 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise GapauditError(f"cannot read {path}: {exc.__class__.__name__}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise GapauditError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
+        raise GapauditError(f"{path} is not valid YAML: {one_line(exc)}") from None
 
 
 def _load_file(path: Path) -> Config:

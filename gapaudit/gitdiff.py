@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from .errors import GapauditError
+from .errors import GapauditError, one_line
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 ALL_LINES = frozenset({0})  # marker: the whole file is new
@@ -18,7 +18,7 @@ def _git(root: Path, *args: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GapauditError(f"--diff needs git: {exc}") from None
     if done.returncode != 0:
-        raise GapauditError(f"git {' '.join(args[:2])} failed: {' '.join(done.stderr.split())}")
+        raise GapauditError(f"git {' '.join(args[:2])} failed: {one_line(done.stderr)}")
     return done.stdout
 
 

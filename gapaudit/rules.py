@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from .errors import GapauditError
+from .errors import GapauditError, one_line
 from .gap import PRIORITIES
 
 _RULE_ID = re.compile(r"^GA\d{3}$")
@@ -110,7 +110,7 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
         try:
             data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise GapauditError(f"cannot read rule file {file}: {_one_line(exc)}") from None
+            raise GapauditError(f"cannot read rule file {file}: {one_line(exc)}") from None
         if not isinstance(data, dict):
             raise GapauditError(f"{file}: expected a mapping with 'rules' and/or 'catalogs'")
         for raw in data.get("rules") or []:
@@ -137,6 +137,3 @@ def _yaml_files(paths: Iterable[Path]) -> list[Path]:
             raise GapauditError(f"rule path {path} does not exist")
     return files
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
