@@ -43,7 +43,6 @@ class SourceFile:
     path: Path  # absolute
     rel: str  # posix, relative to the scanned root
     kind: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -141,5 +140,5 @@ def discover(root: Path, config: Config) -> Discovery:
             if size > config.max_file_size:
                 skipped.append(Skipped(rel, f"file too large ({size:,} bytes > max-file-size {config.max_file_size:,})"))
                 continue
-            files.append(SourceFile(path=path, rel=rel, kind=kind, size=size))
+            files.append(SourceFile(path=path, rel=rel, kind=kind))
     return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))

@@ -8,6 +8,7 @@ recursion, Flask `url_map`, aiohttp `router`. Used to check the static extractor
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def imported_routes(root: Path, target: str, python: str | None = None) -> list[
     env_path = ":".join(extra)
     try:
         done = subprocess.run([python or sys.executable, "-c", _SCRIPT, target], cwd=root, capture_output=True,
-                              text=True, timeout=120, env={**_env(), "PYTHONPATH": env_path})
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": env_path})
     except subprocess.TimeoutExpired:
         raise GapauditError(f"importing {target} took more than 120 s") from None
     if done.returncode != 0:
@@ -80,8 +81,3 @@ def imported_routes(root: Path, target: str, python: str | None = None) -> list[
         raise GapauditError(f"cannot import {target}: {last}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
