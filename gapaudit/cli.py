@@ -49,11 +49,12 @@ def _write(report: Report, formats: tuple[str, ...], output: str | None, output_
         _write_file(Path(output), text if formats[0] != "terminal" else click.unstyle(text))
         click.echo(summary_line(report), err=True)
         return
-    if "terminal" in formats:
-        click.echo(render(report, "terminal"), nl=False)
     for fmt in formats:
         text = render(report, fmt)
-        _write_file(output_dir / FILE_NAMES[fmt], click.unstyle(text) if fmt == "terminal" else text)
+        if fmt == "terminal":
+            click.echo(text, nl=False)
+            text = click.unstyle(text)
+        _write_file(output_dir / FILE_NAMES[fmt], text)
 
 
 def _write_file(path: Path, text: str) -> None:
