@@ -1,10 +1,10 @@
 """gapaudit: what will break in production that your green test suite does not show."""
 
 from ._version import __version__
-from .config import Config, load_config
+from .settings import Config, load_config
 from .errors import GapauditError
-from .gap import Finding, Gap, Skipped
-from .pipeline import Report, ScanOptions, scan
+from .engine.pipeline import scan
+from .model import Finding, Gap, Report, ScanOptions, Skipped
 from .rules import Rule, RuleSet, load_rules
 
 __all__ = [

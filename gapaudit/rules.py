@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import yaml
 
 from .errors import GapauditError, one_line
-from .gap import PRIORITIES
+from .model import PRIORITIES
 
 _RULE_ID = re.compile(r"^GA\d{3}$")
 _REQUIRED = ("id", "name", "title", "category", "priority", "why", "fix", "example")

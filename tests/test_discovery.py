@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import scan_json
-from gapaudit.config import Config
-from gapaudit.discovery import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, classify, discover
+from gapaudit.settings import Config
+from gapaudit.engine.discover import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, classify, discover
 
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..pipeline import Report
+from ..model import Report
 from . import html, json_report, markdown, sarif, terminal
 
 RENDERERS: dict[str, Callable[[Report], str]] = {

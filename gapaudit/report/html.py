@@ -10,8 +10,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .._version import __version__
-from ..gap import PRIORITIES
-from ..pipeline import Report
+from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
 from .terminal import summary_line
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..pipeline import Report
+from ..model import Report
 
 
 def render(report: Report) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ..gap import PRIORITIES
-from ..pipeline import Report
+from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
 from .terminal import summary_line
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .._version import __version__
-from ..pipeline import Report
+from ..model import Report
 from ..rules import Rule
 from ._evidence import evidence_lines
 

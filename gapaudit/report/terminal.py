@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..gap import PRIORITIES
-from ..pipeline import Report
+from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
 
 _COLOURS = {"P0": "red", "P1": "yellow", "P2": "blue"}

@@ -1,0 +1,5 @@
+"""config-drift (GA301-GA308): test vs production configuration; rules/config-drift.yml."""
+
+from .check import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
+
+__all__ = ["ConfigDriftAnalyzer", "ConfigFile", "config_diff", "read_config_file"]

@@ -1,0 +1,352 @@
+"""GA301-GA308: test vs production configuration, checked against what the code reads.
+
+Per file: the keys of .env files (python-dotenv), YAML/JSON/TOML config files named for an
+environment (flattened to dotted keys), compose `environment:`/`env_file:`, and the environment
+variables Python code reads (`os.getenv`, `os.environ[...]`, pydantic `BaseSettings` fields with
+their prefix, aliases and defaults, `dotenv_values(...)[...]`). Values are reduced to classes
+(`_configfiles.py`): no secret is cached or reported.
+
+Pairs are found by name — `.env.test`/`testing.env`/`.env.ci` against `.env.production`/
+`production.env`, `config/testing.yaml` against `config/production.yaml` — in the same folder,
+else across the project when each side is unique, plus `config-pairs` from the project's config.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ...engine.discover import CI, CONFIG, ENV, PYTHON
+from ...model import Finding
+from ...rules import RuleSet
+from ...python.astutil import all_nodes
+from .files import ValueClassifier, read_compose, read_env, read_structured
+from ..base import ParsedFile, Project
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    rel: str
+    keys: dict[str, dict[str, Any]]
+
+
+def _words(rel: str) -> list[str]:
+    name = rel.rsplit("/", 1)[-1].lower()
+    return [w for w in re.split(r"[^a-z0-9]+", name) if w]
+
+
+def _role(rel: str, catalog: dict[str, Any]) -> str | None:
+    words = set(_words(rel))
+    if words & set(catalog["example-words"]):
+        return "example"
+    if words & set(catalog["production-words"]):
+        return "production"
+    if words & set(catalog["test-words"]):
+        return "test"
+    return None
+
+
+def _stem(rel: str, catalog: dict[str, Any]) -> tuple[str, str]:
+    """(folder, name without its environment word): `config/testing.env` -> ("config", "env")."""
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    skip = set(catalog["test-words"]) | set(catalog["production-words"])
+    return folder, ".".join(w for w in _words(rel) if w not in skip)
+
+
+# --- what the code reads ---------------------------------------------------------------------
+
+
+def _env_reads(tree: ast.Module) -> list[dict[str, Any]]:
+    reads: list[dict[str, Any]] = []
+    dotenv_names = {t.id for n in all_nodes(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                    and ast.unparse(n.value.func).endswith("dotenv_values") for t in n.targets if isinstance(t, ast.Name)}
+    for node in all_nodes(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = ast.unparse(node.func)
+            if func.endswith(("getenv", "environ.get", "env.get")):
+                reads.append({"key": node.args[0].value, "line": node.lineno,
+                              "required": len(node.args) < 2 and not node.keywords})
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            base = ast.unparse(node.value)
+            if base.endswith("environ") or base in dotenv_names or base.endswith("dotenv_values()"):
+                reads.append({"key": node.slice.value, "line": node.lineno, "required": True})
+        elif isinstance(node, ast.ClassDef) and any("BaseSettings" in ast.unparse(b) for b in node.bases):
+            reads.extend(_settings_fields(node))
+    return reads
+
+
+def _settings_fields(cls: ast.ClassDef) -> list[dict[str, Any]]:
+    """pydantic-settings: each field is an environment variable (prefix + name, or its alias)."""
+    prefix = ""
+    for stmt in ast.walk(cls):
+        if isinstance(stmt, ast.keyword) and stmt.arg == "env_prefix" and isinstance(stmt.value, ast.Constant):
+            prefix = str(stmt.value.value)
+        elif isinstance(stmt, ast.Assign) and any(ast.unparse(t) == "env_prefix" for t in stmt.targets) \
+                and isinstance(stmt.value, ast.Constant):
+            prefix = str(stmt.value.value)
+    fields = []
+    for stmt in cls.body:
+        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name) or stmt.target.id == "model_config":
+            continue
+        name = (prefix + stmt.target.id).upper()
+        required = stmt.value is None
+        if isinstance(stmt.value, ast.Call) and ast.unparse(stmt.value.func).endswith("Field"):
+            args = stmt.value.args
+            required = (not args or (isinstance(args[0], ast.Constant) and args[0].value is Ellipsis)) and not any(
+                k.arg in ("default", "default_factory") for k in stmt.value.keywords)
+            for keyword in stmt.value.keywords:
+                if keyword.arg in ("alias", "validation_alias", "env") and isinstance(keyword.value, ast.Constant):
+                    name = str(keyword.value.value).upper()
+        fields.append({"key": name, "line": stmt.lineno, "required": required})
+    return fields
+
+
+# --- the analyzer ------------------------------------------------------------------------------
+
+
+class ConfigDriftAnalyzer:
+    name = "config-drift"
+    kinds = frozenset({PYTHON, ENV, CONFIG, CI})
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.catalog = rules.catalog("config-drift") or {}
+        self.files = self.catalog.get("config-files") or {}
+        self.classifier = ValueClassifier(self.catalog)
+        self.toggles = [(re.compile(t["key"], re.IGNORECASE), t["unsafe"]) for t in self.catalog.get("security-toggles", [])]
+        self.limit_keys = tuple(self.catalog.get("limit-keys", []))
+        self.bind_keys = set(self.catalog.get("bind-keys", []))
+
+    def file_facts(self, file: ParsedFile) -> dict[str, Any] | None:
+        if file.kind == PYTHON:
+            return {"reads": _env_reads(file.tree)}
+        if file.kind == ENV:
+            return {"env": read_env(file.text, self.classifier)}
+        if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
+            return {"compose": read_compose(file.text, self.classifier)}
+        if file.kind == CONFIG and _role(file.rel, self.files):
+            return {"config": read_structured(file.rel, file.text, self.classifier)}
+        return None
+
+    # --- link ------------------------------------------------------------------------------
+
+    def link(self, project: Project) -> list[Finding]:
+        facts = {rel: f for rel, f in project.facts_of(self.name).items() if f}
+        reads: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for rel, f in sorted(facts.items()):
+            for read in f.get("reads", []):
+                reads.setdefault(read["key"], []).append((rel, read))
+        env_files = {rel: f["env"] for rel, f in facts.items() if "env" in f}
+        configs = {rel: f["config"] for rel, f in facts.items() if f.get("config")}
+        composes = {rel: f["compose"] for rel, f in facts.items() if f.get("compose")}
+        containerized = next((f"{rel} defines {len(c)} services" for rel, c in sorted(composes.items()) if c), None)
+
+        files = {rel: ConfigFile(rel, keys) for rel, keys in {**env_files, **configs}.items()}
+        for rel, services in composes.items():  # a compose file's environment, its env_files merged in
+            for service, spec in services.items():
+                keys = dict(spec["env"])
+                folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+                for env_file in spec["env_files"]:
+                    keys = {**env_files.get(_normalise(folder + env_file), {}), **keys}
+                files[f"{rel}#{service}"] = ConfigFile(f"{rel}#{service}", keys)
+
+        findings: list[Finding] = []
+        for test, prod in self._pairs(files, project):
+            findings.extend(self._compare(files[test], files[prod], reads))
+        production = [files[rel] for rel in sorted({**env_files, **configs}) if _role(rel, self.files) == "production"]
+        production += [ConfigFile(f"{rel}#{service}", spec["env"]) for rel, services in sorted(composes.items())
+                       if _role(rel, self.files) != "test" for service, spec in services.items()]
+        for config in production:
+            findings.extend(self._production_checks(config, containerized))
+        return findings
+
+    def _pairs(self, files: dict[str, ConfigFile], project: Project) -> list[tuple[str, str]]:
+        pairs = [(t, p) for t, p in project.config.config_pairs if t in files and p in files]
+        # compose: a service of a test compose file against the same service of the deploy one
+        services = [rel.split("#") for rel in files if "#" in rel]
+        for test_file, service in services:
+            if _role(test_file, self.files) == "test":
+                deploy = [f for f, s in services if s == service and _role(f, self.files) != "test"]
+                if deploy:
+                    pairs.append((f"{test_file}#{service}", f"{deploy[0]}#{service}"))
+        roles = {rel: _role(rel.split("#")[0], self.files) for rel in files if "#" not in rel}
+        tests = [r for r, role in roles.items() if role == "test"]
+        prods = [r for r, role in roles.items() if role == "production"]
+        for test in tests:
+            same = [p for p in prods if _stem(p, self.files) == _stem(test, self.files)]
+            kind = [p for p in prods if p.rsplit(".", 1)[-1] == test.rsplit(".", 1)[-1]]
+            if same:
+                pairs.append((test, same[0]))
+            elif len(kind) == 1 and len([t for t in tests if t.rsplit(".", 1)[-1] == test.rsplit(".", 1)[-1]]) == 1:
+                pairs.append((test, kind[0]))
+        return list(dict.fromkeys(pairs))
+
+    def _compare(self, test: ConfigFile, prod: ConfigFile, reads: dict[str, list]) -> list[Finding]:
+        findings = []
+        for key, value in sorted(test.keys.items()):
+            mine = prod.keys.get(key)
+            if mine is not None and mine["kind"] != "empty":
+                findings.extend(self._weaker(key, value, mine, test, prod))
+                findings.extend(self._limits(key, value, mine, test, prod))
+                continue
+            state = "empty" if mine is not None else "missing"
+            required = [(rel, r) for rel, r in reads.get(key.upper(), reads.get(key, [])) if r["required"]]
+            if required and value["kind"] != "empty":
+                rel, read = required[0]
+                findings.append(Finding(
+                    rule="GA301", file=rel, line=read["line"],
+                    message=f"{key} is read here without a default, set in {test.rel} and {state} in {prod.rel}",
+                    symbol=f"{key}|{prod.rel}",
+                    evidence={"key": key, "test": f"{test.rel}:{value['line']} ({value['kind']})",
+                              "production": f"{prod.rel} ({state})",
+                              "read_by": [f"{r}:{x['line']}" for r, x in required[:10]]},
+                ))
+            elif value["kind"] != "empty":
+                readers = reads.get(key, [])
+                findings.append(Finding(
+                    rule="GA302", file=test.rel.split("#")[0], line=value["line"],
+                    message=f"{key} is set for tests but {state} in {prod.rel}"
+                            + (f" (read with a default at {readers[0][0]}:{readers[0][1]['line']})" if readers else ""),
+                    symbol=f"{key}|{prod.rel}",
+                    evidence={"key": key, "test": f"{test.rel}:{value['line']} ({value['kind']})",
+                              "production": f"{prod.rel} ({state})"},
+                ))
+        for key, value in sorted(prod.keys.items()):
+            # secrets have their own rule (GA306); a reference is resolved at deploy time
+            if key not in test.keys and value["kind"] not in ("empty", "reference", "secret", "token"):
+                findings.append(Finding(
+                    rule="GA307", file=prod.rel.split("#")[0], line=value["line"],
+                    message=f"{key} is set in {prod.rel} but never in {test.rel}: tests never ran with it",
+                    symbol=f"{key}|{test.rel}",
+                    evidence={"key": key, "production": f"{prod.rel}:{value['line']} ({value['kind']})"},
+                ))
+        return findings
+
+    def _toggle(self, key: str) -> Any:
+        return next((unsafe for pattern, unsafe in self.toggles if pattern.search(key.replace(".", "_"))), None)
+
+    @staticmethod
+    def _is_unsafe(value: dict[str, Any], unsafe: Any) -> bool:
+        if unsafe == "*":
+            return value["kind"] == "wildcard"
+        return value["kind"] == "bool" and value["value"] is unsafe
+
+    def _weaker(self, key: str, test_value: dict, prod_value: dict, test: ConfigFile, prod: ConfigFile) -> list[Finding]:
+        unsafe = self._toggle(key)
+        if unsafe is None or not self._is_unsafe(prod_value, unsafe) or self._is_unsafe(test_value, unsafe):
+            return []
+        shown = "*" if unsafe == "*" else str(prod_value["value"]).lower()
+        return [Finding(
+            rule="GA305", file=prod.rel.split("#")[0], line=prod_value["line"],
+            message=f"{key}={shown} in {prod.rel} but not in {test.rel}: production is less safe than what tests ran",
+            symbol=f"{key}|{prod.rel}",
+            evidence={"key": key, "production": f"{shown} ({prod.rel}:{prod_value['line']})",
+                      "test": f"{_shown(test_value)} ({test.rel}:{test_value['line']})"},
+        )]
+
+    def _limits(self, key: str, test_value: dict, prod_value: dict, test: ConfigFile, prod: ConfigFile) -> list[Finding]:
+        upper = key.upper()
+        if test_value["kind"] != "number" or prod_value["kind"] != "number" or test_value["value"] == prod_value["value"]:
+            return []
+        if not any(part in upper for part in self.limit_keys):
+            return []
+        return [Finding(
+            rule="GA308", file=prod.rel.split("#")[0], line=prod_value["line"],
+            message=f"{key} is {_number(prod_value)} in production and {_number(test_value)} in tests",
+            symbol=f"{key}|{prod.rel}",
+            evidence={"key": key, "production": _number(prod_value), "test": _number(test_value)},
+        )]
+
+    def _production_checks(self, config: ConfigFile, containerized: str | None) -> list[Finding]:
+        findings = []
+        rel = config.rel.split("#")[0]
+        for key, value in sorted(config.keys.items()):
+            kind = value["kind"]
+            if kind == "placeholder":
+                findings.append(Finding(
+                    rule="GA304", file=rel, line=value["line"],
+                    message=f"{key} in {config.rel} holds a placeholder value",
+                    symbol=f"{key}|{config.rel}",
+                    evidence={"key": key, "matches": value["pattern"]},
+                ))
+            elif kind == "localhost" and key.upper().replace(".", "_") not in self.bind_keys:
+                findings.append(Finding(
+                    rule="GA303", file=rel, line=value["line"],
+                    message=f"{key} points at {value['host']} in {config.rel}"
+                            + (f": production runs in containers ({containerized})" if containerized else ""),
+                    symbol=f"{key}|{config.rel}",
+                    evidence={"key": key, "host": value["host"], "deployment": containerized or "not containerized"},
+                    priority=None if containerized else "P1",
+                ))
+            elif kind in ("token", "secret"):
+                findings.append(Finding(
+                    rule="GA306", file=rel, line=value["line"],
+                    message=f"{key} in {config.rel} holds a literal "
+                            + (f"{value['shape']} token" if kind == "token" else "secret") + " (value not shown)",
+                    symbol=f"{key}|{config.rel}",
+                    evidence={"key": key, "value": "redacted", "why": value.get("shape", "secret-named key, real-looking value")},
+                ))
+        return findings
+
+
+def _normalise(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _shown(value: dict[str, Any]) -> str:
+    if value["kind"] == "bool":
+        return str(value["value"]).lower()
+    return value["kind"]
+
+
+def _number(value: dict[str, Any]) -> str:
+    number = value["value"]
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def read_config_file(rel: str, text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]] | None:
+    """Keys of any supported config file: .env, YAML/JSON/TOML, or a compose file (service.KEY)."""
+    name = rel.rsplit("/", 1)[-1]
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return read_env(text, classifier)
+    if "compose" in name:
+        services = read_compose(text, classifier)
+        if services is not None:
+            return {f"{service}.{key}": value for service, spec in services.items() for key, value in spec["env"].items()}
+    return read_structured(rel, text, classifier)
+
+
+def config_diff(analyzer: ConfigDriftAnalyzer, a: ConfigFile, b: ConfigFile) -> tuple[list[tuple[str, str, str, str]], list[Finding]]:
+    """`gapaudit config-diff A B`: rows (key, A, B, status) with value classes only, and B checked as
+    production against A (no code is read, so a missing key is at most P1)."""
+    rows = []
+    for key in sorted(set(a.keys) | set(b.keys)):
+        left, right = a.keys.get(key), b.keys.get(key)
+        status = ("only in " + a.rel if right is None else "only in " + b.rel if left is None
+                  else "same" if _same(left, right) else "differs")
+        rows.append((key, _cell(left), _cell(right), status))
+    findings = analyzer._compare(a, b, {}) + analyzer._production_checks(b, None)
+    return rows, findings
+
+
+def _same(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    return all(left.get(k) == right.get(k) for k in ("kind", "value", "host", "digest", "length"))
+
+
+def _cell(value: dict[str, Any] | None) -> str:
+    if value is None:
+        return "-"
+    if value["kind"] in ("bool", "number"):
+        return f"{value['kind']} {_number(value) if value['kind'] == 'number' else str(value['value']).lower()}"
+    if value["kind"] in ("host", "localhost"):
+        return f"{value['kind']} {value['host']}"
+    return value["kind"]

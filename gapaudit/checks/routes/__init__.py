@@ -1,0 +1,5 @@
+"""route-undeclared, route-untested, route-shadowed (GA401-GA403); rules/routes.yml."""
+
+from .check import Route, RoutesAnalyzer, RouteTable, compare_with_import
+
+__all__ = ["Route", "RouteTable", "RoutesAnalyzer", "compare_with_import"]

@@ -1,0 +1,50 @@
+"""The command line: a thin layer, one module per command; every error is one line and exit 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .._version import __version__
+from ..errors import GapauditError
+from .baseline import baseline_command
+from .config_diff import config_diff_command
+from .routes import routes_command
+from .rules import rules_command, rules_markdown
+from .scan import scan_command
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gapaudit")
+def cli() -> None:
+    """Find what will break in production that your green test suite does not show."""
+
+
+
+for _command in (scan_command, baseline_command, rules_command, routes_command, config_diff_command):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Entry point: every error is one line on stderr and exit code 2, never a traceback."""
+    try:
+        code = cli.main(prog_name="gapaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"gapaudit: error: {exc.format_message()}{hint}", err=True)
+        code = 2
+    except click.Abort:
+        click.echo("gapaudit: interrupted", err=True)
+        code = 130
+    except GapauditError as exc:
+        click.echo(f"gapaudit: error: {exc}", err=True)
+        code = 2
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        if os.environ.get("GAPAUDIT_DEBUG"):
+            raise
+        click.echo(f"gapaudit: internal error: {type(exc).__name__}: {exc} (GAPAUDIT_DEBUG=1 shows the traceback)", err=True)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""The stages of a scan: discover → analyze → link → probe → rank → report."""

@@ -1,0 +1,144 @@
+"""One walk of the target: honour .gitignore and excludes, classify what is worth reading."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from ..settings import Config
+from ..model import Skipped
+
+PYTHON = "python"
+PYTHON_TEST = "python-test"
+ENV = "env"
+CONFIG = "config"
+CI = "ci"
+FRONTEND = "frontend"
+
+_SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", "venv", ".venv", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gapaudit_cache", "site-packages",
+    "build", "dist", ".eggs", ".next", ".nuxt", ".svelte-kit", "coverage", "htmlcov", ".idea",
+    ".vscode",
+})
+_FRONTEND_SUFFIXES = frozenset({".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"})
+_CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".toml", ".json", ".ini", ".cfg"})
+_NOT_CONFIG = frozenset({"package-lock.json", "tsconfig.json", "jsconfig.json", ".eslintrc.json", "composer.lock"})
+_CI_PATTERNS = pathspec.GitIgnoreSpec.from_lines([
+    ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", ".circleci/config.yml",
+    "azure-pipelines.yml", "bitbucket-pipelines.yml", "Jenkinsfile", "tox.ini", "noxfile.py",
+    "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
+    "Dockerfile", "Dockerfile.*", "*.Dockerfile",
+])
+_TEST_NAME = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    rel: str  # posix, relative to the scanned root
+    kind: str
+
+
+@dataclass(frozen=True)
+class Discovery:
+    root: Path
+    files: tuple[SourceFile, ...]
+    skipped: tuple[Skipped, ...]
+
+    @property
+    def package_dirs(self) -> set[str]:
+        """Folders with an `__init__.py`: where Python module names start and stop."""
+        return {f.rel.rsplit("/", 1)[0] for f in self.files if f.rel.endswith("/__init__.py")}
+
+
+def classify(rel: str, test_spec: pathspec.PathSpec | None = None) -> str | None:
+    """The kind of a file from its relative path, or None when no analyzer reads it."""
+    name = rel.rsplit("/", 1)[-1]
+    suffix = os.path.splitext(name)[1]
+    if _CI_PATTERNS.match_file(rel):
+        return CI
+    if suffix == ".py":
+        parts = rel.split("/")[:-1]
+        if _TEST_NAME.match(name) or _TEST_DIRS.intersection(parts) or (test_spec and test_spec.match_file(rel)):
+            return PYTHON_TEST
+        return PYTHON
+    if name == ".env" or name.startswith(".env.") or suffix == ".env":
+        return ENV
+    if suffix in _FRONTEND_SUFFIXES and not name.endswith((".min.js", ".d.ts")):
+        return FRONTEND
+    if suffix in _CONFIG_SUFFIXES and name not in _NOT_CONFIG:
+        return CONFIG
+    return None
+
+
+def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec | None:
+    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+
+
+def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+    try:
+        lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def discover(root: Path, config: Config) -> Discovery:
+    """Walk `root` once; return the files analyzers read and the ones that could not be read."""
+    include = _spec(config.include)
+    exclude = _spec((*config.exclude, f"{config.output_dir.strip('/')}/"))
+    tests = _spec(config.test_paths)
+    ignores: dict[str, pathspec.PathSpec] = {}  # directory rel ("" for root) -> its .gitignore
+    test_dirs: list[str] = []  # below a conftest.py every module is test code (`t/`, `qa/` layouts)
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+
+    def ignored(rel: str, is_dir: bool) -> bool:
+        probe = rel + "/" if is_dir else rel
+        if exclude and exclude.match_file(probe):
+            return True
+        for base, spec in ignores.items():
+            if (not base or rel.startswith(base + "/")) and spec.match_file(probe[len(base) + 1 if base else 0:]):
+                return True
+        return False
+
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        base = here.relative_to(root).as_posix()
+        base = "" if base == "." else base
+        spec = _gitignore(here)
+        if spec is not None:
+            ignores[base] = spec
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if d not in _SKIP_DIRS
+            and not d.endswith(".egg-info")
+            and not (here / d / "pyvenv.cfg").exists()
+            and not ignored(f"{base}/{d}" if base else d, is_dir=True)
+        )
+        if base and "conftest.py" in filenames:
+            test_dirs.append(base + "/")
+        for name in sorted(filenames):
+            rel = f"{base}/{name}" if base else name
+            kind = classify(rel, tests)
+            if kind == PYTHON and any(rel.startswith(d) for d in test_dirs):
+                kind = PYTHON_TEST
+            if kind is None or ignored(rel, is_dir=False) or (include and not include.match_file(rel)):
+                continue
+            path = here / name
+            try:
+                size = path.stat().st_size
+            except OSError:
+                skipped.append(Skipped(rel, "broken symlink" if path.is_symlink() else "cannot stat file"))
+                continue
+            if size > config.max_file_size:
+                skipped.append(Skipped(rel, f"file too large ({size:,} bytes > max-file-size {config.max_file_size:,})"))
+                continue
+            files.append(SourceFile(path=path, rel=rel, kind=kind))
+    return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))

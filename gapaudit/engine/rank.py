@@ -1,0 +1,95 @@
+"""rank: the only place where priorities, suppressions, the baseline and `--diff` apply."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import GapauditError
+from ..model import Finding, Gap, Report, fingerprint, priority_rank
+from ..rules import RuleSet
+from ..settings import Config
+from .diff import in_diff
+from .discover import FRONTEND, PYTHON, PYTHON_TEST
+
+BASELINE_NAME = ".gapaudit-baseline.json"
+_CONTEXT_KINDS = frozenset({PYTHON, PYTHON_TEST, FRONTEND})  # never env/config files: they hold secrets
+
+
+def load_baseline(path: Path) -> set[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return set(data["fingerprints"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise GapauditError(f"cannot read baseline {path}: {exc}") from None
+
+
+def _suppressed_inline(facts: dict[str, Any] | None, finding: Finding) -> bool:
+    if not facts:
+        return False
+    ids = facts.get("suppressions", {}).get(str(finding.line), [])
+    return "*" in ids or finding.rule in ids
+
+
+def rank(
+    findings: list[Finding],
+    rules: RuleSet,
+    config: Config,
+    facts: dict[str, dict[str, Any]],
+    baseline: set[str],
+    changed: dict[str, frozenset[int]] | None,
+) -> tuple[list[Gap], int]:
+    ignored = rules.matching(config.ignore)
+    gaps: dict[str, Gap] = {}
+    suppressed = 0
+    for finding in findings:
+        if finding.rule in ignored:
+            continue
+        if changed is not None and not in_diff(changed, finding.file, finding.line):
+            continue
+        rule = rules.rule(finding.rule)
+        fp = fingerprint(finding.rule, finding.file, finding.symbol)
+        if fp in baseline or _suppressed_inline(facts.get(finding.file), finding):
+            suppressed += 1
+            continue
+        gaps.setdefault(fp, Gap(
+            fingerprint=fp,
+            rule=rule.id,
+            category=rule.category,
+            priority=config.priority.get(rule.id, finding.priority or rule.priority),
+            title=rule.title,
+            message=finding.message,
+            file=finding.file,
+            line=finding.line,
+            evidence=finding.evidence,
+            fix=rule.fix.strip(),
+        ))
+    ordered = sorted(gaps.values(), key=lambda g: (priority_rank(g.priority), g.file, g.line, g.rule))
+    return ordered, suppressed
+
+
+def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3) -> dict[str, list[tuple[int, str]]]:
+    """A few source lines around each gap, for source files only (config files may hold secrets)."""
+    lines_of: dict[str, list[str]] = {}
+    context: dict[str, list[tuple[int, str]]] = {}
+    for gap in gaps:
+        if kinds.get(gap.file) not in _CONTEXT_KINDS:
+            continue
+        if gap.file not in lines_of:
+            try:
+                lines_of[gap.file] = (root / gap.file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines_of[gap.file] = []
+        lines = lines_of[gap.file]
+        start, end = max(1, gap.line - radius), min(len(lines), gap.line + radius)
+        context[gap.fingerprint] = [(n, lines[n - 1]) for n in range(start, end + 1)]
+    return context
+
+
+
+def write_baseline(report: Report, path: Path) -> int:
+    """Accept every current gap; returns how many were written."""
+    entries = {g.fingerprint: {"rule": g.rule, "file": g.file, "message": g.message} for g in report.gaps}
+    path.write_text(json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n", encoding="utf-8")
+    return len(entries)

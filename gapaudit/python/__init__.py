@@ -1,0 +1,1 @@
+"""The code model of a Python module and project-wide name resolution."""
