@@ -7,7 +7,7 @@ the analyzers read: which calls block, which names mean infrastructure, ...).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -51,6 +51,7 @@ class Rule:
 class RuleSet:
     rules: dict[str, Rule]
     catalogs: dict[str, Any]
+    catalog_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)  # catalog -> files it came from
 
     def rule(self, rule_id: str) -> Rule:
         try:
@@ -60,6 +61,11 @@ class RuleSet:
 
     def catalog(self, name: str) -> Any:
         return self.catalogs.get(name, [])
+
+    def catalog_error(self, name: str, problem: str) -> GapauditError:
+        """A catalog entry the analyzers cannot use: one line naming the catalog and its files (exit 2)."""
+        where = ", ".join(self.catalog_sources.get(name, ())) or "rules/*.yml"
+        return GapauditError(f"catalog '{name}' ({where}): {problem}")
 
     def matching(self, selectors: Iterable[str]) -> set[str]:
         """Rule ids matched by ids or prefixes (`GA1` selects every GA1xx), like ruff's selectors."""
@@ -106,6 +112,7 @@ def load_rules(extra_paths: tuple[Path, ...] = ()) -> RuleSet:
 def _load(paths: tuple[Path, ...]) -> RuleSet:
     rules: dict[str, Rule] = {}
     catalogs: dict[str, Any] = {}
+    sources: dict[str, list[str]] = {}
     for file in _yaml_files(paths):
         try:
             data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -119,11 +126,13 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
                 raise GapauditError(f"{file.name}: rule {rule.id} is already defined in {rules[rule.id].source}")
             rules[rule.id] = rule
         for name, entries in (data.get("catalogs") or {}).items():
+            sources.setdefault(name, []).append(file.name)
             if isinstance(entries, list):
                 catalogs.setdefault(name, []).extend(entries)
             else:
                 catalogs[name] = entries
-    return RuleSet(rules=dict(sorted(rules.items())), catalogs=catalogs)
+    return RuleSet(rules=dict(sorted(rules.items())), catalogs=catalogs,
+                   catalog_sources={name: tuple(files) for name, files in sources.items()})
 
 
 def _yaml_files(paths: Iterable[Path]) -> list[Path]:

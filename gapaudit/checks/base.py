@@ -5,13 +5,17 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
+
+from ..python.walk import Collector, walk
 
 if TYPE_CHECKING:
-    from ..settings import Config
     from ..engine.discover import Discovery
     from ..model import Finding
     from ..rules import RuleSet
+    from ..settings import Config
+
+C = TypeVar("C", bound=Collector)
 
 
 class ParseError(Exception):
@@ -20,19 +24,48 @@ class ParseError(Exception):
 
 @dataclass
 class ParsedFile:
-    """One file's text, parsed at most once however many analyzers read it."""
+    """One file's text, parsed at most once and walked at most once however many analyzers read it.
+
+    Analyzers register collectors in `Analyzer.prepare` (`file.collector(key, factory)`); the
+    engine then walks the tree once for all of them (`walk_collectors`), and each analyzer reads
+    its collectors back in `file_facts`. Two analyzers asking for the same key share one collector.
+    """
 
     rel: str
     kind: str
     text: str
     _tree: ast.Module | None = field(default=None, repr=False)
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
+    _collectors: dict[str, Collector] = field(default_factory=dict, repr=False)
+    _pending: list[Collector] = field(default_factory=list, repr=False)
+    _walked: bool = field(default=False, repr=False)
 
     def shared(self, key: str, compute: Callable[[], Any]) -> Any:
         """Facts two analyzers both need, computed once per file."""
         if key not in self._shared:
             self._shared[key] = compute()
         return self._shared[key]
+
+    def collector(self, key: str, factory: Callable[[], C]) -> C:
+        """The collector registered under `key`, made by `factory` the first time.
+
+        Registered before the walk, it joins it; registered after (an analyzer that did not
+        prepare), it gets a walk of its own, so the result is right either way, only slower."""
+        found = self._collectors.get(key)
+        if found is None:
+            found = self._collectors[key] = factory()
+            if self._walked:
+                walk(self.tree, [found])
+            else:
+                self._pending.append(found)
+        return found  # type: ignore[return-value]
+
+    def walk_collectors(self) -> None:
+        """One walk of the tree for every collector registered so far."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            walk(self.tree, pending)
+        self._walked = True
 
     @property
     def tree(self) -> ast.Module:
@@ -61,12 +94,30 @@ class Project:
         return self.facts.get(analyzer, {})
 
 
-class Analyzer(Protocol):
-    name: str
-    kinds: frozenset[str]  # the file kinds whose facts it collects
+class Analyzer:
+    """One check family's analyzer. Subclasses set `name` and `kinds` and implement
+    `file_facts` and `link`; `encode`/`decode` turn facts into JSON for the cache and back."""
+
+    name: ClassVar[str]
+    kinds: ClassVar[frozenset[str]]  # the file kinds whose facts it collects
+    #: catalogs (rules/*.yml) its facts depend on: a change to one of them invalidates its cached facts
+    catalogs: ClassVar[tuple[str, ...]] = ()
+
+    def prepare(self, file: ParsedFile) -> None:
+        """Register the collectors `file_facts` will read, before the engine's one walk of the tree."""
 
     def file_facts(self, file: ParsedFile) -> Any:
-        """JSON-serialisable facts of one file; pure, so it can be cached and run in parallel."""
+        """Facts of one file; pure, so they can be cached and computed in parallel."""
+        raise NotImplementedError
 
     def link(self, project: Project) -> list[Finding]:
         """Whole-program findings from every file's facts."""
+        raise NotImplementedError
+
+    def encode(self, facts: Any) -> Any:
+        """Facts as JSON-compatible data (the cache stores this)."""
+        return facts
+
+    def decode(self, data: Any) -> Any:
+        """The inverse of `encode`."""
+        return data

@@ -41,23 +41,25 @@ def _suppressions(text: str) -> dict[int, list[str]]:
 
 
 def _file_facts(analyzers: list[Analyzer], rel: str, kind: str, content: bytes) -> dict[str, Any]:
-    """Everything known about one file, or {'skipped': reason}."""
+    """Everything known about one file, or {'skipped': reason}: every analyzer's collectors are
+    registered first, so the tree is walked once for all of them."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         return {"skipped": f"not UTF-8 (byte {exc.start})"}
     parsed = ParsedFile(rel=rel, kind=kind, text=text)
     facts: dict[str, Any] = {"suppressions": _suppressions(text), "analyzers": {}}
-    for analyzer in analyzers:
-        if kind in analyzer.kinds:
-            try:
-                facts["analyzers"][analyzer.name] = analyzer.file_facts(parsed)
-            except ParseError as exc:
-                facts["skipped"] = str(exc)
-                break
-            except RecursionError:
-                facts["skipped"] = "too deeply nested to analyze"
-                break
+    readers = [analyzer for analyzer in analyzers if kind in analyzer.kinds]
+    try:
+        for analyzer in readers:
+            analyzer.prepare(parsed)
+        parsed.walk_collectors()
+        for analyzer in readers:
+            facts["analyzers"][analyzer.name] = analyzer.encode(analyzer.file_facts(parsed))
+    except ParseError as exc:
+        facts["skipped"] = str(exc)
+    except RecursionError:
+        facts["skipped"] = "too deeply nested to analyze"
     return facts
 
 

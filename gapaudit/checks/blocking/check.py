@@ -18,7 +18,7 @@ from ...model import Finding, priority_rank
 from ...rules import RuleSet
 from ...python.facts import python_facts
 from ...python.resolve import PythonProject, Symbol
-from ..base import ParsedFile, Project
+from ..base import Analyzer, ParsedFile, Project
 
 FnKey = tuple[str, str]  # (file rel, qualname)
 
@@ -111,7 +111,7 @@ class _Sink:
     display: str  # as the source says it: `self._client.db()`
 
 
-class BlockingAsyncAnalyzer:
+class BlockingAsyncAnalyzer(Analyzer):
     name = "blocking-async"
     kinds = frozenset({PYTHON})
 

@@ -23,7 +23,7 @@ from ...model import Finding
 from ...rules import RuleSet
 from ...python.astutil import all_nodes
 from .files import ValueClassifier, read_compose, read_env, read_structured
-from ..base import ParsedFile, Project
+from ..base import Analyzer, ParsedFile, Project
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _settings_fields(cls: ast.ClassDef) -> list[dict[str, Any]]:
 # --- the analyzer ------------------------------------------------------------------------------
 
 
-class ConfigDriftAnalyzer:
+class ConfigDriftAnalyzer(Analyzer):
     name = "config-drift"
     kinds = frozenset({PYTHON, ENV, CONFIG, CI})
 

@@ -14,6 +14,7 @@ import yaml
 
 from ...engine.discover import CI, PYTHON, PYTHON_TEST
 from ...rules import RuleSet
+from ..base import Analyzer
 from ...python.astutil import all_nodes, dotted_name
 
 _WORD = re.compile(r"[A-Za-z][a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -253,7 +254,7 @@ def production_uses(catalog: InfraCatalog, kind: str, prod: dict[str, dict[str, 
     return None
 
 
-class InfraFacts:
+class InfraFacts(Analyzer):
     """The part the infra analyzers share: production usage and CI services per file; each adds
     its own test-file visitor (`test_facts`)."""
 

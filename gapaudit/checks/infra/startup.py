@@ -14,7 +14,7 @@ from typing import Any
 from ...engine.discover import PYTHON, PYTHON_TEST
 from ...model import Finding
 from ...python.astutil import all_nodes, last_name
-from ..base import ParsedFile, Project
+from ..base import Analyzer, ParsedFile, Project
 
 _STARTUP_KEYWORDS = frozenset({"lifespan", "on_startup"})
 _RUNS_STARTUP = frozenset({"LifespanManager", "aiohttp_client", "TestServer", "AioHTTPTestCase", "lifespan_context"})
@@ -70,7 +70,7 @@ def _imported(rel: str, imports: set[str]) -> bool:
     return bool(names & imports)
 
 
-class StartupUntestedAnalyzer:
+class StartupUntestedAnalyzer(Analyzer):
     name = "startup-untested"
     kinds = frozenset({PYTHON, PYTHON_TEST})
 

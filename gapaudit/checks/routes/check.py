@@ -23,7 +23,7 @@ from .facts import (
     python_references,
 )
 from ...python.resolve import module_names, module_path
-from ..base import ParsedFile, Project
+from ..base import Analyzer, ParsedFile, Project
 
 _EXEMPT = ("docs", "redoc", "openapi", "static", "favicon")
 _FRAMEWORK_ROUTES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/static/{}"})
@@ -186,7 +186,7 @@ class RouteTable:
         return [f"{r.method} {r.raw}" for r in ranked[:3]]
 
 
-class RoutesAnalyzer:
+class RoutesAnalyzer(Analyzer):
     name = "routes"
     kinds = frozenset({PYTHON, PYTHON_TEST, FRONTEND})
 
