@@ -12,40 +12,12 @@ Symbols are tuples:
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
+
+from .modules import module_names
 
 Symbol = tuple
 _MAX_DEPTH = 24
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
-
-
-def module_names(rel: str, package_dirs: set[str]) -> list[str]:
-    """Dotted names a file can be imported as: from the scan root, and from every directory
-    that is not itself a package (a plausible sys.path entry such as `src/` or `backend/`)."""
-    parts = rel[:-3].split("/")
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    names = []
-    for start in range(len(parts)):
-        parent = "/".join(parts[:start])
-        if start == 0 or parent not in package_dirs:
-            if parts[start:] and parts[start] not in _STDLIB:
-                names.append(".".join(parts[start:]))
-    return names
-
-
-def module_path(rel: str, dotted: str) -> str:
-    """`.users` imported in `app/api/main.py` -> `app/api/users`; `app.models` -> `app/models`
-    (file path without `.py`; absolute names are returned as paths for the caller to look up)."""
-    level = len(dotted) - len(dotted.lstrip("."))
-    path = dotted.lstrip(".").replace(".", "/")
-    if not level:
-        return path
-    base = rel.rsplit("/", 1)[0] if "/" in rel else ""
-    for _ in range(level - 1):
-        base = base.rsplit("/", 1)[0] if "/" in base else ""
-    return f"{base}/{path}".strip("/")
 
 
 class PythonProject:

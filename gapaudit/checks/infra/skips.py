@@ -14,7 +14,7 @@ from typing import Any
 
 from ...model import Finding
 from .catalog import InfraFacts, ci_provided_kinds, merge, production_uses
-from ...python.resolve import module_path
+from ...python.modules import module_path
 from .testfacts import TestFileFacts
 from ..base import ParsedFile, Project
 

@@ -22,7 +22,7 @@ from .facts import (
     path_constants,
     python_references,
 )
-from ...python.resolve import module_names, module_path
+from ...python.modules import module_names, module_path
 from ..base import Analyzer, ParsedFile, Project
 
 _EXEMPT = ("docs", "redoc", "openapi", "static", "favicon")

@@ -1,0 +1,85 @@
+"""Frozen dataclasses to JSON and back, for facts that travel between processes and the cache.
+
+A dataclass becomes an object tagged with its class name (`"_": "Call"`), tuples and lists become
+JSON arrays (and come back as tuples: facts are immutable), dicts keep string keys. Only classes
+registered with `@codec.register` can be decoded, so a cache entry cannot name arbitrary code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+_TAG = "_"
+_CLASSES: dict[str, type] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+_MISSING = object()
+
+
+class DecodeError(ValueError):
+    """Data that is not what `encode` writes: a corrupt or foreign cache entry."""
+
+
+def register(cls: type[T]) -> type[T]:
+    """Make a dataclass decodable; its name must be unique among registered classes."""
+    name = cls.__name__
+    if name in _CLASSES and _CLASSES[name] is not cls:
+        raise TypeError(f"two fact classes named {name}")
+    _CLASSES[name] = cls
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    _FIELDS[cls] = tuple(f.name for f in fields)
+    _DEFAULTS[cls] = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    return cls
+
+
+def encode(value: Any) -> Any:
+    """JSON-compatible data for a fact (a registered dataclass, or containers and scalars of them)."""
+    fields = _FIELDS.get(type(value))
+    if fields is not None:
+        out = {_TAG: type(value).__name__}
+        defaults = _DEFAULTS[type(value)]
+        for name in fields:
+            item = getattr(value, name)
+            if defaults.get(name, _MISSING) != item:  # defaults stay implicit: smaller shards
+                out[name] = encode(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): encode(item) for key, item in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    return value
+
+
+def decode(data: Any) -> Any:
+    """The inverse of `encode`; raises DecodeError on anything `encode` would not have written."""
+    if isinstance(data, dict):
+        tag = data.get(_TAG)
+        if tag is None:
+            return {key: decode(item) for key, item in data.items()}
+        cls = _CLASSES.get(tag)
+        if cls is None:
+            raise DecodeError(f"unknown fact class {tag!r}")
+        try:
+            return cls(**{key: decode(item) for key, item in data.items() if key != _TAG})
+        except TypeError as exc:
+            raise DecodeError(f"{tag}: {exc}") from None
+    if isinstance(data, list):
+        return tuple(decode(item) for item in data)
+    return data
+
+
+def dataclass_codec(cls: type[T]) -> tuple[Callable[[T], Any], Callable[[Any], T]]:
+    """(encode, decode) for an analyzer whose facts are one registered dataclass."""
+
+    def decode_one(data: Any) -> T:
+        value = decode(data)
+        if not isinstance(value, cls):
+            raise DecodeError(f"expected {cls.__name__}")
+        return value
+
+    return encode, decode_one
