@@ -37,6 +37,10 @@ class Config:
     config_pairs: tuple[tuple[str, str], ...] = ()
     source: str = "defaults"
 
+    def rule_files(self, root: Path) -> tuple[Path, ...]:
+        """The project's own rule files (`rule-paths`, relative to the scanned root)."""
+        return tuple((root / p).resolve() for p in self.rule_paths)
+
 
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):

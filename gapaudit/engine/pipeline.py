@@ -23,7 +23,7 @@ def _project(target: str | Path, config: Config, options: ScanOptions) -> tuple[
     if not root.is_dir():
         raise GapauditError(f"{target} is not a directory")
     root = root.resolve()
-    rule_paths = tuple((root / p).resolve() for p in config.rule_paths)
+    rule_paths = config.rule_files(root)
     rules = load_rules(rule_paths)
     unknown = [rid for rid in config.priority if rid not in rules.rules]
     if unknown:

@@ -32,6 +32,11 @@ def _suppressed_inline(facts: dict[str, Any] | None, finding: Finding) -> bool:
     return "*" in ids or finding.rule in ids
 
 
+def priority_of(finding: Finding, rules: RuleSet, config: Config) -> str:
+    """The project's override for the rule, else what the finding's evidence decided, else the rule's default."""
+    return config.priority.get(finding.rule) or finding.priority or rules.rule(finding.rule).priority
+
+
 def rank(
     findings: list[Finding],
     rules: RuleSet,
@@ -57,7 +62,7 @@ def rank(
             fingerprint=fp,
             rule=rule.id,
             category=rule.category,
-            priority=config.priority.get(rule.id, finding.priority or rule.priority),
+            priority=priority_of(finding, rules, config),
             title=rule.title,
             message=finding.message,
             file=finding.file,
