@@ -10,7 +10,7 @@ from ..engine.pipeline import scan
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import Report
-from ..report import FILE_NAMES, render
+from ..report import RENDERERS, render
 from ..report.terminal import summary_line
 from ..settings import FAIL_ON_CHOICES, FORMATS
 from ._common import config_opt, load, path_arg, scan_options
@@ -31,7 +31,7 @@ def _write(report: Report, formats: tuple[str, ...], output: str | None, output_
         if fmt == "terminal":
             click.echo(text, nl=False)
             text = click.unstyle(text)
-        _write_file(output_dir / FILE_NAMES[fmt], text)
+        _write_file(output_dir / RENDERERS[fmt].file_name, text)
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -46,7 +46,7 @@ def _write_file(path: Path, text: str) -> None:
 @click.command("scan")
 @path_arg
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Report format; repeatable. Default: all five (config key `format`).")
+              help="Report format; repeatable. Default: every format (config key `format`).")
 @click.option("-o", "--output", help="Write the one --format to this file, or - for stdout.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Directory for report files. Default: reports/ under PATH (config key `output-dir`).")
