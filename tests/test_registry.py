@@ -5,6 +5,7 @@ Each test copies the gapaudit package, adds a module to the copy and drives the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -51,3 +52,60 @@ def test_a_new_format_is_one_new_module(package, project):
     (root / "gapaudit.yml").write_text("format: [csv]\noutput-dir: only-csv\n")  # the config key knows it too
     assert run("scan", str(root), "--no-cache").returncode == 1
     assert [p.name for p in (root / "only-csv").iterdir()] == ["gapaudit.csv"]
+
+
+_TODO_FAMILY = '''
+from typing import Any
+
+from ...engine.discover import PYTHON
+from ...model import Finding
+from ...rules import RuleSet
+from ..base import Analyzer, ParsedFile, Project
+
+
+class TodoAnalyzer(Analyzer):
+    name = "todo"
+    kinds = frozenset({PYTHON})
+    order = 70
+    catalogs = ("todo-words",)
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.words = rules.catalog("todo-words")
+
+    def file_facts(self, file: ParsedFile) -> Any:
+        return [n for n, line in enumerate(file.text.splitlines(), 1) if any(w in line for w in self.words)]
+
+    def link(self, project: Project) -> list[Finding]:
+        return [Finding(rule="GA901", file=rel, line=line, message="a TODO", symbol=str(line))
+                for rel, lines in sorted(project.facts_of(self.name).items()) for line in lines]
+
+
+ANALYZERS = (TodoAnalyzer,)
+'''
+
+_TODO_RULES = '''
+rules:
+  - id: GA901
+    name: todo-left
+    title: A TODO left in production code
+    category: hygiene
+    priority: P2
+    why: Nobody does it later.
+    fix: Do it now.
+    example: {bad: "x = 1  # TODO", good: "x = 1"}
+catalogs:
+  todo-words: [TODO]
+'''
+
+
+def test_a_new_analyzer_family_is_one_new_package(package, tmp_path):
+    gapaudit, run = package
+    (gapaudit / "checks" / "todo").mkdir()
+    (gapaudit / "checks" / "todo" / "__init__.py").write_text(_TODO_FAMILY)
+    (gapaudit.parent / "rules" / "todo.yml").write_text(_TODO_RULES)
+    root = tmp_path / "service"
+    root.mkdir()
+    (root / "app.py").write_text("import time\n\n\nasync def handler():\n    time.sleep(1)  # TODO\n")
+    done = run("scan", str(root), "--no-cache", "--format", "json", "-o", "-")
+    found = {(g["rule"], g["line"]) for g in json.loads(done.stdout)["gaps"]}
+    assert found == {("GA103", 5), ("GA901", 5)}, done.stderr  # the built-in families still run beside it

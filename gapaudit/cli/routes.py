@@ -23,7 +23,7 @@ def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: s
     from ..engine.pipeline import project_facts
 
     project = project_facts(path, load(path, config_file), scan_options(path, None, False, 0, None, True, None))
-    table, refs = RoutesAnalyzer().table(project)
+    table, refs = RoutesAnalyzer(project.rules).table(project)
     routes = sorted(table.routes, key=lambda r: (r.path, r.method))
     comparison = None
     if app_target:
