@@ -6,11 +6,12 @@ the analyzers read: which calls block, which names mean infrastructure, ...).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 import yaml
 
@@ -67,6 +68,14 @@ class RuleSet:
         where = ", ".join(self.catalog_sources.get(name, ())) or "rules/*.yml"
         return GapauditError(f"catalog '{name}' ({where}): {problem}")
 
+    def check_catalogs(self, known: Collection[str]) -> None:
+        """A catalog no analyzer reads is a typo or a leftover: it would change nothing, silently."""
+        for name in self.catalogs:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"known catalogs: {', '.join(sorted(known))}"
+                raise self.catalog_error(name, f"no analyzer reads this catalog ({hint})")
+
     def matching(self, selectors: Iterable[str]) -> set[str]:
         """Rule ids matched by ids or prefixes (`GA1` selects every GA1xx), like ruff's selectors."""
         return {rid for rid in self.rules for sel in selectors if rid.startswith(sel)}
@@ -120,12 +129,17 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
             raise GapauditError(f"cannot read rule file {file}: {one_line(exc)}") from None
         if not isinstance(data, dict):
             raise GapauditError(f"{file}: expected a mapping with 'rules' and/or 'catalogs'")
+        if not isinstance(data.get("rules") or [], list) or not isinstance(data.get("catalogs") or {}, dict):
+            raise GapauditError(f"{file}: 'rules' must be a list of rules and 'catalogs' a mapping of named catalogs")
         for raw in data.get("rules") or []:
             rule = _parse_rule(raw, file.name)
             if rule.id in rules:
                 raise GapauditError(f"{file.name}: rule {rule.id} is already defined in {rules[rule.id].source}")
             rules[rule.id] = rule
         for name, entries in (data.get("catalogs") or {}).items():
+            if name in catalogs and _shape(entries) != _shape(catalogs[name]):
+                raise GapauditError(f"catalog '{name}' ({file.name}): must be {_shape(catalogs[name])} as in "
+                                    f"{', '.join(sources[name])}, got {_shape(entries)}")
             sources.setdefault(name, []).append(file.name)
             if isinstance(entries, list):
                 catalogs.setdefault(name, []).extend(entries)
@@ -133,6 +147,13 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
                 catalogs[name] = entries
     return RuleSet(rules=dict(sorted(rules.items())), catalogs=catalogs,
                    catalog_sources={name: tuple(files) for name, files in sources.items()})
+
+
+def _shape(entries: Any) -> str:
+    """A catalog's top-level shape: every file that adds to a catalog must give it the same one."""
+    if entries is None:
+        return "nothing"
+    return "a list" if isinstance(entries, list) else "a mapping" if isinstance(entries, dict) else f"a {type(entries).__name__}"
 
 
 def _yaml_files(paths: Iterable[Path]) -> list[Path]:

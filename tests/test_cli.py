@@ -6,15 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli, scan_json
-
-
-def _one_line_error(done) -> str:
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    return lines[0]
+from conftest import one_line_error, run_cli, scan_json
 
 
 def test_example_exits_1_on_p0(example):
@@ -44,16 +36,16 @@ def test_fail_on_from_config(project):
     assert scan_json(root)[0] == 0
 
 
-def test_missing_path_is_a_one_line_error(tmp_path):
-    assert "is not a directory" in _one_line_error(run_cli("scan", str(tmp_path / "nope")))
+def test_missing_path_is_aone_line_error(tmp_path):
+    assert "is not a directory" in one_line_error(run_cli("scan", str(tmp_path / "nope")))
 
 
-def test_bad_option_value_is_a_one_line_error(tmp_path):
-    assert "--fail-on" in _one_line_error(run_cli("scan", str(tmp_path), "--fail-on", "P9"))
+def test_bad_option_value_is_aone_line_error(tmp_path):
+    assert "--fail-on" in one_line_error(run_cli("scan", str(tmp_path), "--fail-on", "P9"))
 
 
 def test_output_with_two_formats_is_a_usage_error(tmp_path):
-    line = _one_line_error(run_cli("scan", str(tmp_path), "--format", "json", "--format", "sarif", "-o", "-"))
+    line = one_line_error(run_cli("scan", str(tmp_path), "--format", "json", "--format", "sarif", "-o", "-"))
     assert "exactly one --format" in line
 
 
@@ -67,7 +59,7 @@ def test_output_with_two_formats_is_a_usage_error(tmp_path):
 ])
 def test_config_errors_exit_2_naming_the_problem(tmp_path, name, text, expected):
     (tmp_path / name).write_text(text)
-    line = _one_line_error(run_cli("scan", str(tmp_path), "--no-cache"))
+    line = one_line_error(run_cli("scan", str(tmp_path), "--no-cache"))
     assert expected in line and name in line
 
 

@@ -20,8 +20,16 @@ def analyzer_classes() -> tuple[type[Analyzer], ...]:
     return tuple(sorted(found, key=lambda cls: cls.order))
 
 
+def check_catalogs(rules: RuleSet) -> None:
+    """Every catalog of the rule files must be one some analyzer reads (its `catalogs`); else one line, exit 2."""
+    rules.check_catalogs({name for cls in analyzer_classes() for name in cls.catalogs})
+
+
 def default_analyzers(rules: RuleSet) -> list[Analyzer]:
+    """One of each analyzer, built from rules whose catalogs they all read."""
+    check_catalogs(rules)
     return [cls(rules) for cls in analyzer_classes()]
 
 
-__all__ = ["Analyzer", "ParseError", "ParsedFile", "Project", "analyzer_classes", "default_analyzers"]
+__all__ = ["Analyzer", "ParseError", "ParsedFile", "Project", "analyzer_classes", "check_catalogs",
+           "default_analyzers"]

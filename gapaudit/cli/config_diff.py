@@ -21,11 +21,13 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
 
     The project's configuration (found in the current directory, or --config) applies as in a
     scan: its rule-paths, ignore and priority keys."""
+    from ..checks import check_catalogs
     from ..checks.config import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
 
     root = Path(".")
     config = load(root, config_file)
     rules = load_rules(config.rule_files(root))
+    check_catalogs(rules)
     analyzer = ConfigDriftAnalyzer(rules)
     files = []
     for path in (test_file, production_file):
