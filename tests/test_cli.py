@@ -54,13 +54,27 @@ def test_output_with_two_formats_is_a_usage_error(tmp_path):
     ("pyproject.toml", "[tool.gapaudit\n", "is not valid TOML"),
     ("gapaudit.yml", "fail-on: P7\n", "fail-on"),
     ("gapaudit.yml", "exclude: [unclosed\n", "is not valid YAML"),
-    ("gapaudit.yml", "priority:\n  GA999: P1\n", "unknown rule GA999"),
+    ("gapaudit.yml", "priority:\n  GA999: P1\n", "config key 'priority' names unknown rule GA999"),
+    ("gapaudit.yml", "priority:\n  GA1: P2\n", "config key 'priority' names unknown rule GA1"),  # ids, not prefixes
+    ("gapaudit.yml", "ignore: [GA102, GA999]\n", "config key 'ignore' names unknown rule GA999"),
+    ("gapaudit.yml", "ignore: [GA9]\n", "config key 'ignore' names unknown rule GA9"),
+    ("gapaudit.yml", "ignore: ['']\n", "config key 'ignore' names unknown rule ''"),
+    ("pyproject.toml", "[tool.gapaudit]\nignore = ['E501']\n", "config key 'ignore' names unknown rule E501"),
     ("gapaudit.yml", "- just\n- a list\n", "must be a mapping"),
 ])
 def test_config_errors_exit_2_naming_the_problem(tmp_path, name, text, expected):
     (tmp_path / name).write_text(text)
     line = one_line_error(run_cli("scan", str(tmp_path), "--no-cache"))
     assert expected in line and name in line
+
+
+def test_ignore_takes_prefixes_and_the_project_s_own_rules(project):
+    root = project("blocking")
+    (root / "todo.yml").write_text(
+        "rules:\n  - {id: GA901, name: todo, title: A TODO, category: hygiene, priority: P2, why: w, fix: f, example: {}}\n")
+    (root / "gapaudit.yml").write_text("rule-paths: [todo.yml]\nignore: [GA1, GA901]\npriority: {GA901: P1}\n")
+    _, report = scan_json(root, "--fail-on", "never")
+    assert report["gaps"] and not [g for g in report["gaps"] if g["rule"].startswith("GA1")]
 
 
 def test_output_file_and_stdout(tmp_path, project):

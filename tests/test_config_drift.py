@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli, scan_json
+from conftest import one_line_error, run_cli, scan_json
 
 SECRETS = ["Zq8fK2pL9vX4mN7rT1yB6cW3hJ5dG0sA", "ghp_R2D2C3POr2d2c3poR2D2C3POr2d2c3poR2D2", "your-payments-key-here",
            "tok-test", "app:app@localhost"]
@@ -117,3 +117,5 @@ def test_config_diff_ranks_like_a_scan(project, tmp_path):
     elsewhere.write_text("priority:\n  GA306: P0\n")
     done = run_cli("config-diff", *files, "--config", str(elsewhere), cwd=root)
     assert done.returncode == 1 and "GA304 [P0]" in done.stdout and "GA306 [P0]" in done.stdout
+    (root / "gapaudit.yml").write_text("ignore: [GA399]\n")
+    assert "unknown rule GA399" in one_line_error(run_cli("config-diff", *files, cwd=root))

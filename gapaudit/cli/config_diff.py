@@ -9,6 +9,7 @@ import click
 from ..engine.rank import rank
 from ..errors import GapauditError
 from ..rules import load_rules
+from ..settings import check_rule_selectors
 from ._common import config_opt, echo_table, load
 
 
@@ -27,6 +28,7 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
     root = Path(".")
     config = load(root, config_file)
     rules = load_rules(config.rule_files(root))
+    check_rule_selectors(config, rules)
     check_catalogs(rules)
     analyzer = ConfigDriftAnalyzer(rules)
     files = []

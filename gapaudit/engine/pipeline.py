@@ -10,7 +10,7 @@ from ..checks import Analyzer, Project, default_analyzers
 from ..errors import GapauditError
 from ..model import Report, ScanOptions, Skipped
 from ..rules import load_rules
-from ..settings import Config
+from ..settings import Config, check_rule_selectors
 from .analyze import analyze
 from .diff import changed_lines
 from .discover import discover
@@ -25,9 +25,7 @@ def _project(target: str | Path, config: Config, options: ScanOptions) -> tuple[
     root = root.resolve()
     rule_paths = config.rule_files(root)
     rules = load_rules(rule_paths)
-    unknown = [rid for rid in config.priority if rid not in rules.rules]
-    if unknown:
-        raise GapauditError(f"{config.source}: priority override for unknown rule {unknown[0]}")
+    check_rule_selectors(config, rules)
     analyzers = default_analyzers(rules)
     discovery = discover(root, config)
     facts, unreadable = analyze(discovery, analyzers, rule_paths, options)
