@@ -116,3 +116,16 @@ def test_parallel_jobs_give_the_same_report(project):
     serial = scan_json(root, "--jobs", "1")[1]
     parallel = scan_json(root, "--jobs", "2")[1]
     assert serial["gaps"] == parallel["gaps"] and serial["gaps"]
+
+
+def test_every_command_that_analyzes_takes_the_engine_options(project, tmp_path):
+    root = project("blocking")
+    cache = tmp_path / "cache"
+    assert run_cli("baseline", str(root), "--no-cache", "-j", "1").returncode == 0
+    assert run_cli("routes", str(root), "--cache-dir", str(cache), "--jobs", "1").returncode == 0
+    assert not (root / ".gapaudit_cache").exists() and any(cache.iterdir())
+
+
+def test_baseline_that_cannot_be_written_is_a_one_line_error(project, tmp_path):
+    line = one_line_error(run_cli("baseline", str(project("clean")), "-o", str(tmp_path / "missing" / "b.json")))
+    assert "cannot write baseline" in line

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from ..checks import check_catalogs
 from ..engine.rank import rank
 from ..errors import GapauditError
 from ..rules import load_rules
 from ..settings import check_rule_selectors
-from ._common import config_opt, echo_table, load
+from ._common import config_opt, echo_table, project_config
 
 
 @click.command("config-diff")
@@ -22,11 +23,11 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
 
     The project's configuration (found in the current directory, or --config) applies as in a
     scan: its rule-paths, ignore and priority keys."""
-    from ..checks import check_catalogs
+    # imported on use, like every family's code (checks/ discovers them when a scan starts): faster --help
     from ..checks.config import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
 
     root = Path(".")
-    config = load(root, config_file)
+    config = project_config(root, config_file)
     rules = load_rules(config.rule_files(root))
     check_rule_selectors(config, rules)
     check_catalogs(rules)

@@ -92,9 +92,12 @@ def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3)
     return context
 
 
-
 def write_baseline(report: Report, path: Path) -> int:
     """Accept every current gap; returns how many were written."""
     entries = {g.fingerprint: {"rule": g.rule, "file": g.file, "message": g.message} for g in report.gaps}
-    path.write_text(json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n",
+                        encoding="utf-8")
+    except OSError as exc:
+        raise GapauditError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
     return len(entries)
