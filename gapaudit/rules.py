@@ -11,12 +11,15 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Collection, Iterable
+from typing import TYPE_CHECKING, Any, Collection, Iterable
 
 import yaml
 
 from .errors import GapauditError, one_line
 from .model import PRIORITIES
+
+if TYPE_CHECKING:
+    from .settings import Config
 
 _RULE_ID = re.compile(r"^GA\d{3}$")
 _REQUIRED = ("id", "name", "title", "category", "priority", "why", "fix", "example")
@@ -115,6 +118,25 @@ def _parse_rule(raw: Any, source: str) -> Rule:
 def load_rules(extra_paths: tuple[Path, ...] = ()) -> RuleSet:
     """Built-in rules plus any project rule files; catalogs with the same name are concatenated."""
     return _load(tuple([builtin_rules_dir(), *extra_paths]))
+
+
+def project_rules(root: Path, config: Config) -> RuleSet:
+    """The rules a project sees: built-in ones plus its `rule-paths`, against which its `ignore` and
+    `priority` keys are checked here, once for every command."""
+    rules = load_rules(config.rule_files(root))
+    _check_selectors(config, rules)
+    return rules
+
+
+def _check_selectors(config: Config, rules: RuleSet) -> None:
+    """`ignore` takes rule ids or prefixes (`GA1` is every GA1xx) and `priority` rule ids, like ruff's
+    selectors: one that names no rule is a typo that would silently change nothing."""
+    unknown = [("ignore", selector) for selector in config.ignore if not (selector and rules.matching([selector]))]
+    unknown += [("priority", rule_id) for rule_id in config.priority if rule_id not in rules.rules]
+    if unknown:
+        key, selector = unknown[0]
+        raise GapauditError(f"{config.source}: config key '{key}' names unknown rule {selector or repr(selector)} "
+                            "(see `gapaudit rules`)")
 
 
 @lru_cache(maxsize=8)

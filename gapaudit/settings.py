@@ -5,16 +5,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import yaml
 
 from .errors import GapauditError, one_line
 from .model import PRIORITIES
 from .report import FORMATS
-
-if TYPE_CHECKING:
-    from .rules import RuleSet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -171,14 +168,3 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if pyproject.is_file():
         return _load_file(pyproject)
     return Config()
-
-
-def check_rule_selectors(config: Config, rules: RuleSet) -> None:
-    """`ignore` takes rule ids or prefixes (`GA1` is every GA1xx) and `priority` rule ids, like ruff's
-    selectors: one that names no rule is a typo that would silently change nothing."""
-    unknown = [("ignore", selector) for selector in config.ignore if not (selector and rules.matching([selector]))]
-    unknown += [("priority", rule_id) for rule_id in config.priority if rule_id not in rules.rules]
-    if unknown:
-        key, selector = unknown[0]
-        raise GapauditError(f"{config.source}: config key '{key}' names unknown rule {selector or repr(selector)} "
-                            "(see `gapaudit rules`)")

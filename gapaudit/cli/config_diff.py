@@ -9,8 +9,7 @@ import click
 from ..checks import check_catalogs
 from ..engine.rank import rank
 from ..errors import GapauditError
-from ..rules import load_rules
-from ..settings import check_rule_selectors
+from ..rules import project_rules
 from ._common import config_opt, echo_table, project_config
 
 
@@ -28,9 +27,8 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
 
     root = Path(".")
     config = project_config(root, config_file)
-    rules = load_rules(config.rule_files(root))
-    check_rule_selectors(config, rules)
-    check_catalogs(rules)
+    rules = project_rules(root, config)
+    check_catalogs(rules)  # a scan checks them when it builds its analyzers; this builds one directly
     analyzer = ConfigDriftAnalyzer(rules)
     files = []
     for path in (test_file, production_file):

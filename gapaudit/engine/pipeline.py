@@ -9,8 +9,8 @@ from typing import Any
 from ..checks import Analyzer, Project, default_analyzers
 from ..errors import GapauditError
 from ..model import Report, ScanOptions, Skipped
-from ..rules import load_rules
-from ..settings import Config, check_rule_selectors
+from ..rules import project_rules
+from ..settings import Config
 from .analyze import analyze
 from .diff import changed_lines
 from .discover import discover
@@ -24,8 +24,7 @@ def _project(target: str | Path, config: Config, options: ScanOptions) -> tuple[
         raise GapauditError(f"{target} is not a directory")
     root = root.resolve()
     rule_paths = config.rule_files(root)
-    rules = load_rules(rule_paths)
-    check_rule_selectors(config, rules)
+    rules = project_rules(root, config)
     analyzers = default_analyzers(rules)
     discovery = discover(root, config)
     facts, unreadable = analyze(discovery, analyzers, rule_paths, options)
