@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Collection, Iterable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 

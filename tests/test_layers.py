@@ -34,4 +34,4 @@ def test_the_cli_uses_only_public_names_of_other_packages(path):
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "report").glob("*.py")), ids=lambda p: p.name)
 def test_renderers_do_not_import_the_engine(path):
-    assert [m for m, _ in _imports(path) if m.startswith("..engine") or m.startswith("..cli")] == []
+    assert [m for m, _ in _imports(path) if m.startswith(("..engine", "..cli"))] == []

@@ -27,7 +27,7 @@ def package(tmp_path: Path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         # cwd too: `python -m` puts the working directory first on sys.path
         return subprocess.run([sys.executable, "-m", "gapaudit", *args], cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)},
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, check=False)
 
     return copy / "gapaudit", run
 

@@ -64,8 +64,8 @@ def _project_with_rule_file(root, text: str):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("catalogs:\n  blocking-functionz: [x]\n", "catalog 'blocking-functionz' (extra.yml): no analyzer reads this "
-                                                "catalog (did you mean 'blocking-functions'?)"),
+    ("catalogs:\n  blocking-functionz: [x]\n",
+     "catalog 'blocking-functionz' (extra.yml): no analyzer reads this catalog (did you mean 'blocking-functions'?)"),
     ("catalogs:\n  route-clients: [x]\n", "catalog 'route-clients' (extra.yml): no analyzer reads this catalog"),
     ("catalogs:\n  blocking-functions: {kind: network}\n",
      "catalog 'blocking-functions' (extra.yml): must be a list as in blocking-calls.yml, got a mapping"),
