@@ -6,16 +6,21 @@ the analyzers read: which calls block, which names mean infrastructure, ...).
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import GapauditError, one_line
 from .model import PRIORITIES
+
+if TYPE_CHECKING:
+    from .settings import Config
 
 _RULE_ID = re.compile(r"^GA\d{3}$")
 _REQUIRED = ("id", "name", "title", "category", "priority", "why", "fix", "example")
@@ -67,6 +72,14 @@ class RuleSet:
         where = ", ".join(self.catalog_sources.get(name, ())) or "rules/*.yml"
         return GapauditError(f"catalog '{name}' ({where}): {problem}")
 
+    def check_catalogs(self, known: Collection[str]) -> None:
+        """A catalog no analyzer reads is a typo or a leftover: it would change nothing, silently."""
+        for name in self.catalogs:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"known catalogs: {', '.join(sorted(known))}"
+                raise self.catalog_error(name, f"no analyzer reads this catalog ({hint})")
+
     def matching(self, selectors: Iterable[str]) -> set[str]:
         """Rule ids matched by ids or prefixes (`GA1` selects every GA1xx), like ruff's selectors."""
         return {rid for rid in self.rules for sel in selectors if rid.startswith(sel)}
@@ -108,6 +121,25 @@ def load_rules(extra_paths: tuple[Path, ...] = ()) -> RuleSet:
     return _load(tuple([builtin_rules_dir(), *extra_paths]))
 
 
+def project_rules(root: Path, config: Config) -> RuleSet:
+    """The rules a project sees: built-in ones plus its `rule-paths`, against which its `ignore` and
+    `priority` keys are checked here, once for every command."""
+    rules = load_rules(config.rule_files(root))
+    _check_selectors(config, rules)
+    return rules
+
+
+def _check_selectors(config: Config, rules: RuleSet) -> None:
+    """`ignore` takes rule ids or prefixes (`GA1` is every GA1xx) and `priority` rule ids, like ruff's
+    selectors: one that names no rule is a typo that would silently change nothing."""
+    unknown = [("ignore", selector) for selector in config.ignore if not (selector and rules.matching([selector]))]
+    unknown += [("priority", rule_id) for rule_id in config.priority if rule_id not in rules.rules]
+    if unknown:
+        key, selector = unknown[0]
+        raise GapauditError(f"{config.source}: config key '{key}' names unknown rule {selector or repr(selector)} "
+                            "(see `gapaudit rules`)")
+
+
 @lru_cache(maxsize=8)
 def _load(paths: tuple[Path, ...]) -> RuleSet:
     rules: dict[str, Rule] = {}
@@ -120,12 +152,17 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
             raise GapauditError(f"cannot read rule file {file}: {one_line(exc)}") from None
         if not isinstance(data, dict):
             raise GapauditError(f"{file}: expected a mapping with 'rules' and/or 'catalogs'")
+        if not isinstance(data.get("rules") or [], list) or not isinstance(data.get("catalogs") or {}, dict):
+            raise GapauditError(f"{file}: 'rules' must be a list of rules and 'catalogs' a mapping of named catalogs")
         for raw in data.get("rules") or []:
             rule = _parse_rule(raw, file.name)
             if rule.id in rules:
                 raise GapauditError(f"{file.name}: rule {rule.id} is already defined in {rules[rule.id].source}")
             rules[rule.id] = rule
         for name, entries in (data.get("catalogs") or {}).items():
+            if name in catalogs and _shape(entries) != _shape(catalogs[name]):
+                raise GapauditError(f"catalog '{name}' ({file.name}): must be {_shape(catalogs[name])} as in "
+                                    f"{', '.join(sources[name])}, got {_shape(entries)}")
             sources.setdefault(name, []).append(file.name)
             if isinstance(entries, list):
                 catalogs.setdefault(name, []).extend(entries)
@@ -133,6 +170,13 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
                 catalogs[name] = entries
     return RuleSet(rules=dict(sorted(rules.items())), catalogs=catalogs,
                    catalog_sources={name: tuple(files) for name, files in sources.items()})
+
+
+def _shape(entries: Any) -> str:
+    """A catalog's top-level shape: every file that adds to a catalog must give it the same one."""
+    if entries is None:
+        return "nothing"
+    return "a list" if isinstance(entries, list) else "a mapping" if isinstance(entries, dict) else f"a {type(entries).__name__}"
 
 
 def _yaml_files(paths: Iterable[Path]) -> list[Path]:

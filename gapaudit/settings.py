@@ -11,6 +11,7 @@ import yaml
 
 from .errors import GapauditError, one_line
 from .model import PRIORITIES
+from .report import FORMATS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,7 +19,6 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 FAIL_ON_CHOICES = (*PRIORITIES, "never")
-FORMATS = ("terminal", "markdown", "html", "json", "sarif")
 DEFAULT_MAX_FILE_SIZE = 1_000_000  # bytes; minified bundles and dumps are not source worth scanning
 
 
@@ -36,6 +36,10 @@ class Config:
     rule_paths: tuple[str, ...] = ()
     config_pairs: tuple[tuple[str, str], ...] = ()
     source: str = "defaults"
+
+    def rule_files(self, root: Path) -> tuple[Path, ...]:
+        """The project's own rule files (`rule-paths`, relative to the scanned root)."""
+        return tuple((root / p).resolve() for p in self.rule_paths)
 
 
 def _str_list(key: str, value: Any) -> tuple[str, ...]:

@@ -21,6 +21,15 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     )
 
 
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The promise for every usage, configuration or I/O error: exit 2 and one line, no traceback."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
 def scan_json(project: Path, *extra: str) -> tuple[int, dict]:
     done = run_cli("scan", str(project), "--format", "json", "-o", "-", "--no-cache", *extra)
     assert done.returncode in (0, 1), done.stderr

@@ -6,15 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli, scan_json
-
-
-def _one_line_error(done) -> str:
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    return lines[0]
+from conftest import one_line_error, run_cli, scan_json
 
 
 def test_example_exits_1_on_p0(example):
@@ -44,16 +36,16 @@ def test_fail_on_from_config(project):
     assert scan_json(root)[0] == 0
 
 
-def test_missing_path_is_a_one_line_error(tmp_path):
-    assert "is not a directory" in _one_line_error(run_cli("scan", str(tmp_path / "nope")))
+def test_missing_path_is_aone_line_error(tmp_path):
+    assert "is not a directory" in one_line_error(run_cli("scan", str(tmp_path / "nope")))
 
 
-def test_bad_option_value_is_a_one_line_error(tmp_path):
-    assert "--fail-on" in _one_line_error(run_cli("scan", str(tmp_path), "--fail-on", "P9"))
+def test_bad_option_value_is_aone_line_error(tmp_path):
+    assert "--fail-on" in one_line_error(run_cli("scan", str(tmp_path), "--fail-on", "P9"))
 
 
 def test_output_with_two_formats_is_a_usage_error(tmp_path):
-    line = _one_line_error(run_cli("scan", str(tmp_path), "--format", "json", "--format", "sarif", "-o", "-"))
+    line = one_line_error(run_cli("scan", str(tmp_path), "--format", "json", "--format", "sarif", "-o", "-"))
     assert "exactly one --format" in line
 
 
@@ -62,13 +54,27 @@ def test_output_with_two_formats_is_a_usage_error(tmp_path):
     ("pyproject.toml", "[tool.gapaudit\n", "is not valid TOML"),
     ("gapaudit.yml", "fail-on: P7\n", "fail-on"),
     ("gapaudit.yml", "exclude: [unclosed\n", "is not valid YAML"),
-    ("gapaudit.yml", "priority:\n  GA999: P1\n", "unknown rule GA999"),
+    ("gapaudit.yml", "priority:\n  GA999: P1\n", "config key 'priority' names unknown rule GA999"),
+    ("gapaudit.yml", "priority:\n  GA1: P2\n", "config key 'priority' names unknown rule GA1"),  # ids, not prefixes
+    ("gapaudit.yml", "ignore: [GA102, GA999]\n", "config key 'ignore' names unknown rule GA999"),
+    ("gapaudit.yml", "ignore: [GA9]\n", "config key 'ignore' names unknown rule GA9"),
+    ("gapaudit.yml", "ignore: ['']\n", "config key 'ignore' names unknown rule ''"),
+    ("pyproject.toml", "[tool.gapaudit]\nignore = ['E501']\n", "config key 'ignore' names unknown rule E501"),
     ("gapaudit.yml", "- just\n- a list\n", "must be a mapping"),
 ])
 def test_config_errors_exit_2_naming_the_problem(tmp_path, name, text, expected):
     (tmp_path / name).write_text(text)
-    line = _one_line_error(run_cli("scan", str(tmp_path), "--no-cache"))
+    line = one_line_error(run_cli("scan", str(tmp_path), "--no-cache"))
     assert expected in line and name in line
+
+
+def test_ignore_takes_prefixes_and_the_project_s_own_rules(project):
+    root = project("blocking")
+    (root / "todo.yml").write_text(
+        "rules:\n  - {id: GA901, name: todo, title: A TODO, category: hygiene, priority: P2, why: w, fix: f, example: {}}\n")
+    (root / "gapaudit.yml").write_text("rule-paths: [todo.yml]\nignore: [GA1, GA901]\npriority: {GA901: P1}\n")
+    _, report = scan_json(root, "--fail-on", "never")
+    assert report["gaps"] and not [g for g in report["gaps"] if g["rule"].startswith("GA1")]
 
 
 def test_output_file_and_stdout(tmp_path, project):
@@ -110,3 +116,16 @@ def test_parallel_jobs_give_the_same_report(project):
     serial = scan_json(root, "--jobs", "1")[1]
     parallel = scan_json(root, "--jobs", "2")[1]
     assert serial["gaps"] == parallel["gaps"] and serial["gaps"]
+
+
+def test_every_command_that_analyzes_takes_the_engine_options(project, tmp_path):
+    root = project("blocking")
+    cache = tmp_path / "cache"
+    assert run_cli("baseline", str(root), "--no-cache", "-j", "1").returncode == 0
+    assert run_cli("routes", str(root), "--cache-dir", str(cache), "--jobs", "1").returncode == 0
+    assert not (root / ".gapaudit_cache").exists() and any(cache.iterdir())
+
+
+def test_baseline_that_cannot_be_written_is_a_one_line_error(project, tmp_path):
+    line = one_line_error(run_cli("baseline", str(project("clean")), "-o", str(tmp_path / "missing" / "b.json")))
+    assert "cannot write baseline" in line

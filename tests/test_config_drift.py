@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli, scan_json
+from conftest import one_line_error, run_cli, scan_json
 
 SECRETS = ["Zq8fK2pL9vX4mN7rT1yB6cW3hJ5dG0sA", "ghp_R2D2C3POr2d2c3poR2D2C3POr2d2c3poR2D2", "your-payments-key-here",
            "tok-test", "app:app@localhost"]
@@ -103,3 +103,19 @@ def test_config_pairs_from_the_project_config(project):
     assert any(g["rule"] == "GA302" and g["evidence"]["key"] == "ONLY_HERE" for g in report["gaps"])
     (root / "gapaudit.yml").write_text("config-pairs: [config/a.env]\n")
     assert run_cli("scan", str(root), "--no-cache").returncode == 2
+
+
+def test_config_diff_ranks_like_a_scan(project, tmp_path):
+    """The project's priority and ignore keys apply to config-diff as to a scan (rank applies them)."""
+    root = project("config")
+    files = ("config/.env.test", "config/.env.production")
+    (root / "gapaudit.yml").write_text("priority:\n  GA304: P1\nignore: [GA307]\n")
+    done = run_cli("config-diff", *files, cwd=root)
+    assert done.returncode == 0, done.stdout  # the placeholder, P0 by default, is P1 for this project
+    assert "GA304 [P1]" in done.stdout and "GA307" not in done.stdout
+    elsewhere = tmp_path / "strict.yml"
+    elsewhere.write_text("priority:\n  GA306: P0\n")
+    done = run_cli("config-diff", *files, "--config", str(elsewhere), cwd=root)
+    assert done.returncode == 1 and "GA304 [P0]" in done.stdout and "GA306 [P0]" in done.stdout
+    (root / "gapaudit.yml").write_text("ignore: [GA399]\n")
+    assert "unknown rule GA399" in one_line_error(run_cli("config-diff", *files, cwd=root))

@@ -1,19 +1,35 @@
-"""Checks: one package per family (blocking, infra, config, routes), each beside its rules/*.yml."""
+"""Checks: one package per family (blocking, infra, config, routes), each beside its rules/*.yml.
+
+A family package declares its analyzers in `ANALYZERS`; adding a family is one new package."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from functools import cache
+
 from ..rules import RuleSet
 from .base import Analyzer, ParsedFile, ParseError, Project
-from .blocking import BlockingAsyncAnalyzer
-from .config import ConfigDriftAnalyzer
-from .infra import InfraSkipAnalyzer, MockedInfraAnalyzer, StartupUntestedAnalyzer
-from .routes import RoutesAnalyzer
+
+
+@cache
+def analyzer_classes() -> tuple[type[Analyzer], ...]:
+    """Every family package's analyzers, by their `order`."""
+    found = [cls for info in pkgutil.iter_modules(__path__) if info.ispkg
+             for cls in importlib.import_module(f"{__name__}.{info.name}").ANALYZERS]
+    return tuple(sorted(found, key=lambda cls: cls.order))
+
+
+def check_catalogs(rules: RuleSet) -> None:
+    """Every catalog of the rule files must be one some analyzer reads (its `catalogs`); else one line, exit 2."""
+    rules.check_catalogs({name for cls in analyzer_classes() for name in cls.catalogs})
 
 
 def default_analyzers(rules: RuleSet) -> list[Analyzer]:
-    return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer(),
-            ConfigDriftAnalyzer(rules), RoutesAnalyzer()]
+    """One of each analyzer, built from rules whose catalogs they all read."""
+    check_catalogs(rules)
+    return [cls(rules) for cls in analyzer_classes()]
 
 
-__all__ = ["Analyzer", "BlockingAsyncAnalyzer", "ConfigDriftAnalyzer", "InfraSkipAnalyzer", "MockedInfraAnalyzer",
-           "ParseError", "ParsedFile", "Project", "RoutesAnalyzer", "StartupUntestedAnalyzer", "default_analyzers"]
+__all__ = ["Analyzer", "ParseError", "ParsedFile", "Project", "analyzer_classes", "check_catalogs",
+           "default_analyzers"]

@@ -95,13 +95,18 @@ class Project:
 
 
 class Analyzer:
-    """One check family's analyzer. Subclasses set `name` and `kinds` and implement
-    `file_facts` and `link`; `encode`/`decode` turn facts into JSON for the cache and back."""
+    """One check family's analyzer. Subclasses set `name`, `kinds` and `order` and implement
+    `file_facts` and `link`; `encode`/`decode` turn facts into JSON for the cache and back.
+    A family package lists its analyzers in `ANALYZERS` (its `__init__.py`); `default_analyzers` finds them."""
 
     name: ClassVar[str]
     kinds: ClassVar[frozenset[str]]  # the file kinds whose facts it collects
-    #: catalogs (rules/*.yml) its facts depend on: a change to one of them invalidates its cached facts
+    order: ClassVar[int]  # place among all analyzers: the order they run and report in
+    #: catalogs (rules/*.yml) it reads, so its facts depend on them; a rule file may name no other catalog
     catalogs: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, rules: RuleSet) -> None:
+        """Every analyzer is built from the rule set alone (one that reads no catalog ignores it)."""
 
     def prepare(self, file: ParsedFile) -> None:
         """Register the collectors `file_facts` will read, before the engine's one walk of the tree."""

@@ -7,19 +7,19 @@ import sys
 
 import click
 
-from .._version import __version__
+from .. import __version__
 from ..errors import GapauditError
 from .baseline import baseline_command
 from .config_diff import config_diff_command
 from .routes import routes_command
-from .rules import rules_command, rules_markdown
+from .rules import rules_command
 from .scan import scan_command
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gapaudit")
 def cli() -> None:
     """Find what will break in production that your green test suite does not show."""
-
 
 
 for _command in (scan_command, baseline_command, rules_command, routes_command, config_diff_command):

@@ -1,8 +1,10 @@
-"""What every command shares: the PATH argument, --config, loading the project, printing tables."""
+"""What the commands share: PATH, --config, the engine options, loading the project, printing tables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -11,14 +13,35 @@ from ..errors import GapauditError
 from ..model import ScanOptions
 from ..settings import Config, load_config
 
-def load(path: Path, config_file: Path | None) -> Config:
+F = TypeVar("F", bound=Callable[..., object])
+
+path_arg = click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
+config_opt = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                          help="Config file (pyproject.toml, gapaudit.yml); default: found in PATH.")
+_ENGINE_OPTIONS = (
+    click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+                 help="Where per-file facts are cached. Default: .gapaudit_cache/ under PATH."),
+    click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes; 0 = one per core."),
+)
+
+
+def engine_opts(command: F) -> F:
+    """--cache-dir, --no-cache and --jobs: how every command that analyzes PATH computes its facts."""
+    for option in reversed(_ENGINE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def project_config(path: Path, config_file: Path | None) -> Config:
     if not path.is_dir():
         raise GapauditError(f"{path} is not a directory")
     return load_config(path, config_file)
 
 
-def scan_options(path: Path, cache_dir: Path | None, no_cache: bool, jobs: int, baseline: Path | None,
-             no_baseline: bool, diff: str | None) -> ScanOptions:
+def scan_options(path: Path, *, cache_dir: Path | None, no_cache: bool, jobs: int, baseline: Path | None = None,
+                 no_baseline: bool = True, diff: str | None = None) -> ScanOptions:
+    """The engine options of a command; only `scan` reads a baseline (the default one if present)."""
     if baseline is None and not no_baseline and (path / BASELINE_NAME).is_file():
         baseline = path / BASELINE_NAME
     if baseline is not None and not baseline.is_file():
@@ -29,12 +52,6 @@ def scan_options(path: Path, cache_dir: Path | None, no_cache: bool, jobs: int, 
         baseline=None if no_baseline else baseline,
         diff_base=diff,
     )
-
-
-path_arg = click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
-config_opt = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-                           help="Config file (pyproject.toml, gapaudit.yml); default: found in PATH.")
-
 
 
 def echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -6,23 +6,30 @@ from pathlib import Path
 
 import click
 
+from ..checks import check_catalogs
+from ..engine.rank import rank
 from ..errors import GapauditError
-from ..rules import load_rules
-from ._common import echo_table
+from ..rules import project_rules
+from ._common import config_opt, echo_table, project_config
+
 
 @click.command("config-diff")
 @click.argument("test_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.argument("production_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-def config_diff_command(test_file: Path, production_file: Path) -> int:
-    """Two config files side by side (value kinds, never values); exit 1 on a P0 in the second."""
-    from ..checks.config import (
-        ConfigDriftAnalyzer,
-        ConfigFile,
-        config_diff,
-        read_config_file,
-    )
+@config_opt
+def config_diff_command(test_file: Path, production_file: Path, config_file: Path | None) -> int:
+    """Two config files side by side (value kinds, never values); exit 1 on a P0 in the second.
 
-    analyzer = ConfigDriftAnalyzer(load_rules())
+    The project's configuration (found in the current directory, or --config) applies as in a
+    scan: its rule-paths, ignore and priority keys."""
+    # imported on use, like every family's code (checks/ discovers them when a scan starts): faster --help
+    from ..checks.config import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
+
+    root = Path(".")
+    config = project_config(root, config_file)
+    rules = project_rules(root, config)
+    check_catalogs(rules)  # a scan checks them when it builds its analyzers; this builds one directly
+    analyzer = ConfigDriftAnalyzer(rules)
     files = []
     for path in (test_file, production_file):
         try:
@@ -35,12 +42,10 @@ def config_diff_command(test_file: Path, production_file: Path) -> int:
         files.append(ConfigFile(path.as_posix(), keys))
     rows, findings = config_diff(analyzer, files[0], files[1])
     echo_table(("key", str(test_file), str(production_file), "status"), rows)
-    rules = load_rules()
-    worst = "P2"
-    if findings:
+    # ranked as a scan ranks: the project's ignore and priority overrides apply; no baseline, no diff
+    gaps, _ = rank(findings, rules, config, facts={}, baseline=set(), changed=None)
+    if gaps:
         click.echo("")
-    for finding in findings:
-        priority = finding.priority or rules.rule(finding.rule).priority
-        worst = min(worst, priority)
-        click.echo(f"{finding.file}:{finding.line}: {finding.rule} [{priority}] {finding.message}")
-    return 1 if findings and worst == "P0" else 0
+    for gap in gaps:
+        click.echo(f"{gap.file}:{gap.line}: {gap.rule} [{gap.priority}] {gap.message}")
+    return 1 if any(gap.priority == "P0" for gap in gaps) else 0

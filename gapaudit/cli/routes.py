@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
+from ..engine.pipeline import project_facts
 from ..errors import GapauditError
-from ._common import config_opt, echo_table, load, path_arg, scan_options
+from ..probe import imported_routes
+from ._common import config_opt, echo_table, engine_opts, path_arg, project_config, scan_options
+
 
 @click.command("routes")
 @path_arg
@@ -17,18 +20,19 @@ from ._common import config_opt, echo_table, load, path_arg, scan_options
 @click.option("--app", "app_target", metavar="MODULE:ATTR",
               help="Also import the application and compare its own route table with the static one.")
 @click.option("--python", "python", metavar="PATH", help="Interpreter for --app (one that has the app's dependencies).")
-def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: str | None, python: str | None) -> int:
+@engine_opts
+def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: str | None, python: str | None,
+                   cache_dir: Path | None, no_cache: bool, jobs: int) -> int:
     """Declared routes with where they are declared, who requests them and whether tests do."""
+    # imported on use, like every family's code (checks/ discovers them when a scan starts): faster --help
     from ..checks.routes import RoutesAnalyzer, compare_with_import
-    from ..engine.pipeline import project_facts
 
-    project = project_facts(path, load(path, config_file), scan_options(path, None, False, 0, None, True, None))
-    table, refs = RoutesAnalyzer().table(project)
+    options = scan_options(path, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs)
+    project = project_facts(path, project_config(path, config_file), options)
+    table, refs = RoutesAnalyzer(project.rules).table(project)
     routes = sorted(table.routes, key=lambda r: (r.path, r.method))
     comparison = None
     if app_target:
-        from ..probe import imported_routes
-
         try:
             comparison = compare_with_import(table, imported_routes(path.resolve(), app_target, python))
         except GapauditError as exc:

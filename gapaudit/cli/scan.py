@@ -10,12 +10,15 @@ from ..engine.pipeline import scan
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import Report
-from ..report import FILE_NAMES, render
+from ..report import RENDERERS, render
 from ..report.terminal import summary_line
 from ..settings import FAIL_ON_CHOICES, FORMATS
-from ._common import config_opt, load, path_arg, scan_options
+from ._common import config_opt, engine_opts, path_arg, project_config, scan_options
+
 
 def _write(report: Report, formats: tuple[str, ...], output: str | None, output_dir: Path) -> None:
+    """`-o FILE|-` takes the one format; else every format goes to its file under `output_dir`,
+    and the terminal format to stdout as well."""
     if output is not None:
         if len(formats) != 1:
             raise GapauditError("-o/--output takes exactly one --format")
@@ -31,7 +34,7 @@ def _write(report: Report, formats: tuple[str, ...], output: str | None, output_
         if fmt == "terminal":
             click.echo(text, nl=False)
             text = click.unstyle(text)
-        _write_file(output_dir / FILE_NAMES[fmt], text)
+        _write_file(output_dir / RENDERERS[fmt].file_name, text)
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -42,21 +45,17 @@ def _write_file(path: Path, text: str) -> None:
         raise GapauditError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-
 @click.command("scan")
 @path_arg
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Report format; repeatable. Default: all five (config key `format`).")
+              help="Report format; repeatable. Default: every format (config key `format`).")
 @click.option("-o", "--output", help="Write the one --format to this file, or - for stdout.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Directory for report files. Default: reports/ under PATH (config key `output-dir`).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES),
               help="Exit 1 when a gap at or above this priority remains. Default: P0.")
 @config_opt
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Where per-file facts are cached. Default: .gapaudit_cache/ under PATH.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes; 0 = one per core.")
+@engine_opts
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
               help=f"Gaps accepted earlier. Default: {BASELINE_NAME} under PATH if present.")
 @click.option("--no-baseline", is_flag=True, help="Ignore the baseline file.")
@@ -65,8 +64,9 @@ def scan_command(path: Path, formats: tuple[str, ...], output: str | None, outpu
                  fail_on: str | None, config_file: Path | None, cache_dir: Path | None, no_cache: bool,
                  jobs: int, baseline: Path | None, no_baseline: bool, diff_base: str | None) -> int:
     """Run every analyzer over PATH and write the prioritized gap report."""
-    config = load(path, config_file)
-    options = scan_options(path, cache_dir, no_cache, jobs, baseline, no_baseline, diff_base)
+    config = project_config(path, config_file)
+    options = scan_options(path, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs, baseline=baseline,
+                           no_baseline=no_baseline, diff=diff_base)
     report = scan(path, config, options)
     _write(report, formats or config.formats, output, output_dir or path / config.output_dir)
     return 1 if report.fails(fail_on or config.fail_on) else 0

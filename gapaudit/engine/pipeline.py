@@ -9,7 +9,7 @@ from typing import Any
 from ..checks import Analyzer, Project, default_analyzers
 from ..errors import GapauditError
 from ..model import Report, ScanOptions, Skipped
-from ..rules import load_rules
+from ..rules import project_rules
 from ..settings import Config
 from .analyze import analyze
 from .diff import changed_lines
@@ -23,11 +23,8 @@ def _project(target: str | Path, config: Config, options: ScanOptions) -> tuple[
     if not root.is_dir():
         raise GapauditError(f"{target} is not a directory")
     root = root.resolve()
-    rule_paths = tuple((root / p).resolve() for p in config.rule_paths)
-    rules = load_rules(rule_paths)
-    unknown = [rid for rid in config.priority if rid not in rules.rules]
-    if unknown:
-        raise GapauditError(f"{config.source}: priority override for unknown rule {unknown[0]}")
+    rule_paths = config.rule_files(root)
+    rules = project_rules(root, config)
     analyzers = default_analyzers(rules)
     discovery = discover(root, config)
     facts, unreadable = analyze(discovery, analyzers, rule_paths, options)

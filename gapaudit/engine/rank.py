@@ -32,6 +32,11 @@ def _suppressed_inline(facts: dict[str, Any] | None, finding: Finding) -> bool:
     return "*" in ids or finding.rule in ids
 
 
+def priority_of(finding: Finding, rules: RuleSet, config: Config) -> str:
+    """The project's override for the rule, else what the finding's evidence decided, else the rule's default."""
+    return config.priority.get(finding.rule) or finding.priority or rules.rule(finding.rule).priority
+
+
 def rank(
     findings: list[Finding],
     rules: RuleSet,
@@ -57,7 +62,7 @@ def rank(
             fingerprint=fp,
             rule=rule.id,
             category=rule.category,
-            priority=config.priority.get(rule.id, finding.priority or rule.priority),
+            priority=priority_of(finding, rules, config),
             title=rule.title,
             message=finding.message,
             file=finding.file,
@@ -87,9 +92,12 @@ def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3)
     return context
 
 
-
 def write_baseline(report: Report, path: Path) -> int:
     """Accept every current gap; returns how many were written."""
     entries = {g.fingerprint: {"rule": g.rule, "file": g.file, "message": g.message} for g in report.gaps}
-    path.write_text(json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n",
+                        encoding="utf-8")
+    except OSError as exc:
+        raise GapauditError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
     return len(entries)

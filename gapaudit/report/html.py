@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from .._version import __version__
 from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
+from ._renderer import renderer
 from .terminal import summary_line
 
 _ENV = jinja2.Environment(
@@ -53,6 +54,7 @@ def _chart(report: Report) -> dict[str, Any]:
             "bar_height": _BAR_HEIGHT, "label_width": _LABEL_WIDTH}
 
 
+@renderer("html", file_name="gapaudit.html", order=30)
 def render(report: Report) -> str:
     gaps = [
         {

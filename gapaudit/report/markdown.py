@@ -6,6 +6,7 @@ import html
 
 from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
+from ._renderer import renderer
 from .terminal import summary_line
 
 _BADGE = {"P0": "🔴 P0", "P1": "🟠 P1", "P2": "🔵 P2"}
@@ -28,6 +29,7 @@ def _gap(gap) -> list[str]:
     return lines
 
 
+@renderer("markdown", file_name="gapaudit.md", order=20)
 def render(report: Report) -> str:
     s = report.summary
     out = [f"## gapaudit: `{report.target}`", "", summary_line(report), ""]

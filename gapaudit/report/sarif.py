@@ -9,6 +9,7 @@ from .._version import __version__
 from ..model import Report
 from ..rules import Rule
 from ._evidence import evidence_lines
+from ._renderer import renderer
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"P0": "error", "P1": "warning", "P2": "note"}
@@ -42,6 +43,7 @@ def _location(file: str, line: Any) -> dict[str, Any]:
     }
 
 
+@renderer("sarif", file_name="gapaudit.sarif", order=50)
 def render(report: Report) -> str:
     rules = list(report.rules.rules.values())
     index = {rule.id: i for i, rule in enumerate(rules)}

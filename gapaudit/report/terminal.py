@@ -6,6 +6,7 @@ import click
 
 from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
+from ._renderer import renderer
 
 _COLOURS = {"P0": "red", "P1": "yellow", "P2": "blue"}
 _HEADINGS = {
@@ -29,6 +30,7 @@ def summary_line(report: Report) -> str:
     return f"{parts[0]}; {', '.join(extras)}."
 
 
+@renderer("terminal", file_name="gapaudit.txt", order=10)
 def render(report: Report) -> str:
     """ANSI-styled text; click.echo strips the styles when stdout is not a terminal."""
     out: list[str] = []

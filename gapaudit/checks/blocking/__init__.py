@@ -2,4 +2,6 @@
 
 from .check import BlockingAsyncAnalyzer, BlockingCatalog
 
-__all__ = ["BlockingAsyncAnalyzer", "BlockingCatalog"]
+ANALYZERS = (BlockingAsyncAnalyzer,)
+
+__all__ = ["ANALYZERS", "BlockingAsyncAnalyzer", "BlockingCatalog"]

@@ -114,6 +114,9 @@ class _Sink:
 class BlockingAsyncAnalyzer(Analyzer):
     name = "blocking-async"
     kinds = frozenset({PYTHON})
+    order = 10
+    catalogs = ("blocking-kinds", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
+                "run-once-ignored-kinds")
 
     def __init__(self, rules: RuleSet) -> None:
         self.catalog = BlockingCatalog(rules)

@@ -2,4 +2,6 @@
 
 from .check import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
 
-__all__ = ["ConfigDriftAnalyzer", "ConfigFile", "config_diff", "read_config_file"]
+ANALYZERS = (ConfigDriftAnalyzer,)
+
+__all__ = ["ANALYZERS", "ConfigDriftAnalyzer", "ConfigFile", "config_diff", "read_config_file"]

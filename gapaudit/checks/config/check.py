@@ -110,6 +110,8 @@ def _settings_fields(cls: ast.ClassDef) -> list[dict[str, Any]]:
 class ConfigDriftAnalyzer(Analyzer):
     name = "config-drift"
     kinds = frozenset({PYTHON, ENV, CONFIG, CI})
+    order = 50
+    catalogs = ("config-drift",)
 
     def __init__(self, rules: RuleSet) -> None:
         self.catalog = rules.catalog("config-drift") or {}
@@ -154,12 +156,12 @@ class ConfigDriftAnalyzer(Analyzer):
 
         findings: list[Finding] = []
         for test, prod in self._pairs(files, project):
-            findings.extend(self._compare(files[test], files[prod], reads))
+            findings.extend(self.compare(files[test], files[prod], reads))
         production = [files[rel] for rel in sorted({**env_files, **configs}) if _role(rel, self.files) == "production"]
         production += [ConfigFile(f"{rel}#{service}", spec["env"]) for rel, services in sorted(composes.items())
                        if _role(rel, self.files) != "test" for service, spec in services.items()]
         for config in production:
-            findings.extend(self._production_checks(config, containerized))
+            findings.extend(self.production_checks(config, containerized))
         return findings
 
     def _pairs(self, files: dict[str, ConfigFile], project: Project) -> list[tuple[str, str]]:
@@ -183,7 +185,8 @@ class ConfigDriftAnalyzer(Analyzer):
                 pairs.append((test, kind[0]))
         return list(dict.fromkeys(pairs))
 
-    def _compare(self, test: ConfigFile, prod: ConfigFile, reads: dict[str, list]) -> list[Finding]:
+    def compare(self, test: ConfigFile, prod: ConfigFile, reads: dict[str, list]) -> list[Finding]:
+        """`prod` checked against `test`: keys the code `reads` without a default, weaker toggles, limits."""
         findings = []
         for key, value in sorted(test.keys.items()):
             mine = prod.keys.get(key)
@@ -259,7 +262,8 @@ class ConfigDriftAnalyzer(Analyzer):
             evidence={"key": key, "production": _number(prod_value), "test": _number(test_value)},
         )]
 
-    def _production_checks(self, config: ConfigFile, containerized: str | None) -> list[Finding]:
+    def production_checks(self, config: ConfigFile, containerized: str | None) -> list[Finding]:
+        """One production file on its own: placeholders, localhost, literal secrets."""
         findings = []
         rel = config.rel.split("#")[0]
         for key, value in sorted(config.keys.items()):
@@ -334,7 +338,7 @@ def config_diff(analyzer: ConfigDriftAnalyzer, a: ConfigFile, b: ConfigFile) -> 
         status = ("only in " + a.rel if right is None else "only in " + b.rel if left is None
                   else "same" if _same(left, right) else "differs")
         rows.append((key, _cell(left), _cell(right), status))
-    findings = analyzer._compare(a, b, {}) + analyzer._production_checks(b, None)
+    findings = analyzer.compare(a, b, {}) + analyzer.production_checks(b, None)
     return rows, findings
 
 

@@ -4,4 +4,6 @@ from .mocks import MockedInfraAnalyzer
 from .skips import InfraSkipAnalyzer
 from .startup import StartupUntestedAnalyzer
 
-__all__ = ["InfraSkipAnalyzer", "MockedInfraAnalyzer", "StartupUntestedAnalyzer"]
+ANALYZERS = (InfraSkipAnalyzer, MockedInfraAnalyzer, StartupUntestedAnalyzer)
+
+__all__ = ["ANALYZERS", "InfraSkipAnalyzer", "MockedInfraAnalyzer", "StartupUntestedAnalyzer"]

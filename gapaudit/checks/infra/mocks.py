@@ -74,6 +74,7 @@ def _test_file_facts(tree: ast.Module) -> dict[str, Any]:
 
 class MockedInfraAnalyzer(InfraFacts):
     name = "mocked-infra"
+    order = 30
 
     def test_facts(self, file: ParsedFile) -> dict[str, Any]:
         return _test_file_facts(file.tree)

@@ -98,6 +98,7 @@ class TestSuite:
 
 class InfraSkipAnalyzer(InfraFacts):
     name = "infra-skip"
+    order = 20
 
     def test_facts(self, file: ParsedFile) -> dict[str, Any]:
         return TestFileFacts(file.rel, file.tree).collect()

@@ -73,6 +73,7 @@ def _imported(rel: str, imports: set[str]) -> bool:
 class StartupUntestedAnalyzer(Analyzer):
     name = "startup-untested"
     kinds = frozenset({PYTHON, PYTHON_TEST})
+    order = 40
 
     def file_facts(self, file: ParsedFile) -> dict[str, Any]:
         if file.kind == PYTHON:

@@ -2,4 +2,6 @@
 
 from .check import Route, RoutesAnalyzer, RouteTable, compare_with_import
 
-__all__ = ["Route", "RouteTable", "RoutesAnalyzer", "compare_with_import"]
+ANALYZERS = (RoutesAnalyzer,)
+
+__all__ = ["ANALYZERS", "Route", "RouteTable", "RoutesAnalyzer", "compare_with_import"]

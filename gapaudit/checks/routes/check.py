@@ -189,6 +189,7 @@ class RouteTable:
 class RoutesAnalyzer(Analyzer):
     name = "routes"
     kinds = frozenset({PYTHON, PYTHON_TEST, FRONTEND})
+    order = 60
 
     def file_facts(self, file: ParsedFile) -> dict[str, Any]:
         if file.kind == FRONTEND:
