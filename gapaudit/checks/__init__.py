@@ -11,7 +11,7 @@ from .routes import RoutesAnalyzer
 
 
 def default_analyzers(rules: RuleSet) -> list[Analyzer]:
-    return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer(),
+    return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer(rules),
             ConfigDriftAnalyzer(rules), RoutesAnalyzer()]
 
 
