@@ -164,9 +164,9 @@ def _load(paths: tuple[Path, ...]) -> RuleSet:
                 raise GapauditError(f"catalog '{name}' ({file.name}): must be {_shape(catalogs[name])} as in "
                                     f"{', '.join(sources[name])}, got {_shape(entries)}")
             sources.setdefault(name, []).append(file.name)
-            if isinstance(entries, list):
+            if isinstance(entries, list) and isinstance(catalogs.get(name, []), list):
                 catalogs.setdefault(name, []).extend(entries)
-            else:
+            else:  # a mapping, or a shape that differs from the earlier file's (the analyzer reading it says so)
                 catalogs[name] = entries
     return RuleSet(rules=dict(sorted(rules.items())), catalogs=catalogs,
                    catalog_sources={name: tuple(files) for name, files in sources.items()})

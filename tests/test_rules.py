@@ -71,7 +71,7 @@ def _project_with_rule_file(root, text: str):
      "catalog 'blocking-functions' (extra.yml): must be a list as in blocking-calls.yml, got a mapping"),
     ("catalogs:\n  infra-fakes: [fakeredis]\n",
      "catalog 'infra-fakes' (extra.yml): must be a mapping as in infra.yml, got a list"),
-    ("catalogs:\n  not-infra-words:\n", "catalog 'not-infra-words' (extra.yml): must be a list as in infra.yml, got nothing"),
+    ("catalogs:\n  skip-calls:\n", "catalog 'skip-calls' (extra.yml): must be a list as in infra.yml, got nothing"),
     ("catalogs: [blocking-functions]\n", "extra.yml: 'rules' must be a list of rules and 'catalogs' a mapping"),
 ])
 def test_a_catalog_no_analyzer_can_use_is_one_line_naming_file_and_catalog(tmp_path, text, expected):

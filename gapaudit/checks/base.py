@@ -126,3 +126,8 @@ class Analyzer:
     def decode(self, data: Any) -> Any:
         """The inverse of `encode`."""
         return data
+
+    def decoded_facts(self, project: Project) -> dict[str, Any]:
+        """Its facts of every file, decoded: file rel -> facts. (`decode` is a no-op on facts
+        that are decoded already, so this holds whether the engine decodes them or not.)"""
+        return {rel: self.decode(data) for rel, data in project.facts_of(self.name).items()}

@@ -21,6 +21,19 @@ def dotted_name(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
+def source_text(node: ast.AST) -> str:
+    """`ast.unparse(node)`, without unparsing the common `a.b.c` (the form most callees take)."""
+    parts: list[str] = []
+    current = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if isinstance(current, ast.Name):
+        parts.append(current.id)
+        return ".".join(reversed(parts))
+    return ast.unparse(node)
+
+
 def last_name(node: ast.AST) -> str:
     """The final name of a callee: `TestClient` for `fastapi.testclient.TestClient`."""
     if isinstance(node, ast.Attribute):

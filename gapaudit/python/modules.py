@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import cached_property
 from typing import Iterable
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
@@ -71,3 +72,23 @@ class ModuleIndex:
         if dotted.startswith("."):
             return self.file_at(module_path(rel, dotted))
         return self.file_of(dotted)
+
+    def files_ending(self, path: str) -> list[str]:
+        """Scanned files that are module `path` below some folder: `tests/helpers` is
+        `tests/helpers.py` or `backend/tests/helpers.py` (then `.../helpers/__init__.py`), sorted.
+
+        For names a test imports through a sys.path entry the scan cannot see (pytest's rootdir
+        insertion, the folder a test runner starts in), where `resolve` knows no such name."""
+        candidates = self._by_last_part.get(path.rsplit("/", 1)[-1], [])
+        return [rel for wanted in (f"{path}.py", f"{path}/__init__.py") for rel in candidates
+                if rel == wanted or rel.endswith("/" + wanted)]
+
+    @cached_property
+    def _by_last_part(self) -> dict[str, list[str]]:
+        """`helpers` -> files of modules named `...helpers`, sorted."""
+        found: dict[str, list[str]] = {}
+        for rel in sorted(self.files):
+            parts = rel[:-3].split("/")
+            last = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
+            found.setdefault(last, []).append(rel)
+        return found

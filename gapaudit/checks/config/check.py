@@ -13,17 +13,24 @@ else across the project when each side is unique, plus `config-pairs` from the p
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ...engine.discover import CI, CONFIG, ENV, PYTHON
 from ...model import Finding
+from ...python import codec
+from ...python.env import EnvRead, EnvReadCollector, How
 from ...rules import RuleSet
-from ...python.astutil import all_nodes
-from .files import ValueClassifier, read_compose, read_env, read_structured
 from ..base import Analyzer, ParsedFile, Project
+from ..catalogs import Entry
+from .files import ValueClassifier, read_compose, read_env, read_structured
+
+# The reads whose keys a deployment must provide: all but `os.environ.setdefault`, which provides
+# the value itself (a settings module's fallback, a test's own), so tells nothing of production's config.
+_DEPLOYMENT_READS = frozenset(How) - {How.SETDEFAULT}
+_CATALOG_KEYS = ("config-files", "placeholders", "host-keys", "bind-keys", "limit-keys", "secret-keys",
+                 "token-shapes", "security-toggles", "true-words", "false-words", "local-hosts")
 
 
 @dataclass(frozen=True)
@@ -55,75 +62,34 @@ def _stem(rel: str, catalog: dict[str, Any]) -> tuple[str, str]:
     return folder, ".".join(w for w in _words(rel) if w not in skip)
 
 
-# --- what the code reads ---------------------------------------------------------------------
-
-
-def _env_reads(tree: ast.Module) -> list[dict[str, Any]]:
-    reads: list[dict[str, Any]] = []
-    dotenv_names = {t.id for n in all_nodes(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
-                    and ast.unparse(n.value.func).endswith("dotenv_values") for t in n.targets if isinstance(t, ast.Name)}
-    for node in all_nodes(tree):
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
-            func = ast.unparse(node.func)
-            if func.endswith(("getenv", "environ.get", "env.get")):
-                reads.append({"key": node.args[0].value, "line": node.lineno,
-                              "required": len(node.args) < 2 and not node.keywords})
-        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            base = ast.unparse(node.value)
-            if base.endswith("environ") or base in dotenv_names or base.endswith("dotenv_values()"):
-                reads.append({"key": node.slice.value, "line": node.lineno, "required": True})
-        elif isinstance(node, ast.ClassDef) and any("BaseSettings" in ast.unparse(b) for b in node.bases):
-            reads.extend(_settings_fields(node))
-    return reads
-
-
-def _settings_fields(cls: ast.ClassDef) -> list[dict[str, Any]]:
-    """pydantic-settings: each field is an environment variable (prefix + name, or its alias)."""
-    prefix = ""
-    for stmt in ast.walk(cls):
-        if isinstance(stmt, ast.keyword) and stmt.arg == "env_prefix" and isinstance(stmt.value, ast.Constant):
-            prefix = str(stmt.value.value)
-        elif isinstance(stmt, ast.Assign) and any(ast.unparse(t) == "env_prefix" for t in stmt.targets) \
-                and isinstance(stmt.value, ast.Constant):
-            prefix = str(stmt.value.value)
-    fields = []
-    for stmt in cls.body:
-        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name) or stmt.target.id == "model_config":
-            continue
-        name = (prefix + stmt.target.id).upper()
-        required = stmt.value is None
-        if isinstance(stmt.value, ast.Call) and ast.unparse(stmt.value.func).endswith("Field"):
-            args = stmt.value.args
-            required = (not args or (isinstance(args[0], ast.Constant) and args[0].value is Ellipsis)) and not any(
-                k.arg in ("default", "default_factory") for k in stmt.value.keywords)
-            for keyword in stmt.value.keywords:
-                if keyword.arg in ("alias", "validation_alias", "env") and isinstance(keyword.value, ast.Constant):
-                    name = str(keyword.value.value).upper()
-        fields.append({"key": name, "line": stmt.lineno, "required": required})
-    return fields
-
-
 # --- the analyzer ------------------------------------------------------------------------------
 
 
 class ConfigDriftAnalyzer(Analyzer):
+    """Facts per file: a Python file's `EnvRead`s (a tuple), a config file's keys and value classes
+    (plain JSON, keyed by the file's own keys)."""
+
     name = "config-drift"
     kinds = frozenset({PYTHON, ENV, CONFIG, CI})
     order = 50
-    catalogs = ("config-drift",)
+    catalogs: ClassVar[tuple[str, ...]] = ("config-drift",)
 
     def __init__(self, rules: RuleSet) -> None:
-        self.catalog = rules.catalog("config-drift") or {}
-        self.files = self.catalog.get("config-files") or {}
-        self.classifier = ValueClassifier(self.catalog)
-        self.toggles = [(re.compile(t["key"], re.IGNORECASE), t["unsafe"]) for t in self.catalog.get("security-toggles", [])]
-        self.limit_keys = tuple(self.catalog.get("limit-keys", []))
-        self.bind_keys = set(self.catalog.get("bind-keys", []))
+        catalog = Entry.of(rules, "config-drift").fields(required=_CATALOG_KEYS)
+        self.files = {key: entry.strings() for key, entry in catalog["config-files"].fields(
+            required=("test-words", "production-words", "example-words")).items()}
+        self.classifier = ValueClassifier(catalog)
+        self.toggles = [_toggle(entry) for entry in catalog["security-toggles"].items()]
+        self.limit_keys = catalog["limit-keys"].strings()
+        self.bind_keys = set(catalog["bind-keys"].strings())
 
-    def file_facts(self, file: ParsedFile) -> dict[str, Any] | None:
+    def prepare(self, file: ParsedFile) -> None:
         if file.kind == PYTHON:
-            return {"reads": _env_reads(file.tree)}
+            file.collector("env-reads", EnvReadCollector)
+
+    def file_facts(self, file: ParsedFile) -> tuple[EnvRead, ...] | dict[str, Any] | None:
+        if file.kind == PYTHON:
+            return tuple(r for r in file.collector("env-reads", EnvReadCollector).reads if r.how in _DEPLOYMENT_READS)
         if file.kind == ENV:
             return {"env": read_env(file.text, self.classifier)}
         if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
@@ -132,14 +98,23 @@ class ConfigDriftAnalyzer(Analyzer):
             return {"config": read_structured(file.rel, file.text, self.classifier)}
         return None
 
+    def encode(self, facts: tuple[EnvRead, ...] | dict[str, Any] | None) -> Any:
+        # config files' facts never go through the codec: a key named "_" would read as a class tag
+        return codec.encode(facts) if isinstance(facts, tuple) else facts
+
+    def decode(self, data: Any) -> tuple[EnvRead, ...] | dict[str, Any] | None:
+        return codec.decode(data) if isinstance(data, list) else data
+
     # --- link ------------------------------------------------------------------------------
 
     def link(self, project: Project) -> list[Finding]:
-        facts = {rel: f for rel, f in project.facts_of(self.name).items() if f}
-        reads: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        for rel, f in sorted(facts.items()):
-            for read in f.get("reads", []):
-                reads.setdefault(read["key"], []).append((rel, read))
+        decoded = self.decoded_facts(project)
+        reads: dict[str, list[tuple[str, EnvRead]]] = {}
+        for rel, code in sorted(decoded.items()):
+            if isinstance(code, tuple):
+                for read in code:
+                    reads.setdefault(read.key, []).append((rel, read))
+        facts = {rel: f for rel, f in decoded.items() if isinstance(f, dict)}
         env_files = {rel: f["env"] for rel, f in facts.items() if "env" in f}
         configs = {rel: f["config"] for rel, f in facts.items() if f.get("config")}
         composes = {rel: f["compose"] for rel, f in facts.items() if f.get("compose")}
@@ -195,23 +170,23 @@ class ConfigDriftAnalyzer(Analyzer):
                 findings.extend(self._limits(key, value, mine, test, prod))
                 continue
             state = "empty" if mine is not None else "missing"
-            required = [(rel, r) for rel, r in reads.get(key.upper(), reads.get(key, [])) if r["required"]]
+            required = [(rel, r) for rel, r in reads.get(key.upper(), reads.get(key, [])) if r.required]
             if required and value["kind"] != "empty":
                 rel, read = required[0]
                 findings.append(Finding(
-                    rule="GA301", file=rel, line=read["line"],
+                    rule="GA301", file=rel, line=read.line,
                     message=f"{key} is read here without a default, set in {test.rel} and {state} in {prod.rel}",
                     symbol=f"{key}|{prod.rel}",
                     evidence={"key": key, "test": f"{test.rel}:{value['line']} ({value['kind']})",
                               "production": f"{prod.rel} ({state})",
-                              "read_by": [f"{r}:{x['line']}" for r, x in required[:10]]},
+                              "read_by": [f"{r}:{x.line}" for r, x in required[:10]]},
                 ))
             elif value["kind"] != "empty":
                 readers = reads.get(key, [])
                 findings.append(Finding(
                     rule="GA302", file=test.rel.split("#")[0], line=value["line"],
                     message=f"{key} is set for tests but {state} in {prod.rel}"
-                            + (f" (read with a default at {readers[0][0]}:{readers[0][1]['line']})" if readers else ""),
+                            + (f" (read with a default at {readers[0][0]}:{readers[0][1].line})" if readers else ""),
                     symbol=f"{key}|{prod.rel}",
                     evidence={"key": key, "test": f"{test.rel}:{value['line']} ({value['kind']})",
                               "production": f"{prod.rel} ({state})"},
@@ -293,6 +268,15 @@ class ConfigDriftAnalyzer(Analyzer):
                     evidence={"key": key, "value": "redacted", "why": value.get("shape", "secret-named key, real-looking value")},
                 ))
         return findings
+
+
+def _toggle(entry: Entry) -> tuple[re.Pattern[str], bool | str]:
+    """`{key: regex, unsafe: true|false|"*"}`: a key pattern and the value that is the unsafe one."""
+    fields = entry.fields(required=("key", "unsafe"))
+    unsafe = fields["unsafe"].value
+    if not (isinstance(unsafe, bool) or unsafe == "*"):
+        raise fields["unsafe"].error(f"expected true, false or '*', got {unsafe!r}")
+    return fields["key"].pattern(re.IGNORECASE), unsafe
 
 
 def _normalise(path: str) -> str:

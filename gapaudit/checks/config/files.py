@@ -19,26 +19,28 @@ from urllib.parse import urlsplit
 import yaml
 from dotenv import dotenv_values
 
+from ..catalogs import Entry
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-_TRUE = {"true", "yes", "on", "1", "enabled"}
-_FALSE = {"false", "no", "off", "0", "disabled"}
-_LOCAL = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"}
 _REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?-[^}]*)?\}?$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d+)?$")
 
 
 class ValueClassifier:
-    """Turns (key, raw value) into a value class, using the catalog in rules/config-drift.yml."""
+    """Turns (key, raw value) into a value class, using the `config-drift` catalog (rules/config-drift.yml)."""
 
-    def __init__(self, catalog: dict[str, Any]) -> None:
-        self.placeholders = [re.compile(p, re.IGNORECASE) for p in catalog.get("placeholders", [])]
-        self.secret_keys = tuple(catalog.get("secret-keys", []))
-        self.host_keys = tuple(catalog.get("host-keys", []))
-        self.tokens = {name: re.compile(p) for name, p in (catalog.get("token-shapes") or {}).items()}
+    def __init__(self, catalog: dict[str, Entry]) -> None:
+        self.placeholders = catalog["placeholders"].patterns(re.IGNORECASE)
+        self.secret_keys = catalog["secret-keys"].strings()
+        self.host_keys = catalog["host-keys"].strings()
+        self.tokens = {name: shape.pattern() for name, shape in catalog["token-shapes"].mapping().items()}
+        self.true_words = frozenset(catalog["true-words"].strings())
+        self.false_words = frozenset(catalog["false-words"].strings())
+        self.local_hosts = frozenset(catalog["local-hosts"].strings())
 
     def is_secret_key(self, key: str) -> bool:
         upper = key.upper().replace("-", "_").replace(".", "_")
@@ -66,8 +68,8 @@ class ValueClassifier:
                 return {"kind": "token", "shape": name}
         if _REFERENCE.match(value):
             return {"kind": "reference"}
-        if lower in _TRUE | _FALSE and not self.is_secret_key(key):
-            return {"kind": "bool", "value": lower in _TRUE}
+        if (lower in self.true_words or lower in self.false_words) and not self.is_secret_key(key):
+            return {"kind": "bool", "value": lower in self.true_words}
         try:
             number = float(value)
         except ValueError:
@@ -78,9 +80,9 @@ class ValueClassifier:
         for pattern in self.placeholders:
             if pattern.fullmatch(value):
                 return {"kind": "placeholder", "pattern": pattern.pattern}
-        host = _host_of(value)
+        host = self._host_of(value)
         if host is not None and (self.is_host_key(key) or "://" in value):
-            return {"kind": "localhost" if host.lower() in _LOCAL else "host", "host": host}
+            return {"kind": "localhost" if host.lower() in self.local_hosts else "host", "host": host}
         if self.is_secret_key(key):
             return {"kind": "secret" if len(value) >= 8 else "string", "length": len(value)}
         if value == "*":
@@ -90,17 +92,17 @@ class ValueClassifier:
         return {"kind": "string", "length": len(value), "digest": hashlib.sha256(value.encode()).hexdigest()[:12]}
 
 
-def _host_of(value: str) -> str | None:
-    """The host of `redis://user:pw@cache:6379/0` or `cache:6379` (user info dropped)."""
-    if "://" in value:
-        try:
-            parts = urlsplit(value)
-        except ValueError:
-            return None
-        return parts.hostname
-    if _HOSTNAME.match(value) and not value.replace(".", "").isdigit() or value in _LOCAL:
-        return value.split(":")[0] if value.count(":") == 1 else value
-    return None
+    def _host_of(self, value: str) -> str | None:
+        """The host of `redis://user:pw@cache:6379/0` or `cache:6379` (user info dropped)."""
+        if "://" in value:
+            try:
+                parts = urlsplit(value)
+            except ValueError:
+                return None
+            return parts.hostname
+        if _HOSTNAME.match(value) and not value.replace(".", "").isdigit() or value in self.local_hosts:
+            return value.split(":")[0] if value.count(":") == 1 else value
+        return None
 
 
 def _lines_of_keys(text: str) -> dict[str, int]:

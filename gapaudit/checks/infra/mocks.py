@@ -12,103 +12,141 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ...model import Finding
-from ...python.astutil import all_nodes
-from .catalog import InfraFacts, ci_provided_kinds, project_packages
+from ...python import codec
+from ...python.astutil import last_name, source_text
+from ...python.imports import Import
+from ...python.ordering import ShallowFirst
+from ...python.walk import Context
+from ...rules import RuleSet
 from ..base import ParsedFile, Project
-
-_FAKE_CLASS = re.compile(r"^(?:Mock|Fake|Stub|Dummy|InMemory)(\w+)$")
-_SPEC_FACTORIES = ("Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock")
-
-
-def _text(node: ast.AST) -> str:
-    return ast.unparse(node)
+from ..catalogs import Entry
+from .ci import ci_provided_kinds
+from .production import ProductionFacts, project_packages
+from .shared import InfraAnalyzer, InfraFiles
 
 
-def _test_file_facts(tree: ast.Module) -> dict[str, Any]:
-    mocks: list[dict[str, Any]] = []
-    mocked_nodes: set[int] = set()
-    for node in all_nodes(tree):
+@codec.register
+@dataclass(frozen=True, slots=True)
+class MockSite:
+    line: int
+    target: str  # what it stands in for, as written: "app.adapters.GCSAdapter", "GCSAdapter", "storage"
+    form: str  # `mock.patch(...)`, `class MockGCSAdapter`, ...
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class MockFileFacts:
+    mocks: tuple[MockSite, ...]
+    constructed: tuple[str, ...]  # last names of what tests call outside mock sites
+    imports: tuple[Import, ...]  # those naming a module, in source order
+
+
+class MockCollector:
+    """Builds a test file's mock sites and constructed names during the one walk (see walk.py)."""
+
+    wants = (ast.ClassDef, ast.Call)
+
+    def __init__(self, fake_class: re.Pattern[str], spec_factories: frozenset[str]) -> None:
+        self.fake_class = fake_class
+        self.spec_factories = spec_factories
+        self.mocks: ShallowFirst[MockSite] = ShallowFirst()
+        self.constructed: set[str] = set()
+        self._mock_calls: set[int] = set()  # id() of the mock calls the walk is inside of
+
+    def enter(self, node: ast.AST, context: Context) -> None:
+        depth = len(context.ancestors)
         if isinstance(node, ast.ClassDef):
-            match = _FAKE_CLASS.match(node.name)
+            match = self.fake_class.match(node.name)
             if match:  # MockGCSAdapter stands in for GCSAdapter, and for whatever it subclasses
-                for target in [match.group(1), *(_text(b).rsplit(".", 1)[-1] for b in node.bases)]:
-                    mocks.append({"line": node.lineno, "target": target, "form": f"class {node.name}"})
-        if not isinstance(node, ast.Call):
-            continue
-        func = _text(node.func)
+                for target in [match.group(1), *(source_text(b).rsplit(".", 1)[-1] for b in node.bases)]:
+                    self.mocks.add(MockSite(node.lineno, target, f"class {node.name}"), depth)
+        elif isinstance(node, ast.Call):
+            func = source_text(node.func)
+            target = self._target(node, func)
+            if target is not None:
+                self.mocks.add(MockSite(node.lineno, target, f"{func}(...)"), depth)
+                self._mock_calls.add(id(node))
+            elif not self._mock_calls and isinstance(node.func, (ast.Name, ast.Attribute)):
+                self.constructed.add(last_name(node.func))
+
+    def leave(self, node: ast.AST, context: Context) -> None:
+        self._mock_calls.discard(id(node))
+
+    def _target(self, node: ast.Call, func: str) -> str | None:
+        """What a mock call stands in for, or None if `node` is no mock call."""
         last = func.rsplit(".", 1)[-1]
-        target = None
         if last == "patch" and node.args:
-            target = _text(node.args[0]).strip("'\"")
-        elif func.endswith(("patch.object", "patch.multiple")) and node.args:
-            target = _text(node.args[0])
-        elif last == "setattr" and "monkeypatch" in func and node.args:
-            target = _text(node.args[0]).strip("'\"")
-        elif last == "create_autospec" and node.args:
-            target = _text(node.args[0])
-        elif last in _SPEC_FACTORIES:
-            for keyword in node.keywords:
-                if keyword.arg in ("spec", "spec_set"):
-                    target = _text(keyword.value)
-            if target is None and node.args:
-                target = _text(node.args[0])
-        if target is not None:
-            mocks.append({"line": node.lineno, "target": target, "form": f"{func}(...)"})
-            mocked_nodes.update(id(n) for n in ast.walk(node))
-    constructed = sorted({
-        _text(n.func).rsplit(".", 1)[-1] for n in all_nodes(tree)
-        if isinstance(n, ast.Call) and id(n) not in mocked_nodes and isinstance(n.func, (ast.Name, ast.Attribute))
-    })
-    modules: dict[str, int] = {}  # imported module -> first line
-    for n in all_nodes(tree):
-        if isinstance(n, ast.Import):
-            for alias in n.names:
-                modules.setdefault(alias.name, n.lineno)
-        elif isinstance(n, ast.ImportFrom) and n.module:
-            modules.setdefault(n.module, n.lineno)
-    return {"mocks": mocks, "constructed": constructed, "modules": modules}
+            return source_text(node.args[0]).strip("'\"")
+        if func.endswith(("patch.object", "patch.multiple")) and node.args:
+            return source_text(node.args[0])
+        if last == "setattr" and "monkeypatch" in func and node.args:
+            return source_text(node.args[0]).strip("'\"")
+        if last == "create_autospec" and node.args:
+            return source_text(node.args[0])
+        if last in self.spec_factories:
+            specs = [k.value for k in node.keywords if k.arg in ("spec", "spec_set")]
+            if specs:
+                return source_text(specs[-1])
+            if node.args:
+                return source_text(node.args[0])
+        return None
 
 
-class MockedInfraAnalyzer(InfraFacts):
+class MockedInfraAnalyzer(InfraAnalyzer):
     name = "mocked-infra"
     order = 30
+    catalogs: ClassVar[tuple[str, ...]] = InfraAnalyzer.catalogs + ("fake-class-prefixes", "spec-factories")
 
-    def test_facts(self, file: ParsedFile) -> dict[str, Any]:
-        return _test_file_facts(file.tree)
+    def __init__(self, rules: RuleSet) -> None:
+        super().__init__(rules)
+        prefixes = Entry.of(rules, "fake-class-prefixes").strings()
+        self.fake_class = re.compile(rf"^(?:{'|'.join(map(re.escape, prefixes))})(\w+)$") if prefixes else re.compile(r"(?!)")
+        self.spec_factories = frozenset(Entry.of(rules, "spec-factories").strings())
+
+    def prepare_test(self, file: ParsedFile) -> None:
+        file.collector("mocked-infra-tests", self._collector)
+
+    def test_facts(self, file: ParsedFile, imports: list[Import]) -> MockFileFacts:
+        collector = file.collector("mocked-infra-tests", self._collector)
+        return MockFileFacts(tuple(collector.mocks), tuple(sorted(collector.constructed)),
+                             tuple(imp for imp in imports if imp.module))
+
+    def _collector(self) -> MockCollector:
+        return MockCollector(self.fake_class, self.spec_factories)
 
     def link(self, project: Project) -> list[Finding]:
-        facts = project.facts_of(self.name)
-        prod = {rel: f["prod"] for rel, f in facts.items() if "prod" in f}
-        tests = {rel: f["test"] for rel, f in facts.items() if "test" in f}
+        files = InfraFiles(self.decoded_facts(project), MockFileFacts)
+        prod, tests = files.production, files.tests
         adapters: dict[str, tuple[str, int, list[str]]] = {}  # class name -> (file, line, infra kinds)
         ambiguous: set[str] = set()
         own = project_packages(prod)
         for rel, f in prod.items():
-            kinds = sorted(self.catalog.kinds_of_modules(m for m in f["modules"] if m.split(".")[0] not in own))
+            kinds = sorted(self.catalog.kinds_of_modules(m for m in f.modules if m.split(".")[0] not in own))
             if not kinds:
                 continue
-            for name, line in f["classes"].items():
-                if name in adapters:
-                    ambiguous.add(name)
-                adapters[name] = (rel, line, kinds)
+            for cls in f.classes:
+                if cls.name in adapters:
+                    ambiguous.add(cls.name)
+                adapters[cls.name] = (rel, cls.line, kinds)
         for name in ambiguous:
             del adapters[name]
-        constructed = {name for f in tests.values() for name in f["constructed"]}
+        constructed = {name for f in tests.values() for name in f.constructed}
         sites: dict[str, list[str]] = {}
         for rel, f in sorted(tests.items()):
-            for mock in f["mocks"]:
-                for part in re.split(r"[.]", mock["target"]):
+            for mock in f.mocks:
+                for part in mock.target.split("."):
                     if part in adapters:
-                        sites.setdefault(part, []).append(f"{mock['form']} at {rel}:{mock['line']}")
+                        sites.setdefault(part, []).append(f"{mock.form} at {rel}:{mock.line}")
                         break
-        provided = ci_provided_kinds(self.catalog, {rel: f["ci"] for rel, f in facts.items() if "ci" in f},
-                                     {m for f in tests.values() for m in f["modules"]})
+        test_modules = {imp.module for f in tests.values() for imp in f.imports if imp.module}
+        provided = ci_provided_kinds(self.catalog, files.ci, test_modules)
         findings = [self._adapter_gap(name, adapters[name], where, provided) for name, where in sorted(sites.items())
                     if name not in constructed]
-        findings += self._fake_libraries(tests, prod)
+        findings += self._fake_libraries(tests, prod, test_modules)
         return findings
 
     def _adapter_gap(self, name: str, adapter: tuple[str, int, list[str]], where: list[str],
@@ -127,14 +165,14 @@ class MockedInfraAnalyzer(InfraFacts):
             priority="P2" if in_ci else None,
         )
 
-    def _fake_libraries(self, tests: dict[str, Any], prod: dict[str, Any]) -> list[Finding]:
+    def _fake_libraries(self, tests: dict[str, MockFileFacts], prod: dict[str, ProductionFacts],
+                        real_modules: set[str]) -> list[Finding]:
         """fakeredis / mongomock / moto stand in for a kind production uses and no test uses for real."""
         findings = []
-        real_modules = {m for f in tests.values() for m in f["modules"]}
         own = project_packages(prod)
-        prod_kinds = self.catalog.kinds_of_modules(m for f in prod.values() for m in f["modules"] if m.split(".")[0] not in own)
+        prod_kinds = self.catalog.kinds_of_modules(m for f in prod.values() for m in f.modules if m.split(".")[0] not in own)
         for fake, kind in sorted(self.catalog.fakes.items()):
-            users = [(rel, line) for rel, f in sorted(tests.items()) for m, line in f["modules"].items()
+            users = [(rel, line) for rel, f in sorted(tests.items()) for m, line in _first_lines(f.imports).items()
                      if m == fake or m.startswith(fake + ".")]
             if not users or kind not in prod_kinds:
                 continue
@@ -150,3 +188,11 @@ class MockedInfraAnalyzer(InfraFacts):
                 evidence={"infra": [kind], "faked_in": [f"{rel}:{line}" for rel, line in users[:20]]},
             ))
         return findings
+
+
+def _first_lines(imports: tuple[Import, ...]) -> dict[str, int]:
+    """Imported module -> the line of its first module-level import, else of its first import."""
+    first: dict[str, int] = {}
+    for imp in sorted(imports, key=lambda imp: not imp.is_module_level):
+        first.setdefault(imp.module or "", imp.line)
+    return first

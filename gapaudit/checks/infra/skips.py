@@ -10,50 +10,59 @@ imports that infrastructure's client and CI provides no such service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from ...model import Finding
-from .catalog import InfraFacts, ci_provided_kinds, merge, production_uses
-from ...python.modules import module_path
-from .testfacts import TestFileFacts
+from ...python.imports import Import
+from ...python.modules import ModuleIndex, module_path
+from ...rules import RuleSet
 from ..base import ParsedFile, Project
+from .ci import ci_provided_kinds
+from .production import ProductionFacts, production_uses
+from .shared import InfraAnalyzer, InfraFiles
+from .signals import Signals
+from .testfacts import (AliasScope, ClassScope, Fixture, FixtureScope, HelperScope, ModuleScope, Scope, SkipSite,
+                        SkipVocabulary, TestFileCollector, TestFileFacts, TestScope)
 
 
 class TestSuite:
     """Tests, fixtures and flags of every test file, for questions across files."""
 
-    def __init__(self, facts: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, facts: dict[str, TestFileFacts], package_dirs: set[str]) -> None:
         self.facts = facts
-        self.tests = [t for f in facts.values() for t in f["tests"]]
-        self.fixtures: dict[str, dict[str, Any]] = {}
-        for rel, f in sorted(facts.items()):
-            for name, fixture in f["fixtures"].items():
-                self.fixtures.setdefault(name, {**fixture, "file": rel})
+        self.modules = ModuleIndex(facts, package_dirs)
+        self.tests = [t for f in facts.values() for t in f.tests]
+        self.fixtures: dict[str, Fixture] = {}  # the first file's, in file order
+        for _, f in sorted(facts.items()):
+            for fixture in f.fixtures:
+                self.fixtures.setdefault(fixture.name, fixture)
+        self.flags = {rel: {flag.name: flag.signals for flag in f.flags} for rel, f in facts.items()}
+        self.imports = {rel: {imp.bound: imp.dotted for imp in f.imports} for rel, f in facts.items()}
 
-    def flag_signals(self, rel: str, names: list[str], depth: int = 0) -> dict[str, list]:
+    def flag_signals(self, rel: str, names: tuple[str, ...], depth: int = 0) -> Signals:
         """Signals of the module-level flags and helpers a condition names, followed through imports."""
-        merged: dict[str, list] = {}
+        merged = Signals()
         if depth > 3:
             return merged
-        f = self.facts.get(rel, {})
+        flags, imports = self.flags.get(rel, {}), self.imports.get(rel, {})
         for name in names:
-            if name in f.get("flags", {}):
-                signals = f["flags"][name]
-                merged = merge(merged, signals, self.flag_signals(rel, [w for w in signals.get("idents", [])], depth + 1))
-            elif name in f.get("imports", {}):
-                source, _, imported = f["imports"][name].rpartition(".")
+            if name in flags:
+                signals = flags[name]
+                merged = merged.merge(signals, self.flag_signals(rel, signals.idents, depth + 1))
+            elif name in imports:
+                source, _, imported = imports[name].rpartition(".")
                 other = self._test_module(rel, source)
                 if other is not None:
-                    merged = merge(merged, self.flag_signals(other, [imported], depth + 1))
+                    merged = merged.merge(self.flag_signals(other, (imported,), depth + 1))
         return merged
 
     def _test_module(self, rel: str, dotted: str) -> str | None:
-        path = module_path(rel, dotted)
-        for candidate in (f"{path}.py", f"{path}/__init__.py"):
-            for known in self.facts:
-                if known == candidate or known.endswith("/" + candidate):
-                    return known
-        return None
+        """The test file `dotted` means, imported from `rel`; also by a path under another folder
+        (`tests.helpers` for `backend/tests/helpers.py`: pytest puts the rootdir on sys.path)."""
+        found = self.modules.resolve(rel, dotted)
+        if found is None:
+            found = next(iter(self.modules.files_ending(module_path(rel, dotted))), None)
+        return found
 
     def users_of_fixture(self, name: str) -> list[str]:
         """Tests that request a fixture directly or through other fixtures (autouse: every test)."""
@@ -62,91 +71,94 @@ class TestSuite:
         while changed:
             changed = False
             for fixture_name, fixture in self.fixtures.items():
-                if fixture_name not in wanted and wanted & set(fixture["params"]):
+                if fixture_name not in wanted and wanted & set(fixture.params):
                     wanted.add(fixture_name)
                     changed = True
-        if any(self.fixtures.get(n, {}).get("autouse") for n in wanted):
-            return [t["id"] for t in self.tests]
-        return [t["id"] for t in self.tests if wanted & set(t["params"])]
+        if any(n in self.fixtures and self.fixtures[n].autouse for n in wanted):
+            return [t.id for t in self.tests]
+        return [t.id for t in self.tests if wanted & set(t.params)]
 
-    def silenced(self, rel: str, scope: dict[str, str]) -> list[str]:
-        if "test" in scope:
-            return [scope["test"]]
-        if "fixture" in scope:
-            return self.users_of_fixture(scope["fixture"])
-        if "class" in scope:
-            return [t["id"] for t in self.facts[rel]["tests"] if t["cls"] == scope["class"]]
-        if "module" in scope:
+    def silenced(self, rel: str, scope: Scope) -> list[str]:
+        if isinstance(scope, TestScope):
+            return [scope.name]
+        if isinstance(scope, FixtureScope):
+            return self.users_of_fixture(scope.name)
+        if isinstance(scope, ClassScope):
+            return [t.id for t in self.facts[rel].tests if t.cls == scope.name]
+        if isinstance(scope, ModuleScope):
             if rel.endswith("conftest.py"):  # a conftest covers its whole directory
                 folder = rel[: -len("conftest.py")]
-                return [t["id"] for r, f in self.facts.items() if r.startswith(folder) for t in f["tests"]]
-            return [t["id"] for t in self.facts[rel]["tests"]]
-        if "alias" in scope:
-            return [t["id"] for t in self.tests if scope["alias"] in t["aliases"]] + [
-                t for name, fx in self.fixtures.items() if scope["alias"] in fx.get("aliases", [])
+                return [t.id for r, f in self.facts.items() if r.startswith(folder) for t in f.tests]
+            return [t.id for t in self.facts[rel].tests]
+        if isinstance(scope, AliasScope):
+            return [t.id for t in self.tests if scope.name in t.aliases] + [
+                t for name, fx in self.fixtures.items() if scope.name in fx.aliases
                 for t in self.users_of_fixture(name)]
-        if "helper" in scope:  # a helper that skips silences whoever calls it
-            callers = [(r, fn) for r, f in self.facts.items() for fn, called in f["calls"].items() if scope["helper"] in called]
+        if isinstance(scope, HelperScope):  # a helper that skips silences whoever calls it
+            callers = [(r, calls.function) for r, f in self.facts.items() for calls in f.calls
+                       if scope.name in calls.callees]
             found: list[str] = []
             for r, fn in callers:
-                found.extend(t["id"] for t in self.facts[r]["tests"] if t["name"] == fn)
+                found.extend(t.id for t in self.facts[r].tests if t.name == fn)
                 if fn in self.fixtures:
                     found.extend(self.users_of_fixture(fn))
             return found
         return []
 
 
-class InfraSkipAnalyzer(InfraFacts):
+class InfraSkipAnalyzer(InfraAnalyzer):
     name = "infra-skip"
     order = 20
+    catalogs: ClassVar[tuple[str, ...]] = InfraAnalyzer.catalogs + SkipVocabulary.catalogs
 
-    def test_facts(self, file: ParsedFile) -> dict[str, Any]:
-        return TestFileFacts(file.rel, file.tree).collect()
+    def __init__(self, rules: RuleSet) -> None:
+        super().__init__(rules)
+        self.vocabulary = SkipVocabulary.from_rules(rules)
+
+    def prepare_test(self, file: ParsedFile) -> None:
+        file.collector("infra-skip-tests", lambda: TestFileCollector(file.rel, self.vocabulary))
+
+    def test_facts(self, file: ParsedFile, imports: list[Import]) -> TestFileFacts:
+        return file.collector("infra-skip-tests", lambda: TestFileCollector(file.rel, self.vocabulary)).facts(imports)
 
     def link(self, project: Project) -> list[Finding]:
-        facts = project.facts_of(self.name)
-        tests = {rel: f["test"] for rel, f in facts.items() if "test" in f}
-        prod = {rel: f["prod"] for rel, f in facts.items() if "prod" in f}
-        ci_files = {rel: f["ci"] for rel, f in facts.items() if "ci" in f}
-        suite = TestSuite(tests)
-        test_modules = {m for f in tests.values() for m in f["modules"]}
-        provided = ci_provided_kinds(self.catalog, ci_files, test_modules)
+        files = InfraFiles(self.decoded_facts(project), TestFileFacts)
+        suite = TestSuite(files.tests, project.discovery.package_dirs)
+        test_modules = {m for f in files.tests.values() for m in f.modules}
+        provided = ci_provided_kinds(self.catalog, files.ci, test_modules)
         findings = []
-        for rel, f in sorted(tests.items()):
-            for site in f["skips"]:
-                finding = self._finding(rel, site, suite, prod, provided)
+        for rel, f in sorted(files.tests.items()):
+            for site in f.skips:
+                finding = self._finding(rel, site, suite, files.production, provided)
                 if finding is not None:
                     findings.append(finding)
         return findings
 
-    def _finding(self, rel: str, site: dict[str, Any], suite: TestSuite, prod: dict[str, Any],
+    def _finding(self, rel: str, site: SkipSite, suite: TestSuite, prod: dict[str, ProductionFacts],
                  provided: dict[str, str]) -> Finding | None:
-        if site["platform"]:
+        if site.platform:
             return None
-        signals = merge(site["signals"], suite.flag_signals(rel, site["signals"].get("idents", [])))
+        signals = site.signals.merge(suite.flag_signals(rel, site.signals.idents))
         kinds = self.catalog.classify(signals)
         if not kinds:
             return None
         in_ci = self.catalog.runs_in_ci_only(signals)
         priority, notes = "P2", []
-        usage: dict[str, str] = {}
         for kind in kinds:
-            uses = production_uses(self.catalog, kind, prod, signals.get("env", []))
+            uses = production_uses(self.catalog, kind, prod, signals.env)
             where_ci = provided.get(kind) or ("the test runs when CI is set" if in_ci else None)
-            if uses:
-                usage[kind] = uses[1]
             if uses and uses[0] == "direct" and not where_ci:
                 priority = "P0"
             elif uses and priority != "P0":
                 priority = "P1"
             notes.append(f"{kind}: production {'uses it (' + uses[1] + ')' if uses else 'does not use it'}; "
                          f"CI {'provides it: ' + where_ci if where_ci else 'provides none'}")
-        if site["form"] == "importorskip":
+        if site.form == "importorskip":
             # a missing client *library*: often unit tests of optional extras, not a missing service
             priority = "P2"
-        silenced = suite.silenced(rel, site["scope"])
+        silenced = suite.silenced(rel, site.scope)
         names = "/".join(kinds)
-        if site["form"] == "importorskip":
+        if site.form == "importorskip":
             verdict = "skipped wherever the client library is not installed"
         else:
             verdict = {"P0": "the integration is never verified where CI runs",
@@ -156,14 +168,14 @@ class InfraSkipAnalyzer(InfraFacts):
         return Finding(
             rule="GA201",
             file=rel,
-            line=site["line"],
-            message=f"{count} when {names} is unavailable ({site['form']}): {verdict}",
-            symbol=f"{site['form']}|{sorted(site['scope'].items())}|{names}|{site['reason']}",
+            line=site.line,
+            message=f"{count} when {names} is unavailable ({site.form}): {verdict}",
+            symbol=f"{site.form}|{site.scope.symbol}|{names}|{site.reason}",
             evidence={
                 "infra": kinds,
-                "skip": site["form"],
-                "condition": site["condition"],
-                "reason": site["reason"],
+                "skip": site.form,
+                "condition": site.condition,
+                "reason": site.reason,
                 "linking": notes,
                 "silenced_tests": silenced[:50],
             },

@@ -1,30 +1,197 @@
-"""Per-file facts of a pytest/unittest file: tests, fixtures, skip sites, flags, mocks, clients.
+"""Per-file facts of a pytest/unittest file: skip sites, tests, fixtures, module-level flags, and
+which functions each function calls — gathered on the one walk of the file.
 
-Pure functions of one file, JSON-friendly; linking across files happens in the analyzers.
+Pure functions of one file; linking across files happens in `skips.py`.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar, Iterable
 
-from ...python.astutil import all_nodes, dotted_name, last_name, module_statements
-from .catalog import signals_of
+from ...python import codec
+from ...python.astutil import dotted_name, last_name, source_text
+from ...python.imports import Import
+from ...python.ordering import ShallowFirst
+from ...python.walk import Context
+from ...rules import RuleSet
+from ..catalogs import Entry
+from .signals import Signals, SignalText, signals_of
 
-_SKIP_CALLS = frozenset({"pytest.skip", "skip", "self.skipTest", "cls.skipTest", "unittest.SkipTest", "SkipTest",
-                         "pytest.skip.Exception"})
-_SKIP_DECORATORS = frozenset({"skipif", "skipIf", "skipUnless", "xfail"})
-_NOT_INFRA_CONDITIONS = ("sys.platform", "platform.", "sys.version_info", "os.name", "sys.implementation",
-                         "PYPY", "IS_WINDOWS", "IS_MAC")
-_CLASS_SETUP = frozenset({"setUp", "setUpClass", "asyncSetUp", "setup_method", "setup_class", "setup"})
-_FIXTURE_PREFIXES = ("pytest.fixture", "fixture", "pytest_asyncio.fixture")
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# statements whose children still run at module level (as in astutil.module_statements)
+_MODULE_BLOCKS = (ast.If, ast.Try, ast.With, ast.ExceptHandler)
+# top-level statements that may hold module-level assignments: their signals are a flag's
+_FLAG_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.If, ast.Try, ast.With)
 
 
-def _dotted(node: ast.AST) -> str:
+# --- what a skip silences -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a skip site silences; `name` says which test, fixture, class, module, alias or helper."""
+
+    name: str
+    label: ClassVar[str]
+
+    @property
+    def symbol(self) -> str:
+        # the text GA201 fingerprints have held since its first release: keep baselines valid
+        return str([(self.label, self.name)])
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class TestScope(Scope):
+    label = "test"  # name: the test id
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class FixtureScope(Scope):
+    label = "fixture"
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class ClassScope(Scope):
+    label = "class"
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class ModuleScope(Scope):
+    label = "module"  # name: the file (a conftest.py: its whole folder)
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class AliasScope(Scope):
+    label = "alias"  # a marker alias (`requires_redis = pytest.mark.skipif(...)`) or a marker keyword
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class HelperScope(Scope):
+    label = "helper"  # a helper function: whoever calls it
+
+
+# --- the facts ------------------------------------------------------------------------------------
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class SkipSite:
+    line: int
+    form: str  # `pytest.skip`, `skipif`, `self.skipTest in except`, `importorskip`, ...
+    reason: str
+    signals: Signals
+    condition: str
+    scope: Scope
+    platform: bool  # the condition is about the platform or the Python version, not a service
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    id: str  # tests/test_x.py::TestClass::test_name
+    name: str
+    line: int
+    cls: str | None
+    params: tuple[str, ...]  # fixtures it requests, `usefixtures` included
+    aliases: tuple[str, ...]  # last names of its and its class's decorators
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    name: str
+    line: int
+    params: tuple[str, ...]
+    autouse: bool
+    aliases: tuple[str, ...]
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A module-level name a skip condition may test (`HAS_REDIS = ...`, a probe function)."""
+
+    name: str
+    signals: Signals
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class FunctionCalls:
+    function: str
+    callees: tuple[str, ...]  # last names of every call in its body, nested functions included
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class TestFileFacts:
+    skips: tuple[SkipSite, ...]
+    tests: tuple[TestCase, ...]
+    fixtures: tuple[Fixture, ...]  # one per name, the last definition
+    flags: tuple[Flag, ...]
+    imports: tuple[Import, ...]  # module-level `from m import name`: where a flag may come from
+    calls: tuple[FunctionCalls, ...]
+    modules: tuple[str, ...]  # absolute modules imported anywhere (testcontainers.*)
+
+
+# --- the vocabulary -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkipVocabulary:
+    """The names that make skips, fixtures and class setup (rules/infra.yml)."""
+
+    calls: frozenset[str]
+    markers: frozenset[str]
+    platform_conditions: tuple[str, ...]
+    class_setup: frozenset[str]
+    fixture_prefixes: tuple[str, ...]
+    fixture_suffixes: tuple[str, ...]
+
+    catalogs: ClassVar[tuple[str, ...]] = (
+        "skip-calls", "skip-markers", "platform-conditions", "class-setup-methods", "fixture-decorators")
+
+    @classmethod
+    def from_rules(cls, rules: RuleSet) -> SkipVocabulary:
+        fixtures = Entry.of(rules, "fixture-decorators").strings()
+        return cls(
+            calls=frozenset(Entry.of(rules, "skip-calls").strings()),
+            markers=frozenset(Entry.of(rules, "skip-markers").strings()),
+            platform_conditions=Entry.of(rules, "platform-conditions").strings(),
+            class_setup=frozenset(Entry.of(rules, "class-setup-methods").strings()),
+            fixture_prefixes=tuple(f for f in fixtures if not f.startswith(".")),
+            fixture_suffixes=tuple(f for f in fixtures if f.startswith(".")),
+        )
+
+    def is_fixture_decorator(self, decorator: ast.expr) -> bool:
+        head = _text(decorator.func if isinstance(decorator, ast.Call) else decorator)
+        return head.startswith(self.fixture_prefixes) or head.split("(")[0].endswith(self.fixture_suffixes)
+
+
+# --- text of nodes --------------------------------------------------------------------------------
+
+
+def _text(node: ast.AST) -> str:
     try:
-        return ast.unparse(node)
+        return source_text(node)
     except Exception:  # noqa: BLE001 - unparse of odd nodes
         return ""
+
+
+def _literal(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return _text(node)
 
 
 def _reason(call: ast.Call) -> str:
@@ -35,231 +202,292 @@ def _reason(call: ast.Call) -> str:
     return strings[-1] if strings else ""
 
 
-def _literal(node: ast.AST) -> str:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
-    return _dotted(node)
+def _innermost(ancestors: list[ast.AST], kind: type[ast.AST] | tuple[type[ast.AST], ...]) -> ast.AST | None:
+    return next((node for node in reversed(ancestors) if isinstance(node, kind)), None)
 
 
-class TestFileFacts:
-    def __init__(self, rel: str, tree: ast.Module) -> None:
+def _marks(value: ast.expr) -> list[ast.Call]:
+    """`pytestmark = mark` or `[mark, ...]`: the marker calls."""
+    marks = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+    return [mark for mark in marks if isinstance(mark, ast.Call)]
+
+
+# --- skip sites waiting for the end of the walk (a statement's signals need its imports) ----------
+
+
+@dataclass
+class _Skip:
+    line: int
+    form: str
+    reason: str
+    signals: SignalText
+    condition: str
+    scope: Scope
+
+    def site(self, imports: Iterable[Import], vocabulary: SkipVocabulary) -> SkipSite:
+        return SkipSite(self.line, self.form, self.reason[:200], self.signals.signals(imports), self.condition[:200],
+                        self.scope, any(marker in self.condition for marker in vocabulary.platform_conditions))
+
+
+@dataclass
+class _MarkerSkip:
+    """`pytest.mark.skip(...)` in a function: a skip only if that function adds markers to items
+    (`pytest_collection_modifyitems`), which the rest of the walk decides."""
+
+    call: ast.Call
+    hook: ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class TestFileCollector:
+    """Builds `TestFileFacts` during the one walk of a test file (see walk.py)."""
+
+    wants = (ast.stmt, ast.ExceptHandler, ast.Call, ast.Name, ast.Attribute, ast.Constant)
+
+    def __init__(self, rel: str, vocabulary: SkipVocabulary) -> None:
         self.rel = rel
-        self.tree = tree
-        self.parents: dict[int, ast.AST] = {}
-        for node in all_nodes(tree):
-            for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
-        self.skips: list[dict[str, Any]] = []
+        self.vocabulary = vocabulary
+        self._skips: ShallowFirst[_Skip | _MarkerSkip] = ShallowFirst()
+        self._tests: ShallowFirst[TestCase] = ShallowFirst()
+        self._fixtures: ShallowFirst[Fixture] = ShallowFirst()
+        self._functions: ShallowFirst[ast.FunctionDef | ast.AsyncFunctionDef] = ShallowFirst()
+        self._callees: dict[int, set[str]] = {}  # id(function) -> last names of the calls in it
+        self._fixture_names: dict[int, str | None] = {}  # id(function) -> its fixture name, if a fixture
+        self._marker_adders: set[int] = set()  # id(function) that calls `*.add_marker(...)`
+        self._open: dict[int, SignalText] = {}  # module-level statements whose signals are being gathered
+        self._flags: list[tuple[str, SignalText]] = []  # in source order: the last of a name wins
 
-    # --- structure --------------------------------------------------------------------------
+    # --- the walk -------------------------------------------------------------------------------
 
-    def _enclosing_function(self, node: ast.AST) -> ast.AST | None:
-        current = self.parents.get(id(node))
-        while current is not None and not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            current = self.parents.get(id(current))
-        return current
+    def enter(self, node: ast.AST, context: Context) -> None:
+        ancestors = context.ancestors
+        if isinstance(node, ast.stmt):
+            self._open_signals(node, ancestors)
+        for text in self._open.values():
+            text.add(node)
+        if isinstance(node, _FUNCTIONS):
+            self._function(node, ancestors)
+        elif isinstance(node, ast.ClassDef):
+            self._class(node, ancestors)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if node.value is not None and _module_level(ancestors):
+                self._module_assignment(node, node.value, ancestors)
+        elif isinstance(node, ast.Raise):
+            if isinstance(node.exc, ast.Call) and dotted_name(node.exc.func).endswith("SkipTest"):
+                self._imperative_skip(node.exc, [*ancestors, node], len(ancestors))
+        elif isinstance(node, ast.Call):
+            self._call(node, ancestors)
 
-    def _enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
-        current = self.parents.get(id(node))
-        while current is not None and not isinstance(current, ast.ClassDef):
-            current = self.parents.get(id(current))
-        return current
+    def leave(self, node: ast.AST, context: Context) -> None:
+        self._open.pop(id(node), None)
 
-    @staticmethod
-    def _is_fixture(fn: ast.AST) -> bool:
-        return any(_dotted(d).startswith(_FIXTURE_PREFIXES) or _dotted(d).split("(")[0].endswith(".fixture")
-                   for d in getattr(fn, "decorator_list", []))
+    def _open_signals(self, node: ast.stmt, ancestors: list[ast.AST]) -> None:
+        """A flag's signals are those of its whole top-level statement (`try: import redis;
+        HAS_REDIS = True` names redis), or of the module-level function it names."""
+        if len(ancestors) == 1 and isinstance(node, _FLAG_STATEMENTS) or (
+                isinstance(node, _FUNCTIONS) and _module_level(ancestors) and not self._is_fixture(node)):
+            self._open[id(node)] = SignalText(node=node)
 
-    def _fixture_name(self, fn: ast.AST) -> str:
-        for decorator in fn.decorator_list:
-            if isinstance(decorator, ast.Call):
-                for keyword in decorator.keywords:
-                    if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
-                        return str(keyword.value.value)
-        return fn.name
+    def _call(self, node: ast.Call, ancestors: list[ast.AST]) -> None:
+        callee = last_name(node.func)
+        functions = [a for a in ancestors if isinstance(a, _FUNCTIONS)]
+        for function in functions:
+            self._callees[id(function)].add(callee)
+            if callee.endswith("add_marker"):
+                self._marker_adders.add(id(function))
+        func = dotted_name(node.func)
+        if func in self.vocabulary.calls:
+            self._imperative_skip(node, ancestors, len(ancestors))
+        elif func == "pytest.mark.skip" and functions and node not in functions[-1].decorator_list:
+            self._skips.add(_MarkerSkip(node, functions[-1]), len(ancestors))
+        elif func.endswith("importorskip") and node.args:
+            module = _literal(node.args[0])
+            signals = SignalText()
+            signals.modules.add(module)
+            self._skips.add(_Skip(node.lineno, "importorskip", f"import {module}", signals, f"import {module}",
+                                  self._scope(ancestors)), len(ancestors))
 
-    def _is_test(self, fn: ast.AST) -> bool:
-        if not fn.name.startswith("test"):
+    # --- definitions ----------------------------------------------------------------------------
+
+    def _is_fixture(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        return self._fixture_name(fn) is not None
+
+    def _fixture_name(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+        key = id(fn)
+        if key not in self._fixture_names:
+            name = None
+            if any(self.vocabulary.is_fixture_decorator(d) for d in fn.decorator_list):
+                name = next((str(k.value.value) for d in fn.decorator_list if isinstance(d, ast.Call)
+                             for k in d.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), fn.name)
+            self._fixture_names[key] = name
+        return self._fixture_names[key]
+
+    def _is_test(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, ancestors: list[ast.AST]) -> bool:
+        if not fn.name.startswith("test") or _innermost(ancestors, _FUNCTIONS) is not None:
             return False
-        cls = self._enclosing_class(fn)
-        return self._enclosing_function(fn) is None and (cls is None or cls.name.lower().startswith("test") or bool(cls.bases))
+        cls = _innermost(ancestors, ast.ClassDef)
+        return cls is None or cls.name.lower().startswith("test") or bool(cls.bases)
 
-    def _scope(self, node: ast.AST) -> dict[str, str]:
-        fn = self._enclosing_function(node)
-        if fn is None:
-            cls = self._enclosing_class(node)
-            return {"class": cls.name} if cls else {"module": self.rel}
-        while self._enclosing_function(fn) is not None:  # a nested def belongs to its outer function
-            fn = self._enclosing_function(fn)
-        if self._is_fixture(fn):
-            return {"fixture": self._fixture_name(fn)}
-        if self._is_test(fn):
-            return {"test": self._test_id(fn)}
-        cls = self._enclosing_class(fn)
-        if cls is not None and fn.name in _CLASS_SETUP:
-            return {"class": cls.name}
-        return {"helper": fn.name}
-
-    def _test_id(self, fn: ast.AST) -> str:
-        cls = self._enclosing_class(fn)
+    def _test_id(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, ancestors: list[ast.AST]) -> str:
+        cls = _innermost(ancestors, ast.ClassDef)
         return f"{self.rel}::{cls.name}::{fn.name}" if cls else f"{self.rel}::{fn.name}"
 
-    # --- skip sites -------------------------------------------------------------------------
+    def _scope(self, ancestors: list[ast.AST]) -> Scope:
+        """What a skip at a node with these ancestors silences."""
+        outer = next((i for i, node in enumerate(ancestors) if isinstance(node, _FUNCTIONS)), None)
+        if outer is None:
+            cls = _innermost(ancestors, ast.ClassDef)
+            return ClassScope(cls.name) if cls else ModuleScope(self.rel)
+        fn, above = ancestors[outer], ancestors[:outer]  # a nested def belongs to its outer function
+        fixture = self._fixture_name(fn)
+        if fixture is not None:
+            return FixtureScope(fixture)
+        if self._is_test(fn, above):
+            return TestScope(self._test_id(fn, above))
+        cls = _innermost(above, ast.ClassDef)
+        if cls is not None and fn.name in self.vocabulary.class_setup:
+            return ClassScope(cls.name)
+        return HelperScope(fn.name)
 
-    def _add_skip(self, node: ast.AST, form: str, reason: str, signals: dict[str, list], condition: str,
-                  scope: dict[str, str]) -> None:
-        self.skips.append({"line": node.lineno, "form": form, "reason": reason[:200], "signals": signals,
-                           "condition": condition[:200], "scope": scope,
-                           "platform": any(marker in condition for marker in _NOT_INFRA_CONDITIONS)})
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ancestors: list[ast.AST]) -> None:
+        depth = len(ancestors)
+        fixture = self._fixture_name(node)
+        if fixture is not None:
+            scope: Scope = FixtureScope(fixture)
+        elif self._is_test(node, ancestors):
+            scope = TestScope(self._test_id(node, ancestors))
+        else:
+            scope = HelperScope(node.name)
+        aliases, usefixtures = self._decorators(node, scope, depth)
+        if fixture is None and _module_level(ancestors):
+            self._flags.append((node.name, self._open[id(node)]))
+        self._functions.add(node, depth)
+        self._callees[id(node)] = set()
+        args = node.args
+        params = tuple(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg not in ("self", "cls"))
+        cls = _innermost(ancestors, ast.ClassDef)
+        if fixture is not None:
+            autouse = any("autouse=True" in _text(d) for d in node.decorator_list)
+            self._fixtures.add(Fixture(fixture, node.lineno, params, autouse, aliases), depth)
+        elif isinstance(scope, TestScope):
+            class_aliases = tuple(_decorator_name(d) for d in cls.decorator_list) if cls else ()
+            self._tests.add(TestCase(scope.name, node.name, node.lineno, cls.name if cls else None,
+                                     params + usefixtures, aliases + class_aliases), depth)
 
-    def _imperative_skip(self, call: ast.Call) -> None:
+    def _class(self, node: ast.ClassDef, ancestors: list[ast.AST]) -> None:
+        depth = len(ancestors)
+        scope = ClassScope(node.name)
+        self._decorators(node, scope, depth)
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and any(_text(t) == "pytestmark" for t in stmt.targets):
+                for mark in _marks(stmt.value):
+                    self._marker(mark, scope, depth)
+
+    def _decorators(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, scope: Scope,
+                    depth: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Skip markers among the decorators; (the decorators' last names, `usefixtures` arguments)."""
+        usefixtures: list[str] = []
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call):
+                self._marker(decorator, scope, depth)
+                if _text(decorator.func).endswith("usefixtures"):
+                    usefixtures.extend(_literal(a) for a in decorator.args)
+        return tuple(_decorator_name(d) for d in node.decorator_list), tuple(usefixtures)
+
+    def _module_assignment(self, node: ast.Assign | ast.AnnAssign, value: ast.expr, ancestors: list[ast.AST]) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        # module-level markers come first, before any found inside definitions
+        if "pytestmark" in names:
+            for mark in _marks(value):
+                self._marker(mark, ModuleScope(self.rel), 0)
+        elif isinstance(value, ast.Call) and _decorator_name(value) in self.vocabulary.markers:
+            for name in names:  # requires_redis = pytest.mark.skipif(...)
+                self._marker(value, AliasScope(name), 0)
+        else:
+            statement = ancestors[1] if len(ancestors) > 1 else node
+            self._flags.extend((name, self._open[id(statement)]) for name in names)
+
+    # --- skip sites -----------------------------------------------------------------------------
+
+    def _marker(self, call: ast.Call, scope: Scope, depth: int) -> None:
+        """`@pytest.mark.skipif(cond, reason=...)`, `@unittest.skipUnless(cond, reason)`."""
+        name = _decorator_name(call)
+        if name not in self.vocabulary.markers or not call.args:
+            return
+        condition = call.args[0]
+        reason = _reason(call)
+        text = _literal(condition) if isinstance(condition, ast.Constant) else _text(condition)
+        self._skips.add(_Skip(call.lineno, name, reason, signals_of(condition, f"{reason} {text}"), text, scope), depth)
+
+    def _imperative_skip(self, call: ast.Call, ancestors: list[ast.AST], depth: int) -> None:
         """`pytest.skip()` / `self.skipTest()` under an `if` or in an `except`: what made it skip."""
         reason = _reason(call)
-        current: ast.AST | None = call
-        while current is not None and not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-            parent = self.parents.get(id(current))
+        current: ast.AST = call
+        for index in range(len(ancestors) - 1, -1, -1):
+            if isinstance(current, (*_FUNCTIONS, ast.Module)):
+                break
+            parent = ancestors[index]
             if isinstance(parent, ast.If) and current is not parent.test:
-                self._add_skip(call, _dotted(call.func), reason, signals_of(parent.test, reason), _dotted(parent.test),
-                               self._scope(call))
+                self._skips.add(_Skip(call.lineno, _text(call.func), reason, signals_of(parent.test, reason),
+                                      _text(parent.test), self._scope(ancestors)), depth)
                 return
             if isinstance(parent, ast.ExceptHandler):
-                try_node = self.parents.get(id(parent))
-                signals = signals_of(try_node, reason)
-                self._add_skip(call, f"{_dotted(call.func)} in except", reason, signals, _dotted(parent.type) if parent.type else "",
-                               self._scope(call))
+                condition = _text(parent.type) if parent.type else ""
+                self._skips.add(_Skip(call.lineno, f"{_text(call.func)} in except", reason,
+                                      signals_of(ancestors[index - 1], reason), condition, self._scope(ancestors)), depth)
                 return
             current = parent
         # an unconditional skip is a decision, not a missing service
 
-    @staticmethod
-    def _adds_markers(fn: ast.AST | None, call: ast.Call) -> bool:
-        """Inside a hook body that calls `item.add_marker(...)`, not a `@pytest.mark.skip` decorator."""
-        if fn is None or call in fn.decorator_list:
-            return False
-        return any(isinstance(n, ast.Call) and _dotted(n.func).endswith("add_marker") for n in ast.walk(fn))
-
-    def _collection_skip(self, call: ast.Call) -> None:
+    def _collection_skip(self, pending: _MarkerSkip) -> _Skip:
         """`pytest_collection_modifyitems` adding `pytest.mark.skip(reason=...)` to items carrying a
         marker, when an environment variable or a probe says the service is missing."""
-        fn = self._enclosing_function(call)
+        call, hook = pending.call, pending.hook
         keywords = [
-            _literal(node.left) for node in ast.walk(fn)
+            _literal(node.left) for node in ast.walk(hook)
             if isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
-            and any(isinstance(op, ast.In) for op in node.ops) and "keywords" in _dotted(node.comparators[0])
+            and any(isinstance(op, ast.In) for op in node.ops) and "keywords" in _text(node.comparators[0])
         ]
         reason = _reason(call)
-        scope = {"alias": keywords[0]} if keywords else {"module": self.rel}
-        self._add_skip(call, "collection skip marker", reason, signals_of(fn, reason), reason, scope)
+        scope = AliasScope(keywords[0]) if keywords else ModuleScope(self.rel)
+        return _Skip(call.lineno, "collection skip marker", reason, signals_of(hook, reason), reason, scope)
 
-    def _marker(self, call: ast.Call, scope: dict[str, str]) -> None:
-        """`@pytest.mark.skipif(cond, reason=...)`, `@unittest.skipUnless(cond, reason)`."""
-        name = _dotted(call.func).rsplit(".", 1)[-1]
-        if name not in _SKIP_DECORATORS or not call.args:
-            return
-        condition = call.args[0]
-        reason = _reason(call)
-        text = _literal(condition) if isinstance(condition, ast.Constant) else _dotted(condition)
-        self._add_skip(call, name, reason, signals_of(condition, f"{reason} {text}"), text, scope)
+    # --- the facts ------------------------------------------------------------------------------
 
-    def collect(self) -> dict[str, Any]:
-        imports: dict[str, str] = {}
-        flags: dict[str, dict[str, list]] = {}
-        tests: list[dict[str, Any]] = []
-        fixtures: dict[str, dict[str, Any]] = {}
-        calls_by_function: dict[str, list[str]] = {}
-        modules: set[str] = set()
-
-        for node in self.tree.body:
-            self._module_statement(node, imports, flags)
-        for node in all_nodes(self.tree):
-            if isinstance(node, ast.Import):
-                modules.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                modules.add(node.module)
-            if isinstance(node, ast.Call):
-                func = dotted_name(node.func)
-                if func in _SKIP_CALLS:
-                    self._imperative_skip(node)
-                elif func == "pytest.mark.skip" and self._adds_markers(self._enclosing_function(node), node):
-                    self._collection_skip(node)
-                elif func.endswith("importorskip") and node.args:
-                    module = _literal(node.args[0])
-                    self._add_skip(node, "importorskip", f"import {module}",
-                                   {"modules": [module], "words": []}, f"import {module}", self._scope(node))
-            elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and dotted_name(node.exc.func).endswith("SkipTest"):
-                self._imperative_skip(node.exc)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                scope = self._definition_scope(node)
-                used_aliases: list[str] = []
-                usefixtures: list[str] = []
-                for decorator in node.decorator_list:
-                    if isinstance(decorator, ast.Call):
-                        self._marker(decorator, scope)
-                        if _dotted(decorator.func).endswith("usefixtures"):
-                            usefixtures.extend(_literal(a) for a in decorator.args)
-                    used_aliases.append(_dotted(decorator.func if isinstance(decorator, ast.Call) else decorator).rsplit(".", 1)[-1])
-                if isinstance(node, ast.ClassDef):
-                    for stmt in node.body:
-                        if isinstance(stmt, ast.Assign) and any(_dotted(t) == "pytestmark" for t in stmt.targets):
-                            for mark in (stmt.value.elts if isinstance(stmt.value, (ast.List, ast.Tuple)) else [stmt.value]):
-                                if isinstance(mark, ast.Call):
-                                    self._marker(mark, {"class": node.name})
+    def facts(self, imports: list[Import]) -> TestFileFacts:
+        skips = []
+        for pending in self._skips:
+            if isinstance(pending, _MarkerSkip):
+                if id(pending.hook) not in self._marker_adders:
                     continue
-                args = node.args
-                params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg not in ("self", "cls")]
-                calls_by_function.setdefault(node.name, []).extend(
-                    last_name(c.func) for c in ast.walk(node) if isinstance(c, ast.Call))
-                cls = self._enclosing_class(node)
-                if self._is_fixture(node):
-                    autouse = any("autouse=True" in _dotted(d) for d in node.decorator_list)
-                    fixtures[self._fixture_name(node)] = {"line": node.lineno, "params": params, "autouse": autouse,
-                                                          "aliases": used_aliases}
-                elif self._is_test(node):
-                    tests.append({"id": self._test_id(node), "name": node.name, "line": node.lineno,
-                                  "cls": cls.name if cls else None, "params": params + usefixtures,
-                                  "aliases": used_aliases + self._class_aliases(cls)})
-        return {
-            "imports": imports, "flags": flags, "skips": self.skips, "tests": tests,
-            "fixtures": fixtures, "calls": calls_by_function, "modules": sorted(modules),
-        }
+                pending = self._collection_skip(pending)
+            skips.append(pending.site(imports, self.vocabulary))
+        signals: dict[int, Signals] = {}
+        flags: dict[str, Signals] = {}
+        for name, text in self._flags:
+            if id(text) not in signals:
+                signals[id(text)] = text.signals(imports)
+            flags[name] = signals[id(text)]
+        fixtures = {fixture.name: fixture for fixture in self._fixtures}  # the first one's place, the last one's facts
+        calls: dict[str, set[str]] = {}
+        for function in self._functions:
+            calls.setdefault(function.name, set()).update(self._callees[id(function)])
+        return TestFileFacts(
+            skips=tuple(skips),
+            tests=tuple(self._tests),
+            fixtures=tuple(fixtures.values()),
+            flags=tuple(Flag(name, value) for name, value in flags.items()),
+            imports=tuple(imp for imp in imports if imp.is_module_level and imp.name is not None and imp.module),
+            calls=tuple(FunctionCalls(name, tuple(sorted(callees - {""}))) for name, callees in calls.items()),
+            modules=tuple(sorted({imp.module for imp in imports if imp.level == 0 and imp.module})),
+        )
 
-    def _class_aliases(self, cls: ast.ClassDef | None) -> list[str]:
-        if cls is None:
-            return []
-        return [_dotted(d.func if isinstance(d, ast.Call) else d).rsplit(".", 1)[-1] for d in cls.decorator_list]
 
-    def _definition_scope(self, node: ast.AST) -> dict[str, str]:
-        if isinstance(node, ast.ClassDef):
-            return {"class": node.name}
-        if self._is_fixture(node):
-            return {"fixture": self._fixture_name(node)}
-        if self._is_test(node):
-            return {"test": self._test_id(node)}
-        return {"helper": node.name}
+def _module_level(ancestors: list[ast.AST]) -> bool:
+    """Runs at import time: in the module's body, or under its if/try/with (not in a def or class)."""
+    return all(isinstance(node, _MODULE_BLOCKS) for node in ancestors[1:])
 
-    def _module_statement(self, node: ast.stmt, imports: dict[str, str], flags: dict[str, dict[str, list]]) -> None:
-        for stmt in module_statements(node):
-            if isinstance(stmt, ast.ImportFrom) and stmt.module:
-                for alias in stmt.names:
-                    imports[alias.asname or alias.name] = f"{'.' * stmt.level}{stmt.module}.{alias.name}"
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not self._is_fixture(stmt):
-                flags[stmt.name] = signals_of(stmt)
-            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                names = [t.id for t in targets if isinstance(t, ast.Name)]
-                if "pytestmark" in names:
-                    for mark in (stmt.value.elts if isinstance(stmt.value, (ast.List, ast.Tuple)) else [stmt.value]):
-                        if isinstance(mark, ast.Call):
-                            self._marker(mark, {"module": self.rel})
-                    continue
-                value = stmt.value
-                if isinstance(value, ast.Call) and _dotted(value.func).rsplit(".", 1)[-1] in _SKIP_DECORATORS:
-                    for name in names:  # requires_redis = pytest.mark.skipif(...)
-                        self._marker(value, {"alias": name})
-                    continue
-                # the whole enclosing statement: `try: import redis; HAS_REDIS = True` names redis
-                for name in names:
-                    flags[name] = signals_of(node)
 
+def _decorator_name(decorator: ast.expr) -> str:
+    """`skipif` for `@pytest.mark.skipif(...)`."""
+    return _text(decorator.func if isinstance(decorator, ast.Call) else decorator).rsplit(".", 1)[-1]

@@ -1,0 +1,130 @@
+"""Every environment variable a module reads by name, found once, for every analyzer that asks.
+
+Each analyzer decides which forms count for it (config-drift reads keys the deployment must
+provide; infra-skip reads names that say which service production talks to): `EnvRead.how`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from enum import Enum
+
+from . import codec
+from .astutil import source_text
+from .ordering import ShallowFirst
+from .walk import Context
+
+
+class How(str, Enum):
+    """The form of a read."""
+
+    GETENV = "getenv"  # os.getenv("KEY"[, default])
+    GET = "get"  # os.environ.get("KEY"[, default]), env.get("KEY")
+    SETDEFAULT = "setdefault"  # os.environ.setdefault("KEY", value): a default the code provides itself
+    ENVIRON = "environ"  # os.environ["KEY"]
+    DOTENV = "dotenv"  # dotenv_values()["KEY"], or values["KEY"] after values = dotenv_values(...)
+    SETTINGS = "settings"  # a field of a pydantic BaseSettings class: its prefix + name, or its alias
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class EnvRead:
+    key: str
+    line: int
+    required: bool  # no default: the program fails when the key is missing
+    how: How
+
+
+_GET_CALLS = ("environ.get", "env.get")
+_FIELD_ALIASES = ("alias", "validation_alias", "env")
+_FIELD_DEFAULTS = ("default", "default_factory")
+
+
+class EnvReadCollector:
+    """Collects `EnvRead`s during the one walk of a module (see walk.py), shallowest first."""
+
+    wants = (ast.Call, ast.Subscript, ast.Assign, ast.ClassDef)
+
+    def __init__(self) -> None:
+        # (None, read), or (name, read) for `name["KEY"]`: a read only if `name = dotenv_values(...)`,
+        # which the whole module decides (the assignment may come further down)
+        self._found: ShallowFirst[tuple[str | None, EnvRead]] = ShallowFirst()
+        self._dotenv_names: set[str] = set()
+
+    @property
+    def reads(self) -> list[EnvRead]:
+        return [read for name, read in self._found if name is None or name in self._dotenv_names]
+
+    def enter(self, node: ast.AST, context: Context) -> None:
+        depth = len(context.ancestors)
+        if isinstance(node, ast.Call):
+            read = _call_read(node)
+            if read is not None:
+                self._found.add((None, read), depth)
+        elif isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                self._subscript(node, node.slice.value, depth)
+        elif isinstance(node, ast.Assign):
+            if isinstance(node.value, ast.Call) and source_text(node.value.func).endswith("dotenv_values"):
+                self._dotenv_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ClassDef) and any("BaseSettings" in source_text(b) for b in node.bases):
+            for read in _settings_fields(node):
+                self._found.add((None, read), depth)
+
+    def leave(self, node: ast.AST, context: Context) -> None:
+        pass
+
+    def _subscript(self, node: ast.Subscript, key: str, depth: int) -> None:
+        base = node.value
+        if isinstance(base, ast.Call):
+            if not base.args and not base.keywords and source_text(base.func).endswith("dotenv_values"):
+                self._found.add((None, EnvRead(key, node.lineno, True, How.DOTENV)), depth)
+        elif isinstance(base, (ast.Name, ast.Attribute)):
+            if source_text(base).endswith("environ"):
+                self._found.add((None, EnvRead(key, node.lineno, True, How.ENVIRON)), depth)
+            elif isinstance(base, ast.Name):
+                self._found.add((base.id, EnvRead(key, node.lineno, True, How.DOTENV)), depth)
+
+
+def _call_read(node: ast.Call) -> EnvRead | None:
+    if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+        return None
+    callee = source_text(node.func)
+    if callee.endswith("getenv"):
+        how = How.GETENV
+    elif callee.endswith(_GET_CALLS):
+        how = How.GET
+    elif callee.endswith("environ.setdefault"):
+        how = How.SETDEFAULT
+    else:
+        return None
+    return EnvRead(node.args[0].value, node.lineno, len(node.args) < 2 and not node.keywords, how)
+
+
+def _settings_fields(cls: ast.ClassDef) -> list[EnvRead]:
+    """pydantic-settings: each field is an environment variable (prefix + name, or its alias)."""
+    prefix = ""
+    # `model_config = SettingsConfigDict(env_prefix=...)` or `class Config: env_prefix = ...`,
+    # the last one breadth first (a local walk of the class only)
+    for stmt in ast.walk(cls):
+        if isinstance(stmt, ast.keyword) and stmt.arg == "env_prefix" and isinstance(stmt.value, ast.Constant):
+            prefix = str(stmt.value.value)
+        elif isinstance(stmt, ast.Assign) and any(source_text(t) == "env_prefix" for t in stmt.targets) \
+                and isinstance(stmt.value, ast.Constant):
+            prefix = str(stmt.value.value)
+    fields = []
+    for stmt in cls.body:
+        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name) or stmt.target.id == "model_config":
+            continue
+        name = (prefix + stmt.target.id).upper()
+        required = stmt.value is None
+        if isinstance(stmt.value, ast.Call) and source_text(stmt.value.func).endswith("Field"):
+            args = stmt.value.args
+            required = (not args or (isinstance(args[0], ast.Constant) and args[0].value is Ellipsis)) and not any(
+                k.arg in _FIELD_DEFAULTS for k in stmt.value.keywords)
+            for keyword in stmt.value.keywords:
+                if keyword.arg in _FIELD_ALIASES and isinstance(keyword.value, ast.Constant):
+                    name = str(keyword.value.value).upper()
+        fields.append(EnvRead(name, stmt.lineno, required, How.SETTINGS))
+    return fields
