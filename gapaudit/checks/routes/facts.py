@@ -186,7 +186,8 @@ class _Declarations:
             if name in ("add_subapp", "mount") and len(args) > 1:
                 prefix, child = _string(args[0]) or "", args[1]
             self.includes.append({"parent": router, "child": ast.unparse(child), "prefix": prefix, "line": call.lineno})
-        elif name in ("add_api_route", "add_route", "add_url_rule", "add_api_websocket_route") and args \
+        elif name in ("add_api_route", "add_route", "add_url_rule", "add_api_websocket_route",
+                      "add_websocket_route") and args \
                 and _string(args[0]) is None and not (len(args) > 1 and _string(args[1])):
             self.dynamic.append({"router": router, "line": call.lineno, "call": ast.unparse(func)})
         elif name in ("add_api_route", "add_route", "add_url_rule") and args:
