@@ -12,7 +12,7 @@ from .routes import RoutesAnalyzer
 
 def default_analyzers(rules: RuleSet) -> list[Analyzer]:
     return [BlockingAsyncAnalyzer(rules), InfraSkipAnalyzer(rules), MockedInfraAnalyzer(rules), StartupUntestedAnalyzer(),
-            ConfigDriftAnalyzer(rules), RoutesAnalyzer()]
+            ConfigDriftAnalyzer(rules), RoutesAnalyzer(rules)]
 
 
 __all__ = ["Analyzer", "BlockingAsyncAnalyzer", "ConfigDriftAnalyzer", "InfraSkipAnalyzer", "MockedInfraAnalyzer",

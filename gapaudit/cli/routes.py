@@ -23,14 +23,16 @@ def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: s
     from ..engine.pipeline import project_facts
 
     project = project_facts(path, load(path, config_file), scan_options(path, None, False, 0, None, True, None))
-    table, refs = RoutesAnalyzer().table(project)
+    analyzer = RoutesAnalyzer(project.rules)
+    table, refs = analyzer.table(project)
     routes = sorted(table.routes, key=lambda r: (r.path, r.method))
     comparison = None
     if app_target:
         from ..probe import imported_routes
 
         try:
-            comparison = compare_with_import(table, imported_routes(path.resolve(), app_target, python))
+            comparison = compare_with_import(table, imported_routes(path.resolve(), app_target, python),
+                                             analyzer.catalog.framework_routes)
         except GapauditError as exc:
             click.echo(f"gapaudit: note: {exc}; showing the static route table only", err=True)
     if fmt == "json":
