@@ -201,9 +201,12 @@ class RoutesAnalyzer(Analyzer):
         imports = file.collector("imports", ImportCollector).imports
         if file.kind == PYTHON_TEST:
             requests = file.collector("routes.requests", self._requests)
+            references = requests.references()
+            # `api_routes` of `api_routes.users_self`, `recipe` of `recipe(slug)`: the names to follow
+            through = {r.symbol.rpartition(".")[0] or r.symbol for r in references if isinstance(r, ConstantReference)}
             # module-level `from x import y`: how a test reaches its helper module's path constants
-            helpers = tuple(i for i in imports if i.where == Where.BODY and i.name is not None)
-            return Requests(requests.references(), True, requests.constants(), helpers)
+            helpers = tuple(i for i in imports if i.where == Where.BODY and i.name is not None and i.bound in through)
+            return Requests(references, True, requests.constants(), helpers)
         return file.collector("routes.declarations", self._declarations).declarations(imports)
 
     def encode(self, facts: RouteFacts) -> Any:

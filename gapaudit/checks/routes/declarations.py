@@ -56,8 +56,11 @@ class DeclarationCollector:
         self._key: Key = (0, 0, 0)  # of the node being entered: (1 unless a router assignment, depth, position)
 
     def declarations(self, imports: Iterable[Import]) -> Declarations:
-        return Declarations(in_walk_order(self.routers), in_walk_order(self.routes), in_walk_order(self.includes),
-                            in_walk_order(self.dynamic), in_walk_order(self.django), tuple(imports))
+        includes = in_walk_order(self.includes)
+        heads = {include.child.split(".")[0] for include in includes}  # `users` of `users.router`
+        return Declarations(in_walk_order(self.routers), in_walk_order(self.routes), includes,
+                            in_walk_order(self.dynamic), in_walk_order(self.django),
+                            tuple(i for i in imports if i.bound in heads))
 
     def enter(self, node: ast.AST, context: Context) -> None:
         self._key = (0 if isinstance(node, ast.Assign) else 1, len(context.ancestors), next(self._positions))

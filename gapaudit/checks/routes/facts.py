@@ -115,7 +115,7 @@ class Declarations:
     includes: tuple[Include, ...] = ()
     dynamic: tuple[DynamicRegistration, ...] = ()
     django: tuple[DjangoPattern, ...] = ()
-    imports: tuple[Import, ...] = ()  # every import of the module, for the names of included routers
+    imports: tuple[Import, ...] = ()  # the imports binding an included name (`users` of `users.router`)
 
 
 @codec.register
@@ -126,7 +126,7 @@ class Requests:
     references: tuple[RouteReference | ConstantReference, ...] = ()
     from_test: bool = False  # a test requesting a route is what makes it tested
     constants: tuple[PathConstant, ...] = ()
-    imports: tuple[Import, ...] = ()  # module-level `from x import y`, for the helpers constants come from
+    imports: tuple[Import, ...] = ()  # module-level `from x import y` binding a name a request goes through
 
 
 RouteFacts = Union[Declarations, Requests]
