@@ -4,7 +4,7 @@ read and checked once: an entry of the wrong shape stops the scan with one line 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ...rules import RuleSet
 from .paths import normalise
@@ -43,7 +43,7 @@ class RoutesCatalog:
     framework_routes: frozenset[str]  # normalised
 
     #: every catalog this reads, for `RoutesAnalyzer.catalogs`
-    names = (
+    names: ClassVar[tuple[str, ...]] = (
         "http-methods", "router-factories", "router-subclass-endings", "prefix-keywords", "websocket-decorators",
         "any-method-decorators", "include-calls", "route-registrations", "websocket-registrations",
         "client-factories", "client-modules", "client-request-calls", "client-websocket-calls",

@@ -29,9 +29,9 @@ class RequestCollector:
         self.clients: set[str] = set()  # names bound to a client: `client = TestClient(app)`
         self.client_params: set[str] = set()  # parameters named like one: `def test_x(api_client)`
         self.calls: list[tuple[Key, ast.Call]] = []  # `x.get(...)` and the like, through a receiver that may be a client
-        self._positions = count()
         self.assigned: list[tuple[str, str]] = []  # module-level `name = "/path"`
         self.returns: dict[ast.FunctionDef, list[ast.expr]] = {}  # module-level functions -> what they return
+        self._positions = count()
 
     def enter(self, node: ast.AST, context: Context) -> None:
         position = next(self._positions)
@@ -54,8 +54,7 @@ class RequestCollector:
             ancestors = context.ancestors  # [module, the module-level statement, ...]
             if node.value is not None and len(ancestors) > 1 and ancestors[1] in self.returns:
                 self.returns[ancestors[1]].append(node.value)  # type: ignore[index]
-        else:
-            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.client_params.update(a.arg for a in node.args.args if "client" in a.arg.lower())
             if isinstance(node, ast.FunctionDef) and isinstance(context.parent, ast.Module):
                 self.returns[node] = []
