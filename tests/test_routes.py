@@ -118,3 +118,13 @@ def test_routes_registered_in_a_loop_are_not_guessed_at(tmp_path):
     assert not [g for g in report["gaps"] if g["rule"] == "GA401"]
     done = run_cli("routes", str(tmp_path))
     assert "note: routes registered with a computed path at server.py:12 app.add_url_rule(...)" in done.stdout
+
+
+def test_websockets_registered_in_a_loop_are_not_guessed_at(tmp_path):
+    (tmp_path / "server.py").write_text(
+        "from starlette.applications import Starlette\n\napp = Starlette()\n\n\n"
+        "@app.route('/health')\ndef health(request):\n    return 'ok'\n\n\n"
+        "for path, handler in SOCKETS:\n    app.add_websocket_route(path, handler)\n")
+    (tmp_path / "web.js").write_text("export const live = () => new WebSocket(`ws://localhost:8000/live/feed`);\n")
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    assert not [g for g in report["gaps"] if g["rule"] == "GA401"]

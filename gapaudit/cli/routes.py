@@ -29,12 +29,14 @@ def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: s
 
     options = scan_options(path, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs)
     project = project_facts(path, project_config(path, config_file), options)
-    table, refs = RoutesAnalyzer(project.rules).table(project)
+    analyzer = RoutesAnalyzer(project.rules)
+    table, refs = analyzer.table(project)
     routes = sorted(table.routes, key=lambda r: (r.path, r.method))
     comparison = None
     if app_target:
         try:
-            comparison = compare_with_import(table, imported_routes(path.resolve(), app_target, python))
+            comparison = compare_with_import(table, imported_routes(path.resolve(), app_target, python),
+                                             analyzer.catalog.framework_routes)
         except GapauditError as exc:
             click.echo(f"gapaudit: note: {exc}; showing the static route table only", err=True)
     if fmt == "json":

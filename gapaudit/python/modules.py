@@ -92,3 +92,19 @@ class ModuleIndex:
             last = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
             found.setdefault(last, []).append(rel)
         return found
+
+    def files_ending_with(self, dotted: str) -> list[str]:
+        """Scanned files whose module path ends with the whole names of `dotted`, sorted:
+        `utils.api_routes` -> [`tests/utils/api_routes.py`]. For a module imported from a sys.path
+        entry the scan cannot tell (a test helper imported as `utils.api_routes` from `tests/`)."""
+        return self._by_suffix.get(dotted.replace(".", "/"), []) if dotted else []
+
+    @cached_property
+    def _by_suffix(self) -> dict[str, list[str]]:
+        """Every tail of every file's module path (`api_routes`, `utils/api_routes`, ...) -> the files."""
+        found: dict[str, list[str]] = {}
+        for rel in sorted(self.files):
+            parts = rel[:-3].removesuffix("/__init__").split("/")
+            for start in range(len(parts)):
+                found.setdefault("/".join(parts[start:]), []).append(rel)
+        return found

@@ -8,25 +8,23 @@ across modules and nesting levels. A router that is never included serves nothin
 
 from __future__ import annotations
 
-import ast
 import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...engine.discover import FRONTEND, PYTHON, PYTHON_TEST
 from ...model import Finding
-from .facts import (
-    declarations,
-    js_references,
-    normalise,
-    path_constants,
-    python_references,
-)
-from ...python.modules import module_names, module_path
+from ...python import codec
+from ...python.imports import ImportCollector, Where
+from ...python.modules import ModuleIndex
+from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project
-
-_EXEMPT = ("docs", "redoc", "openapi", "static", "favicon")
-_FRAMEWORK_ROUTES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/static/{}"})
+from .catalog import RoutesCatalog
+from .declarations import AIOHTTP_WEB, DeclarationCollector
+from .facts import ConstantReference, Declarations, Requests, RouteFacts, RouteReference, Router, imported
+from .frontend import js_references
+from .paths import matches, normalise
+from .requests import RequestCollector
 
 
 @dataclass
@@ -46,115 +44,100 @@ class Route:
                 "tested": self.tested, "referenced_by": self.referenced_by, "mounted": self.mounted}
 
 
-def _matches(pattern: str, path: str) -> bool:
-    a, b = pattern.strip("/").split("/"), path.strip("/").split("/")
-    if "{**}" in a:  # `{rest:path}` takes every remaining segment
-        head = a[: a.index("{**}")]
-        return len(b) >= len(head) and _matches("/".join(head), "/".join(b[: len(head)]))
-    return len(a) == len(b) and all(x == y or x == "{}" or y == "{}" for x, y in zip(a, b))
-
-
 class RouteTable:
     """Every declared route with its full path, from the per-file declaration facts."""
 
-    def __init__(self, decls: dict[str, dict[str, Any]], package_dirs: set[str]) -> None:
+    def __init__(self, decls: dict[str, Declarations], package_dirs: set[str]) -> None:
         self.decls = decls
-        self.module_index: dict[str, str] = {}
-        for rel in decls:
-            for name in module_names(rel, package_dirs):
-                self.module_index.setdefault(name, rel)
+        self.modules = ModuleIndex(decls, package_dirs)
+        # the last binding of a name wins, as when the module runs
+        self.routers = {rel: {router.name: router for router in d.routers} for rel, d in decls.items()}
         self.opaque: list[str] = []  # prefixes of mounts we cannot see into (StaticFiles, dynamic routers)
         self.routes: list[Route] = []
         self._build()
 
-    def _module(self, rel: str, dotted: str) -> str | None:
-        if not dotted.startswith("."):
-            return self.module_index.get(dotted)
-        full = module_path(rel, dotted)
-        return next((c for c in (f"{full}.py", f"{full}/__init__.py") if c in self.decls), None)
-
     def _resolve(self, rel: str, text: str) -> tuple[str, str] | None:
         """`auth.router` / `users_router` / `router` in file `rel` -> (file, router variable)."""
         parts = text.split(".")
-        facts = self.decls[rel]
-        if len(parts) == 1 and parts[0] in facts["routers"]:
+        if len(parts) == 1 and parts[0] in self.routers[rel]:
             return rel, parts[0]
-        if parts[0] not in facts["imports"]:
+        target = imported(self.decls[rel].imports, parts[0])
+        if target is None:
             return None
-        full = facts["imports"][parts[0]] + ("." + ".".join(parts[1:]) if len(parts) > 1 else "")
+        full = target + ("." + ".".join(parts[1:]) if len(parts) > 1 else "")
         module, _, var = full.rpartition(".")
-        target = self._module(rel, module) if module else None
-        if target is not None and var in self.decls[target]["routers"]:
+        target = self.modules.resolve(rel, module) if module else None
+        if target is not None and var in self.routers[target]:
             return target, var
         return None
 
     def _build(self) -> None:
         parents: dict[tuple[str, str], list[tuple[tuple[str, str], str]]] = {}
         for rel, facts in self.decls.items():
-            for include in facts["includes"]:
-                parent = (rel, include["parent"])
-                child = self._resolve(rel, include["child"])
+            for include in facts.includes:
+                parent = (rel, include.parent)
+                child = self._resolve(rel, include.child)
                 if child is None:
-                    self.opaque.append(self._prefixes_later(parent, include["prefix"]))
+                    self.opaque.append(self._own_prefix(parent) + include.prefix)
                     continue
-                parents.setdefault(child, []).append((parent, include["prefix"]))
-        self._parents = parents
+                parents.setdefault(child, []).append((parent, include.prefix))
 
         def prefixes(node: tuple[str, str], seen: frozenset) -> list[str] | None:
-            info = self.decls[node[0]]["routers"].get(node[1])
-            own = info["prefix"] if info else ""
+            info = self.routers[node[0]].get(node[1])
+            own = info.prefix if info else ""
             if node in seen:
                 return []
             ups = parents.get(node)
             if not ups:
-                if info is None or info["app"] or info["framework"] == "aiohttp" or node[1] == "web":
+                if info is None or info.app or info.framework == "aiohttp" or node[1] == AIOHTTP_WEB:
                     return [own]
                 return None  # a router nobody includes
             found = []
             for parent, prefix in ups:
                 above = prefixes(parent, seen | {node})
                 # Flask's register_blueprint(url_prefix=...) replaces the blueprint's own prefix
-                mine = prefix if info and info["framework"] == "flask" and prefix else prefix + own
+                mine = prefix if info and info.framework == "flask" and prefix else prefix + own
                 found.extend(p + mine for p in (above or []))
             return found
 
         for rel, facts in self.decls.items():
-            for route in facts["routes"]:
-                node = (rel, route["router"])
-                mounts = prefixes(node, frozenset())
-                for prefix in mounts if mounts else [self.decls[rel]["routers"].get(route["router"], {}).get("prefix", "")]:
-                    raw = prefix + route["path"]
-                    self.routes.append(Route(route["method"], normalise(raw), raw or "/", route["kind"], rel,
-                                             route["line"], mounted=mounts is not None))
+            for route in facts.routes:
+                mounts = prefixes((rel, route.router), frozenset())
+                for prefix in mounts if mounts else [self._own_prefix((rel, route.router))]:
+                    raw = prefix + route.path
+                    self.routes.append(Route(route.method, normalise(raw), raw or "/", route.kind, rel,
+                                             route.line, mounted=mounts is not None))
         self._opaque_resolved = [normalise(p) for p in self.opaque]
         # a route registered with a computed path could be any path under its router's mounts
-        self.dynamic = [f"{rel}:{d['line']} {d['call']}(...)" for rel, f in self.decls.items() for d in f["dynamic"]]
+        self.dynamic = [f"{rel}:{d.line} {d.call}(...)" for rel, f in self.decls.items() for d in f.dynamic]
         for rel, f in self.decls.items():
-            for d in f["dynamic"]:
-                mounts = prefixes((rel, d["router"]), frozenset()) or [""]
+            for d in f.dynamic:
+                mounts = prefixes((rel, d.router), frozenset()) or [""]
                 self._opaque_resolved.extend(normalise(m) for m in mounts)
         self._django()
 
-    def _prefixes_later(self, parent: tuple[str, str], prefix: str) -> str:
-        info = self.decls[parent[0]]["routers"].get(parent[1])
-        return (info["prefix"] if info else "") + prefix
+    def _own_prefix(self, node: tuple[str, str]) -> str:
+        info: Router | None = self.routers[node[0]].get(node[1])
+        return info.prefix if info else ""
 
     def _django(self) -> None:
-        included = {p["include"] for f in self.decls.values() for p in f["django"] if p["include"]}
-        roots = [rel for rel, f in self.decls.items() if f["django"] and not any(
-            rel.removesuffix(".py").replace("/", ".").endswith(inc) for inc in included)]
+        # a pattern module no include() names is a URLconf root; one whose name ends like an
+        # include()'s, however it is imported, is not
+        included = {rel for f in self.decls.values() for p in f.django if p.include
+                    for rel in self.modules.files_ending_with(p.include)}
+        roots = [rel for rel, f in self.decls.items() if f.django and rel not in included]
 
         def walk(rel: str, prefix: str, depth: int) -> None:
-            for pattern in self.decls[rel]["django"]:
-                if pattern["include"]:
-                    target = self._module(rel, pattern["include"])
+            for pattern in self.decls[rel].django:
+                if pattern.include:
+                    target = self.modules.resolve(rel, pattern.include)
                     if target is not None and depth < 8:
-                        walk(target, prefix + pattern["route"], depth + 1)
+                        walk(target, prefix + pattern.route, depth + 1)
                     else:
-                        self._opaque_resolved.append(normalise(prefix + pattern["route"]))
+                        self._opaque_resolved.append(normalise(prefix + pattern.route))
                 else:
-                    raw = "/" + (prefix + pattern["route"]).lstrip("/")
-                    self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern["line"]))
+                    raw = "/" + (prefix + pattern.route).lstrip("/")
+                    self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line))
 
         for root in roots:
             walk(root, "", 0)
@@ -172,7 +155,7 @@ class RouteTable:
     def find(self, method: str, path: str) -> tuple[list[Route], list[Route]]:
         """(routes matching method and path, routes matching the path only)."""
         norm = normalise(path)
-        same_path = [r for r in self._candidates(norm) if _matches(r.path, norm)
+        same_path = [r for r in self._candidates(norm) if matches(r.path, norm)
                      and (r.kind == "websocket") == (method == "WS")]
         return [r for r in same_path if r.method in (method, "*")], same_path
 
@@ -190,51 +173,70 @@ class RoutesAnalyzer(Analyzer):
     name = "routes"
     kinds = frozenset({PYTHON, PYTHON_TEST, FRONTEND})
     order = 60
+    catalogs = RoutesCatalog.names
 
-    def file_facts(self, file: ParsedFile) -> dict[str, Any]:
+    def __init__(self, rules: RuleSet) -> None:
+        self.catalog = RoutesCatalog.load(rules)
+
+    def _declarations(self) -> DeclarationCollector:
+        return DeclarationCollector(self.catalog)
+
+    def _requests(self) -> RequestCollector:
+        return RequestCollector(self.catalog)
+
+    def prepare(self, file: ParsedFile) -> None:
+        if file.kind == FRONTEND:
+            return
+        file.collector("imports", ImportCollector)
+        if file.kind == PYTHON_TEST:
+            file.collector("routes.requests", self._requests)
+        else:
+            file.collector("routes.declarations", self._declarations)
+
+    def file_facts(self, file: ParsedFile) -> RouteFacts:
         if file.kind == FRONTEND:
             try:
-                return {"refs": js_references(file.rel, file.text)}
+                return Requests(js_references(file.rel, file.text, self.catalog))
             except BaseException:  # noqa: BLE001 - ast-grep raises PanicException, a BaseException
-                return {"refs": []}
+                return Requests()
+        imports = file.collector("imports", ImportCollector).imports
         if file.kind == PYTHON_TEST:
-            imports = {alias.asname or alias.name: f"{'.' * n.level}{n.module + '.' if n.module else ''}{alias.name}"
-                       for n in file.tree.body if isinstance(n, ast.ImportFrom) for alias in n.names}
-            return {"refs": python_references(file.tree), "test": True, "constants": path_constants(file.tree),
-                    "imports": imports}
-        return {"decl": declarations(file.rel, file.tree)}
+            requests = file.collector("routes.requests", self._requests)
+            references = requests.references()
+            # `api_routes` of `api_routes.users_self`, `recipe` of `recipe(slug)`: the names to follow
+            through = {r.symbol.rpartition(".")[0] or r.symbol for r in references if isinstance(r, ConstantReference)}
+            # module-level `from x import y`: how a test reaches its helper module's path constants
+            helpers = tuple(i for i in imports if i.where == Where.BODY and i.name is not None and i.bound in through)
+            return Requests(references, True, requests.constants(), helpers)
+        return file.collector("routes.declarations", self._declarations).declarations(imports)
 
-    def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, dict[str, Any], bool]]]:
-        facts = project.facts_of(self.name)
-        table = RouteTable({rel: f["decl"] for rel, f in facts.items() if "decl" in f}, project.discovery.package_dirs)
-        refs = [(rel, self._resolved(rel, ref, facts), bool(f.get("test")))
-                for rel, f in sorted(facts.items()) for ref in f.get("refs", [])]
-        refs = [(rel, ref, is_test) for rel, ref, is_test in refs if ref is not None]
-        for rel, ref, is_test in refs:
-            for route in table.find(ref["method"], ref["path"])[0]:
-                route.referenced_by.append(f"{rel}:{ref['line']}")
-                route.tested = route.tested or is_test
+    def encode(self, facts: RouteFacts) -> Any:
+        return codec.encode(facts)
+
+    def decode(self, data: Any) -> RouteFacts:
+        facts = codec.decode(data)
+        if not isinstance(facts, (Declarations, Requests)):
+            raise codec.DecodeError(f"expected route facts, got {type(facts).__name__}")
+        return facts
+
+    def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, RouteReference, bool]]]:
+        """The declared routes, and every request (file, reference, made by a test) matched against them."""
+        facts = {rel: self.decode(data) for rel, data in project.facts_of(self.name).items()}
+        declared = {rel: f for rel, f in facts.items() if isinstance(f, Declarations)}
+        requests = {rel: f for rel, f in facts.items() if isinstance(f, Requests)}
+        table = RouteTable(declared, project.discovery.package_dirs)
+        helpers = _HelperPaths(requests, project.discovery.package_dirs)
+        refs = []
+        for rel, f in sorted(requests.items()):
+            for ref in f.references:
+                resolved = helpers.resolve(rel, ref) if isinstance(ref, ConstantReference) else ref
+                if resolved is not None:
+                    refs.append((rel, resolved, f.from_test))
+        for rel, ref, from_test in refs:
+            for route in table.find(ref.method, ref.path)[0]:
+                route.referenced_by.append(f"{rel}:{ref.line}")
+                route.tested = route.tested or from_test
         return table, refs
-
-    @staticmethod
-    def _resolved(rel: str, ref: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any] | None:
-        """A reference through a constant (`api_routes.users_self`, `ROUTE`) with its path filled in."""
-        if "path" in ref:
-            return ref
-        head, _, name = ref["symbol"].rpartition(".")
-        f = facts[rel]
-        if not head and name in f.get("constants", {}):
-            return {**ref, "path": f["constants"][name]}
-        target = f.get("imports", {}).get(head or name)
-        if target is None:
-            return None
-        module = target.lstrip(".").replace(".", "/") if head else target.lstrip(".").rpartition(".")[0].replace(".", "/")
-        name = name if head else target.rpartition(".")[2]
-        for other, g in facts.items():
-            stem = other.removesuffix(".py").removesuffix("/__init__")
-            if (stem == module or stem.endswith("/" + module)) and name in g.get("constants", {}):
-                return {**ref, "path": g["constants"][name]}
-        return None
 
     def link(self, project: Project) -> list[Finding]:
         table, refs = self.table(project)
@@ -242,23 +244,23 @@ class RoutesAnalyzer(Analyzer):
             return []  # no backend in this tree: nothing to compare against
         findings = []
         for rel, ref, _ in refs:
-            exact, same_path = table.find(ref["method"], ref["path"])
-            if exact or table.behind_opaque_mount(ref["path"]):
+            exact, same_path = table.find(ref.method, ref.path)
+            if exact or table.behind_opaque_mount(ref.path):
                 continue
-            kind = "WebSocket" if ref["method"] == "WS" else ref["method"]
-            unmounted = [r for r in table.routes if not r.mounted and _matches(r.path, normalise(ref["path"]))]
+            kind = "WebSocket" if ref.method == "WS" else ref.method
+            unmounted = [r for r in table.routes if not r.mounted and matches(r.path, normalise(ref.path))]
             if same_path:
                 why = f"the path exists for {', '.join(sorted({r.method for r in same_path}))} only (405)"
             elif unmounted:
                 why = f"declared at {unmounted[0].file}:{unmounted[0].line} but its router is never included (404)"
             else:
-                why = "no backend route matches (" + ("403/404 on the handshake" if ref["method"] == "WS" else "404") + ")"
+                why = "no backend route matches (" + ("403/404 on the handshake" if ref.method == "WS" else "404") + ")"
             findings.append(Finding(
-                rule="GA401", file=rel, line=ref["line"],
-                message=f"{kind} {ref['path']} is requested here but not declared: {why}",
-                symbol=f"{ref['method']} {normalise(ref['path'])}",
-                evidence={"request": f"{kind} {ref['path']}", "via": ref["via"],
-                          "nearest_declared": table.nearest(ref["path"], ref["method"])},
+                rule="GA401", file=rel, line=ref.line,
+                message=f"{kind} {ref.path} is requested here but not declared: {why}",
+                symbol=f"{ref.method} {normalise(ref.path)}",
+                evidence={"request": f"{kind} {ref.path}", "via": ref.via,
+                          "nearest_declared": table.nearest(ref.path, ref.method)},
             ))
         seen: dict[tuple[str, str], Route] = {}
         for route in sorted(table.routes, key=lambda r: (r.file, r.line)):
@@ -275,7 +277,7 @@ class RoutesAnalyzer(Analyzer):
                 ))
                 continue
             seen[key] = route
-            if not route.tested and not any(part in route.path.lower() for part in _EXEMPT):
+            if not route.tested and not any(part in route.path.lower() for part in self.catalog.untested_exempt_words):
                 kind = "WebSocket" if route.kind == "websocket" else route.method
                 findings.append(Finding(
                     rule="GA402", file=route.file, line=route.line,
@@ -287,12 +289,41 @@ class RoutesAnalyzer(Analyzer):
         return findings
 
 
-def compare_with_import(table: RouteTable, imported: list[dict[str, Any]]) -> dict[str, Any]:
-    """How much of the framework's own route table the static extractor found, and the disagreements."""
+class _HelperPaths:
+    """The paths test helper modules define (`tests/utils/api_routes.py`), for the requests made
+    through them: `client.get(api_routes.users_self)`, `client.get(recipe_url(slug))`."""
+
+    def __init__(self, requests: dict[str, Requests], package_dirs: set[str]) -> None:
+        self.requests = requests
+        self.constants = {rel: {c.name: c.path for c in f.constants} for rel, f in requests.items() if f.constants}
+        self.modules = ModuleIndex(self.constants, package_dirs)
+
+    def resolve(self, rel: str, ref: ConstantReference) -> RouteReference | None:
+        head, _, name = ref.symbol.rpartition(".")
+        own = self.constants.get(rel, {})
+        if not head and name in own:
+            return ref.to(own[name])
+        target = imported(self.requests[rel].imports, head or name)
+        if target is None:
+            return None
+        if head:  # `api_routes.x`: the import names the helper module
+            module = target
+        else:  # a bare `x`, imported from the helper module
+            module, _, name = target.rpartition(".")
+        # the helper is imported as `tests.utils.api_routes` or `utils.api_routes`, as sys.path has it
+        for candidate in self.modules.files_ending_with(module.lstrip(".")):
+            if name in self.constants[candidate]:
+                return ref.to(self.constants[candidate][name])
+        return None
+
+
+def compare_with_import(table: RouteTable, imported: list[dict[str, Any]], framework_routes: frozenset[str]) -> dict[str, Any]:
+    """How much of the framework's own route table the static extractor found, and the disagreements.
+    `framework_routes`: normalised routes the framework adds by itself (catalog `framework-routes`)."""
     static = {(r.method, r.path) for r in table.routes if r.mounted}
     # routes the framework adds by itself (FastAPI's docs) are declared nowhere in the source
     seen = {(r["method"], normalise(r["path"])) for r in imported
-            if r["kind"] != "mount" and normalise(r["path"]) not in _FRAMEWORK_ROUTES}
+            if r["kind"] != "mount" and normalise(r["path"]) not in framework_routes}
     found = {key for key in seen if key in static or ("*", key[1]) in static}
     return {
         "imported": len(seen),

@@ -1,0 +1,185 @@
+"""What a Python module declares, collected on the one walk of its tree: FastAPI, Starlette, Flask
+and aiohttp routers, routes and inclusions, and Django URL patterns."""
+
+from __future__ import annotations
+
+import ast
+from itertools import count
+from typing import Iterable
+
+from ...python.astutil import dotted_name, last_name
+from ...python.imports import Import
+from ...python.walk import Context
+from .catalog import RoutesCatalog
+from .facts import Declarations, DjangoPattern, DynamicRegistration, Include, RouteDeclaration, Router
+from .paths import literal, regex_to_path
+from .walkorder import Key, in_walk_order
+
+AIOHTTP_WEB = "web"  # aiohttp's module: `web.get("/p", handler)` declares on the application
+_DJANGO_PATTERNS = ("path", "re_path", "url")  # `path` takes a route; the others a regex
+
+def callee(func: ast.expr) -> str:
+    """The last dotted part of a callee as written (`APIRouter` for `fastapi.APIRouter()`); only an
+    unusual callee (`(a or b.X)()`) costs an `ast.unparse`."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ast.unparse(func).rsplit(".", 1)[-1]
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _methods(call: ast.Call, default: list[str]) -> list[str]:
+    """`methods=["GET", "POST"]` upper-cased, else `default`."""
+    for item in call.keywords:
+        if item.arg == "methods" and isinstance(item.value, (ast.List, ast.Tuple, ast.Set)):
+            return [str(e.value).upper() for e in item.value.elts if isinstance(e, ast.Constant)]
+    return default
+
+
+class DeclarationCollector:
+    """Collects a module's `Declarations` during the one walk (see python/walk.py)."""
+
+    wants = (ast.Assign, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call)
+
+    def __init__(self, catalog: RoutesCatalog) -> None:
+        self.catalog = catalog
+        self.routers: list[tuple[Key, Router]] = []
+        self.routes: list[tuple[Key, RouteDeclaration]] = []
+        self.includes: list[tuple[Key, Include]] = []
+        self.dynamic: list[tuple[Key, DynamicRegistration]] = []
+        self.django: list[tuple[Key, DjangoPattern]] = []
+        self._positions = count()
+        self._key: Key = (0, 0, 0)  # of the node being entered: (1 unless a router assignment, depth, position)
+
+    def declarations(self, imports: Iterable[Import]) -> Declarations:
+        includes = in_walk_order(self.includes)
+        heads = {include.child.split(".")[0] for include in includes}  # `users` of `users.router`
+        return Declarations(in_walk_order(self.routers), in_walk_order(self.routes), includes,
+                            in_walk_order(self.dynamic), in_walk_order(self.django),
+                            tuple(i for i in imports if i.bound in heads))
+
+    def enter(self, node: ast.AST, context: Context) -> None:
+        self._key = (0 if isinstance(node, ast.Assign) else 1, len(context.ancestors), next(self._positions))
+        if isinstance(node, ast.Call):
+            self._call(node)
+            self._django_pattern(node)
+        elif isinstance(node, ast.Assign):
+            if isinstance(node.value, ast.Call):
+                self._router_assignment(node, node.value)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call):
+                    self._decorator(decorator, node.name)
+
+    def leave(self, node: ast.AST, context: Context) -> None:
+        pass
+
+    def _add(self, router: str, methods: list[str], path: str, kind: str, line: int, handler: str) -> None:
+        for method in methods:
+            self.routes.append((self._key, RouteDeclaration(router, method, path, kind, line, handler)))
+
+    def _prefix(self, call: ast.Call) -> str:
+        return next((found for name in self.catalog.prefix_keywords if (found := literal(keyword(call, name)))), "")
+
+    def _router_assignment(self, node: ast.Assign, call: ast.Call) -> None:
+        factory = self.catalog.factory(callee(call.func))
+        if factory is None:
+            return
+        made = self.catalog.router_factories[factory]
+        prefix = self._prefix(call)
+        names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+        for name in names:
+            self.routers.append((self._key, Router(name, made.framework, prefix, node.lineno, made.app)))
+        for item in call.keywords:  # Starlette(routes=[Route(...), Mount(...)])
+            if item.arg == "routes" and isinstance(item.value, (ast.List, ast.Tuple)):
+                for name in names:
+                    self._starlette_routes(item.value.elts, name, "")
+
+    def _starlette_routes(self, items: list[ast.expr], router: str, prefix: str) -> None:
+        for item in items:
+            if not isinstance(item, ast.Call):
+                continue
+            name = callee(item.func)
+            path = literal(item.args[0]) if item.args else literal(keyword(item, "path"))
+            if path is None:
+                continue
+            if name == "Route":
+                self._add(router, _methods(item, ["GET"]), prefix + path, "http", item.lineno, "Route")
+            elif name == "WebSocketRoute":
+                self._add(router, ["WS"], prefix + path, "websocket", item.lineno, "WebSocketRoute")
+            elif name == "Mount":
+                routes = keyword(item, "routes")
+                if isinstance(routes, (ast.List, ast.Tuple)):
+                    self._starlette_routes(routes.elts, router, prefix + path)
+                app = keyword(item, "app") or (item.args[1] if len(item.args) > 1 else None)
+                if app is not None and not isinstance(app, (ast.List, ast.Tuple)):
+                    self.includes.append((self._key, Include(router, ast.unparse(app), prefix + path, item.lineno)))
+
+    def _decorator(self, call: ast.Call, handler: str) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+            return
+        router, verb = func.value.id, func.attr
+        path = literal(call.args[0]) if call.args else literal(keyword(call, "path")) or literal(keyword(call, "rule"))
+        if path is None:
+            return
+        if verb in self.catalog.http_methods:
+            self._add(router, [verb.upper()], path, "http", call.lineno, handler)
+        elif verb in self.catalog.websocket_decorators:
+            self._add(router, ["WS"], path, "websocket", call.lineno, handler)
+        elif verb in self.catalog.any_method_decorators:
+            self._add(router, _methods(call, ["GET"]), path, "http", call.lineno, handler)
+
+    def _call(self, call: ast.Call) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return  # Starlette's Route/Mount are read with the Starlette(routes=[...]) that holds them
+        owner = dotted_name(func.value)
+        router = owner.split(".")[0]
+        name = func.attr
+        args = call.args
+        catalog = self.catalog
+        if name in catalog.include_calls and args:
+            prefix, child = self._prefix(call), args[0]
+            if catalog.include_calls[name] and len(args) > 1:
+                prefix, child = literal(args[0]) or "", args[1]
+            self.includes.append((self._key, Include(router, ast.unparse(child), prefix, call.lineno)))
+        elif (name in catalog.route_registrations or name in catalog.websocket_registrations) and args \
+                and literal(args[0]) is None and not (len(args) > 1 and literal(args[1])):
+            self.dynamic.append((self._key, DynamicRegistration(router, call.lineno, ast.unparse(func))))
+        elif name in catalog.route_registrations and args:
+            first = literal(args[0])
+            if first is not None and first.startswith("/"):  # FastAPI/Starlette/Flask: (path, endpoint, methods=)
+                self._add(router, _methods(call, ["GET"]), first, "http", call.lineno, name)
+            elif first is not None and len(args) >= 2 and (second := literal(args[1])):  # aiohttp: (method, path, handler)
+                self._add(router, [first.upper()], second, "http", call.lineno, name)
+        elif name in catalog.websocket_registrations and args:
+            path = literal(args[0])
+            if path is not None:
+                self._add(router, ["WS"], path, "websocket", call.lineno, name)
+        elif name.startswith("add_") and name[4:] in catalog.http_methods and args:  # aiohttp app.router.add_get
+            path = literal(args[0])
+            if path is not None:
+                self._add(router, [name[4:].upper()], path, "http", call.lineno, name)
+        elif owner == AIOHTTP_WEB and name in catalog.http_methods and args:  # aiohttp web.get("/p", handler)
+            path = literal(args[0])
+            if path is not None:
+                self._add(AIOHTTP_WEB, [name.upper()], path, "http", call.lineno, name)
+
+    def _django_pattern(self, call: ast.Call) -> None:
+        kind = last_name(call.func)
+        if kind not in _DJANGO_PATTERNS or len(call.args) < 2:
+            return
+        route = literal(call.args[0])
+        if route is None:
+            return
+        target = call.args[1]
+        include = None
+        if isinstance(target, ast.Call) and callee(target.func) == "include" and target.args:
+            include = literal(target.args[0]) or ast.unparse(target.args[0])
+        pattern = DjangoPattern(route if kind == "path" else regex_to_path(route), include, call.lineno)
+        self.django.append((self._key, pattern))

@@ -1,0 +1,77 @@
+"""Route paths as both sides write them, made comparable: `{id}`, `{id:int}`, `<int:id>`, `:id`,
+`${id}` all become `{}`; `{rest:path}` becomes `{**}`, which matches the rest of the path."""
+
+from __future__ import annotations
+
+import ast
+import re
+from urllib.parse import urlsplit
+
+_PARAM = re.compile(r"\{[^}]*\}|<[^>]*>|(?<=/):[A-Za-z_]\w*|\$\{[^}]*\}")
+_PATH_PARAM = re.compile(r"\{[^}:]*:path\}|<path:[^>]*>")  # matches the rest of the path, slashes included
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "{}"})
+
+
+def normalise(path: str) -> str:
+    """`/users/{id:int}/` -> `/users/{}`; query strings and trailing slashes dropped."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    path = _PARAM.sub("{}", _PATH_PARAM.sub("{**}", path))
+    path = re.sub(r"/+", "/", "/" + path.lstrip("/"))
+    return path.rstrip("/") or "/"
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Whether a normalised declared path serves a normalised requested one (`{}` matches any segment)."""
+    a, b = pattern.strip("/").split("/"), path.strip("/").split("/")
+    if "{**}" in a:  # `{rest:path}` takes every remaining segment
+        head = a[: a.index("{**}")]
+        return len(b) >= len(head) and matches("/".join(head), "/".join(b[: len(head)]))
+    return len(a) == len(b) and all(x == y or x == "{}" or y == "{}" for x, y in zip(a, b))
+
+
+def literal(node: ast.AST | None) -> str | None:
+    """A literal path: "...", f"/users/{uid}" (-> /users/{}), "/a/" + x; None for anything else.
+    A leading substitution (`f"{BASE}/api"`) is a base URL and dropped."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for i, value in enumerate(node.values):
+            if isinstance(value, ast.Constant):
+                parts.append(str(value.value))
+            elif i > 0:
+                parts.append("{}")
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = literal(node.left), literal(node.right)
+        if left is not None:
+            return left + (right if right is not None else "{}")
+        return right if right is not None and right.startswith("/") else None
+    return None
+
+
+def url_path(text: str) -> str | None:
+    """The path of a request target: `/api/x`, `http://localhost:8000/api/x`, `{}/api/x` (base var).
+    An absolute URL to another host (`https://ipapi.co/json`) is not a request to this backend;
+    a dotless host (`http://api:8000`) is a compose service name, so it is."""
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            return None
+        host = parts.hostname or ""
+        if host not in _LOCAL_HOSTS and "." in host:
+            return None
+        return parts.path or "/"
+    if text.startswith("{}/"):
+        text = text[2:]
+    return text if text.startswith("/") else None
+
+
+def regex_to_path(pattern: str) -> str:
+    """`^users/(?P<pk>[0-9]+)/$` -> `users/{pk}/`, good enough to compare."""
+    pattern = pattern.lstrip("^").rstrip("$")
+    pattern = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
+    return re.sub(r"\([^)]*\)", "{}", pattern).replace("\\", "")

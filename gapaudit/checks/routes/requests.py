@@ -1,0 +1,122 @@
+"""What a Python test (or a service-to-service client) requests, collected on the one walk of its
+tree: `client.get("/x")`, `requests.post(url)`, `client.websocket_connect("/ws")`, and requests
+through the path constants of a helper module (`client.get(api_routes.users_self)`)."""
+
+from __future__ import annotations
+
+import ast
+from itertools import count
+
+from ...python.astutil import last_name
+from ...python.walk import Context
+from .catalog import RoutesCatalog
+from .facts import ConstantReference, PathConstant, RouteReference
+from .paths import literal, url_path
+from .walkorder import Key, in_walk_order
+
+
+class RequestCollector:
+    """Collects a test module's references and path constants during the one walk (see python/walk.py).
+
+    Strings that are not requests (a cache key, a mock attribute) are not references: the receiver
+    must be a client, which a later line may make one, so calls are judged once the walk is done."""
+
+    wants = (ast.Assign, ast.withitem, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Return)
+
+    def __init__(self, catalog: RoutesCatalog) -> None:
+        self.catalog = catalog
+        self.verbs = catalog.http_methods | catalog.client_request_calls | catalog.client_websocket_calls
+        self.clients: set[str] = set()  # names bound to a client: `client = TestClient(app)`
+        self.client_params: set[str] = set()  # parameters named like one: `def test_x(api_client)`
+        self.calls: list[tuple[Key, ast.Call]] = []  # `x.get(...)` and the like, through a receiver that may be a client
+        self.assigned: list[tuple[str, str]] = []  # module-level `name = "/path"`
+        self.returns: dict[ast.FunctionDef, list[ast.expr]] = {}  # module-level functions -> what they return
+        self._positions = count()
+
+    def enter(self, node: ast.AST, context: Context) -> None:
+        position = next(self._positions)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and node.args and func.attr in self.verbs:
+                self.calls.append(((len(context.ancestors), position), node))
+        elif isinstance(node, ast.Assign):
+            names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+            if self._is_client(node.value):
+                self.clients.update(names)
+            if isinstance(context.parent, ast.Module) and len(node.targets) == 1 and names:
+                value = literal(node.value)
+                if value is not None:
+                    self.assigned.append((names[0], value))
+        elif isinstance(node, ast.withitem):
+            if self._is_client(node.context_expr) and isinstance(node.optional_vars, ast.Name):
+                self.clients.add(node.optional_vars.id)
+        elif isinstance(node, ast.Return):
+            ancestors = context.ancestors  # [module, the module-level statement, ...]
+            if node.value is not None and len(ancestors) > 1 and ancestors[1] in self.returns:
+                self.returns[ancestors[1]].append(node.value)  # type: ignore[index]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.client_params.update(a.arg for a in node.args.args if "client" in a.arg.lower())
+            if isinstance(node, ast.FunctionDef) and isinstance(context.parent, ast.Module):
+                self.returns[node] = []
+
+    def leave(self, node: ast.AST, context: Context) -> None:
+        pass
+
+    def _is_client(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Call) and last_name(node.func) in self.catalog.client_factories
+
+    def _is_client_receiver(self, node: ast.expr) -> bool:
+        if self._is_client(node):
+            return True
+        return isinstance(node, ast.Name) and (
+            node.id in self.clients or node.id in self.client_params or "client" in node.id.lower()
+            or node.id in self.catalog.client_modules)
+
+    def references(self) -> tuple[RouteReference | ConstantReference, ...]:
+        refs: list[RouteReference | ConstantReference] = []
+        catalog = self.catalog
+        for call in in_walk_order(self.calls):
+            func = call.func
+            assert isinstance(func, ast.Attribute)
+            if not self._is_client_receiver(func.value):
+                continue
+            verb, args = func.attr, call.args
+            if verb in catalog.http_methods:
+                method, target = verb.upper(), args[0]
+            elif verb in catalog.client_request_calls and len(args) >= 2:
+                method, target = (literal(args[0]) or "GET").upper(), args[1]
+            elif verb in catalog.client_websocket_calls:
+                method, target = "WS", args[0]
+            else:
+                continue
+            text = literal(target)
+            path = url_path(text) if text is not None else None
+            if path is not None:
+                refs.append(RouteReference(method, path, call.lineno, ast.unparse(func)))
+                continue
+            if isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add) and isinstance(
+                    target.right, ast.Constant) and str(target.right.value).startswith("?"):
+                target = target.left  # api_routes.recipe(slug) + "?format=md"
+            if isinstance(target, ast.Call):
+                target = target.func  # a helper building the path: api_routes.recipe(slug)
+            if isinstance(target, (ast.Name, ast.Attribute)):
+                refs.append(ConstantReference(method, ast.unparse(target), call.lineno, ast.unparse(func)))
+        return tuple(refs)
+
+    def constants(self) -> tuple[PathConstant, ...]:
+        """`users_self = "/api/users/self"`, and `def recipe(slug): return f"{prefix}/recipes/{slug}"`
+        with the module's constants filled in: what `client.get(api_routes.recipe(slug))` requests."""
+        constants = dict(self.assigned)
+        for function, returns in self.returns.items():
+            if len(returns) == 1 and isinstance(returns[0], ast.JoinedStr):
+                parts = []
+                for value in returns[0].values:
+                    if isinstance(value, ast.Constant):
+                        parts.append(str(value.value))
+                    elif isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Name) \
+                            and value.value.id in constants:
+                        parts.append(constants[value.value.id])
+                    else:
+                        parts.append("{}")
+                constants[function.name] = "".join(parts)
+        return tuple(PathConstant(name, path) for name, path in constants.items() if path.startswith("/"))
