@@ -4,16 +4,15 @@ and aiohttp routers, routes and inclusions, and Django URL patterns."""
 from __future__ import annotations
 
 import ast
-from itertools import count
 from typing import Iterable
 
 from ...python.astutil import dotted_name, last_name
 from ...python.imports import Import
+from ...python.ordering import ShallowFirst
 from ...python.walk import Context
 from .catalog import RoutesCatalog
 from .facts import Declarations, DjangoPattern, DynamicRegistration, Include, RouteDeclaration, Router
 from .paths import literal, regex_to_path
-from .walkorder import Key, in_walk_order
 
 AIOHTTP_WEB = "web"  # aiohttp's module: `web.get("/p", handler)` declares on the application
 _DJANGO_PATTERNS = ("path", "re_path", "url")  # `path` takes a route; the others a regex
@@ -47,23 +46,23 @@ class DeclarationCollector:
 
     def __init__(self, catalog: RoutesCatalog) -> None:
         self.catalog = catalog
-        self.routers: list[tuple[Key, Router]] = []
-        self.routes: list[tuple[Key, RouteDeclaration]] = []
-        self.includes: list[tuple[Key, Include]] = []
-        self.dynamic: list[tuple[Key, DynamicRegistration]] = []
-        self.django: list[tuple[Key, DjangoPattern]] = []
-        self._positions = count()
-        self._key: Key = (0, 0, 0)  # of the node being entered: (1 unless a router assignment, depth, position)
+        self.routers: ShallowFirst[Router] = ShallowFirst()
+        self.routes: ShallowFirst[RouteDeclaration] = ShallowFirst()
+        self.includes: ShallowFirst[Include] = ShallowFirst()
+        self.dynamic: ShallowFirst[DynamicRegistration] = ShallowFirst()
+        self.django: ShallowFirst[DjangoPattern] = ShallowFirst()
+        # of the node being entered: phase 0 for router assignments (read in a pass of their own before), depth
+        self._place = (0, 0)
 
     def declarations(self, imports: Iterable[Import]) -> Declarations:
-        includes = in_walk_order(self.includes)
+        includes = tuple(self.includes)
         heads = {include.child.split(".")[0] for include in includes}  # `users` of `users.router`
-        return Declarations(in_walk_order(self.routers), in_walk_order(self.routes), includes,
-                            in_walk_order(self.dynamic), in_walk_order(self.django),
+        return Declarations(tuple(self.routers), tuple(self.routes), includes,
+                            tuple(self.dynamic), tuple(self.django),
                             tuple(i for i in imports if i.bound in heads))
 
     def enter(self, node: ast.AST, context: Context) -> None:
-        self._key = (0 if isinstance(node, ast.Assign) else 1, len(context.ancestors), next(self._positions))
+        self._place = (len(context.ancestors), 0 if isinstance(node, ast.Assign) else 1)
         if isinstance(node, ast.Call):
             self._call(node)
             self._django_pattern(node)
@@ -80,7 +79,7 @@ class DeclarationCollector:
 
     def _add(self, router: str, methods: list[str], path: str, kind: str, line: int, handler: str) -> None:
         for method in methods:
-            self.routes.append((self._key, RouteDeclaration(router, method, path, kind, line, handler)))
+            self.routes.add(RouteDeclaration(router, method, path, kind, line, handler), *self._place)
 
     def _prefix(self, call: ast.Call) -> str:
         return next((found for name in self.catalog.prefix_keywords if (found := literal(keyword(call, name)))), "")
@@ -93,7 +92,7 @@ class DeclarationCollector:
         prefix = self._prefix(call)
         names = [target.id for target in node.targets if isinstance(target, ast.Name)]
         for name in names:
-            self.routers.append((self._key, Router(name, made.framework, prefix, node.lineno, made.app)))
+            self.routers.add(Router(name, made.framework, prefix, node.lineno, made.app), *self._place)
         for item in call.keywords:  # Starlette(routes=[Route(...), Mount(...)])
             if item.arg == "routes" and isinstance(item.value, (ast.List, ast.Tuple)):
                 for name in names:
@@ -117,7 +116,7 @@ class DeclarationCollector:
                     self._starlette_routes(routes.elts, router, prefix + path)
                 app = keyword(item, "app") or (item.args[1] if len(item.args) > 1 else None)
                 if app is not None and not isinstance(app, (ast.List, ast.Tuple)):
-                    self.includes.append((self._key, Include(router, ast.unparse(app), prefix + path, item.lineno)))
+                    self.includes.add(Include(router, ast.unparse(app), prefix + path, item.lineno), *self._place)
 
     def _decorator(self, call: ast.Call, handler: str) -> None:
         func = call.func
@@ -147,10 +146,10 @@ class DeclarationCollector:
             prefix, child = self._prefix(call), args[0]
             if catalog.include_calls[name] and len(args) > 1:
                 prefix, child = literal(args[0]) or "", args[1]
-            self.includes.append((self._key, Include(router, ast.unparse(child), prefix, call.lineno)))
+            self.includes.add(Include(router, ast.unparse(child), prefix, call.lineno), *self._place)
         elif (name in catalog.route_registrations or name in catalog.websocket_registrations) and args \
                 and literal(args[0]) is None and not (len(args) > 1 and literal(args[1])):
-            self.dynamic.append((self._key, DynamicRegistration(router, call.lineno, ast.unparse(func))))
+            self.dynamic.add(DynamicRegistration(router, call.lineno, ast.unparse(func)), *self._place)
         elif name in catalog.route_registrations and args:
             first = literal(args[0])
             if first is not None and first.startswith("/"):  # FastAPI/Starlette/Flask: (path, endpoint, methods=)
@@ -182,4 +181,4 @@ class DeclarationCollector:
         if isinstance(target, ast.Call) and callee(target.func) == "include" and target.args:
             include = literal(target.args[0]) or ast.unparse(target.args[0])
         pattern = DjangoPattern(route if kind == "path" else regex_to_path(route), include, call.lineno)
-        self.django.append((self._key, pattern))
+        self.django.add(pattern, *self._place)

@@ -5,14 +5,13 @@ through the path constants of a helper module (`client.get(api_routes.users_self
 from __future__ import annotations
 
 import ast
-from itertools import count
 
 from ...python.astutil import last_name
+from ...python.ordering import ShallowFirst
 from ...python.walk import Context
 from .catalog import RoutesCatalog
 from .facts import ConstantReference, PathConstant, RouteReference
 from .paths import literal, url_path
-from .walkorder import Key, in_walk_order
 
 
 class RequestCollector:
@@ -28,17 +27,15 @@ class RequestCollector:
         self.verbs = catalog.http_methods | catalog.client_request_calls | catalog.client_websocket_calls
         self.clients: set[str] = set()  # names bound to a client: `client = TestClient(app)`
         self.client_params: set[str] = set()  # parameters named like one: `def test_x(api_client)`
-        self.calls: list[tuple[Key, ast.Call]] = []  # `x.get(...)` and the like, through a receiver that may be a client
+        self.calls: ShallowFirst[ast.Call] = ShallowFirst()  # `x.get(...)` and the like, through a receiver that may be a client
         self.assigned: list[tuple[str, str]] = []  # module-level `name = "/path"`
         self.returns: dict[ast.FunctionDef, list[ast.expr]] = {}  # module-level functions -> what they return
-        self._positions = count()
 
     def enter(self, node: ast.AST, context: Context) -> None:
-        position = next(self._positions)
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and node.args and func.attr in self.verbs:
-                self.calls.append(((len(context.ancestors), position), node))
+                self.calls.add(node, len(context.ancestors))
         elif isinstance(node, ast.Assign):
             names = [target.id for target in node.targets if isinstance(target, ast.Name)]
             if self._is_client(node.value):
@@ -75,7 +72,7 @@ class RequestCollector:
     def references(self) -> tuple[RouteReference | ConstantReference, ...]:
         refs: list[RouteReference | ConstantReference] = []
         catalog = self.catalog
-        for call in in_walk_order(self.calls):
+        for call in self.calls:
             func = call.func
             assert isinstance(func, ast.Attribute)
             if not self._is_client_receiver(func.value):
