@@ -75,29 +75,14 @@ class ModuleIndex:
 
     def files_ending(self, path: str) -> list[str]:
         """Scanned files that are module `path` below some folder: `tests/helpers` is
-        `tests/helpers.py` or `backend/tests/helpers.py` (then `.../helpers/__init__.py`), sorted.
+        `tests/helpers.py` or `backend/tests/helpers.py`, then `.../helpers/__init__.py` (each sorted).
 
-        For names a test imports through a sys.path entry the scan cannot see (pytest's rootdir
-        insertion, the folder a test runner starts in), where `resolve` knows no such name."""
-        candidates = self._by_last_part.get(path.rsplit("/", 1)[-1], [])
-        return [rel for wanted in (f"{path}.py", f"{path}/__init__.py") for rel in candidates
-                if rel == wanted or rel.endswith("/" + wanted)]
-
-    @cached_property
-    def _by_last_part(self) -> dict[str, list[str]]:
-        """`helpers` -> files of modules named `...helpers`, sorted."""
-        found: dict[str, list[str]] = {}
-        for rel in sorted(self.files):
-            parts = rel[:-3].split("/")
-            last = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
-            found.setdefault(last, []).append(rel)
-        return found
-
-    def files_ending_with(self, dotted: str) -> list[str]:
-        """Scanned files whose module path ends with the whole names of `dotted`, sorted:
-        `utils.api_routes` -> [`tests/utils/api_routes.py`]. For a module imported from a sys.path
-        entry the scan cannot tell (a test helper imported as `utils.api_routes` from `tests/`)."""
-        return self._by_suffix.get(dotted.replace(".", "/"), []) if dotted else []
+        For names imported through a sys.path entry the scan cannot see (pytest's rootdir
+        insertion, the folder a test runner starts in, a test helper imported as
+        `utils.api_routes` from `tests/`), where `resolve` knows no such name."""
+        found = self._by_suffix.get(path, []) if path else []
+        return [rel for rel in found if not rel.endswith("/__init__.py")] + [
+            rel for rel in found if rel.endswith("/__init__.py")]
 
     @cached_property
     def _by_suffix(self) -> dict[str, list[str]]:

@@ -124,7 +124,7 @@ class RouteTable:
         # a pattern module no include() names is a URLconf root; one whose name ends like an
         # include()'s, however it is imported, is not
         included = {rel for f in self.decls.values() for p in f.django if p.include
-                    for rel in self.modules.files_ending_with(p.include)}
+                    for rel in self.modules.files_ending(p.include.replace(".", "/"))}
         roots = [rel for rel, f in self.decls.items() if f.django and rel not in included]
 
         def walk(rel: str, prefix: str, depth: int) -> None:
@@ -311,7 +311,7 @@ class _HelperPaths:
         else:  # a bare `x`, imported from the helper module
             module, _, name = target.rpartition(".")
         # the helper is imported as `tests.utils.api_routes` or `utils.api_routes`, as sys.path has it
-        for candidate in self.modules.files_ending_with(module.lstrip(".")):
+        for candidate in self.modules.files_ending(module.lstrip(".").replace(".", "/")):
             if name in self.constants[candidate]:
                 return ref.to(self.constants[candidate][name])
         return None
