@@ -79,3 +79,31 @@ def test_max_file_size_is_configurable(tmp_path):
     _write(tmp_path, "gapaudit.yml", "max-file-size: 100\n")
     code, report = scan_json(tmp_path)
     assert code == 0 and [s["file"] for s in report["skipped"]] == ["app/big.py"]
+
+
+GITIGNORE = ["*.pyc", "__pycache__/", "/build", "docs/_build/", "!keep.pyc", "**/generated/**", "node_modules",
+             "*.egg-info/", "secret?.env", "[Tt]emp/", "logs/**/*.log", "!logs/keep/important.log", "# a comment", ""]
+
+
+@pytest.mark.parametrize("path", [
+    "a.pyc", "pkg/a.pyc", "pkg/keep.pyc", "keep.pyc", "__pycache__/", "pkg/__pycache__/", "build", "build/",
+    "src/build/", "docs/_build/", "x/docs/_build/", "a/generated/b.py", "generated/b.py", "node_modules/",
+    "web/node_modules/x.js", "pkg.egg-info/", "secret1.env", "conf/secret2.env", "Temp/", "temp/x.py",
+    "logs/a/b.log", "logs/keep/important.log", "app/main.py", "README.md", "",
+])
+def test_gitignore_pre_check_agrees_with_pathspec(path):
+    """discover's one-regex pre-check of a gitignore file only makes matching faster, never different."""
+    import pathspec
+
+    from gapaudit.engine.discover import _Spec
+
+    assert _Spec(GITIGNORE).match_file(path) == pathspec.GitIgnoreSpec.from_lines(GITIGNORE).match_file(path)
+
+
+def test_cache_and_virtualenv_folders_are_not_walked(tmp_path):
+    _write(tmp_path, "app/main.py", "x = 1\n")
+    _write(tmp_path, "cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n")
+    _write(tmp_path, "cache/v1/ab/facts.json", "{}\n")
+    _write(tmp_path, "env/pyvenv.cfg", "home = /usr\n")
+    _write(tmp_path, "env/lib/site.py", "x = 1\n")
+    assert {f.rel for f in discover(tmp_path, Config()).files} == {"app/main.py"}

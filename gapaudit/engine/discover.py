@@ -28,7 +28,38 @@ _SKIP_DIRS = frozenset({
 _FRONTEND_SUFFIXES = frozenset({".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"})
 _CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".toml", ".json", ".ini", ".cfg"})
 _NOT_CONFIG = frozenset({"package-lock.json", "tsconfig.json", "jsconfig.json", ".eslintrc.json", "composer.lock"})
-_CI_PATTERNS = pathspec.GitIgnoreSpec.from_lines([
+_GROUP = re.compile(r"\(\?P<[^>]*>")  # named groups would clash once patterns are joined
+_ANY_DEPTH = "^(?:.+/)?"  # how pathspec starts a pattern without a slash
+# a virtualenv, or a cache directory (gapaudit's own, pytest's, ...): no source of the project below
+_NOT_SOURCE_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
+
+
+class _Spec:
+    """A gitignore spec with a pre-check: most paths match none of its patterns, and one regex of
+    all of them costs far less than pathspec's search per pattern. Patterns that match at any depth
+    share their `(?:.+/)?` prefix, so it is tried once, not once per pattern."""
+
+    def __init__(self, lines: list[str] | tuple[str, ...]) -> None:
+        self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        regexes = [p.regex for p in self._spec.patterns if p.include is not None and p.regex is not None]
+        any_depth = [r.pattern[len(_ANY_DEPTH):] for r in regexes if r.pattern.startswith(_ANY_DEPTH)]
+        anchored = [r.pattern[1:] for r in regexes if r.pattern.startswith("^") and not r.pattern.startswith(_ANY_DEPTH)]
+        branches = [f"(?:.+/)?(?:{'|'.join(any_depth)})"] if any_depth else []
+        branches += [f"(?:{'|'.join(anchored)})"] if anchored else []
+        self._check: re.Pattern[str] | None = None  # None: ask pathspec every time
+        if len(any_depth) + len(anchored) == len(regexes) and not any(r.flags & ~re.UNICODE for r in regexes):
+            try:
+                self._check = re.compile(_GROUP.sub("(?:", f"^(?:{'|'.join(branches)})" if branches else "(?!)"))
+            except re.error:
+                pass
+
+    def match_file(self, path: str) -> bool:
+        if self._check is not None and self._check.match(path) is None:
+            return False
+        return self._spec.match_file(path)
+
+
+_CI_PATTERNS = _Spec([
     ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", ".circleci/config.yml",
     "azure-pipelines.yml", "bitbucket-pipelines.yml", "Jenkinsfile", "tox.ini", "noxfile.py",
     "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
@@ -43,6 +74,8 @@ class SourceFile:
     path: Path  # absolute
     rel: str  # posix, relative to the scanned root
     kind: str
+    mtime_ns: int = 0  # with size: whether the cache may skip reading it again
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,7 +90,7 @@ class Discovery:
         return {f.rel.rsplit("/", 1)[0] for f in self.files if f.rel.endswith("/__init__.py")}
 
 
-def classify(rel: str, test_spec: pathspec.PathSpec | None = None) -> str | None:
+def classify(rel: str, test_spec: _Spec | None = None) -> str | None:
     """The kind of a file from its relative path, or None when no analyzer reads it."""
     name = rel.rsplit("/", 1)[-1]
     suffix = os.path.splitext(name)[1]
@@ -77,16 +110,16 @@ def classify(rel: str, test_spec: pathspec.PathSpec | None = None) -> str | None
     return None
 
 
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec | None:
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+def _spec(patterns: tuple[str, ...]) -> _Spec | None:
+    return _Spec(patterns) if patterns else None
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> _Spec | None:
     try:
         lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return _Spec(lines)
 
 
 def discover(root: Path, config: Config) -> Discovery:
@@ -94,7 +127,7 @@ def discover(root: Path, config: Config) -> Discovery:
     include = _spec(config.include)
     exclude = _spec((*config.exclude, f"{config.output_dir.strip('/')}/"))
     tests = _spec(config.test_paths)
-    ignores: dict[str, pathspec.PathSpec] = {}  # directory rel ("" for root) -> its .gitignore
+    ignores: dict[str, _Spec] = {}  # directory rel ("" for root) -> its .gitignore
     test_dirs: list[str] = []  # below a conftest.py every module is test code (`t/`, `qa/` layouts)
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
@@ -108,18 +141,21 @@ def discover(root: Path, config: Config) -> Discovery:
                 return True
         return False
 
+    top = os.path.join(str(root), "")  # strings, not Paths: this loop runs for every file of the tree
     for dirpath, dirnames, filenames in os.walk(root):
+        base = dirpath[len(top):].replace(os.sep, "/") if dirpath != str(root) else ""
+        if base and any(name in filenames and os.path.exists(os.path.join(dirpath, name)) for name in _NOT_SOURCE_MARKS):
+            dirnames[:] = []
+            continue
         here = Path(dirpath)
-        base = here.relative_to(root).as_posix()
-        base = "" if base == "." else base
-        spec = _gitignore(here)
-        if spec is not None:
-            ignores[base] = spec
+        if ".gitignore" in filenames:
+            spec = _gitignore(here)
+            if spec is not None:
+                ignores[base] = spec
         dirnames[:] = sorted(
             d for d in dirnames
             if d not in _SKIP_DIRS
             and not d.endswith(".egg-info")
-            and not (here / d / "pyvenv.cfg").exists()
             and not ignored(f"{base}/{d}" if base else d, is_dir=True)
         )
         if base and "conftest.py" in filenames:
@@ -133,12 +169,12 @@ def discover(root: Path, config: Config) -> Discovery:
                 continue
             path = here / name
             try:
-                size = path.stat().st_size
+                info = os.stat(path)
             except OSError:
-                skipped.append(Skipped(rel, "broken symlink" if path.is_symlink() else "cannot stat file"))
+                skipped.append(Skipped(rel, "broken symlink" if os.path.islink(path) else "cannot stat file"))
                 continue
-            if size > config.max_file_size:
-                skipped.append(Skipped(rel, f"file too large ({size:,} bytes > max-file-size {config.max_file_size:,})"))
+            if info.st_size > config.max_file_size:
+                skipped.append(Skipped(rel, f"file too large ({info.st_size:,} bytes > max-file-size {config.max_file_size:,})"))
                 continue
-            files.append(SourceFile(path=path, rel=rel, kind=kind))
+            files.append(SourceFile(path=path, rel=rel, kind=kind, mtime_ns=info.st_mtime_ns, size=info.st_size))
     return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))
