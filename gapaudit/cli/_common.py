@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..engine.cache import default_cache_dir
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import ScanOptions
@@ -17,6 +18,21 @@ def load(path: Path, config_file: Path | None) -> Config:
     return load_config(path, config_file)
 
 
+def cache_location(path: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    """--cache-dir as given, else the user's cache directory unless it lies inside the scanned tree:
+    a cache found there could have been committed with forged facts that hide gaps."""
+    if no_cache:
+        return None
+    if cache_dir is not None:
+        return cache_dir
+    default = default_cache_dir()
+    if default is not None and default.resolve().is_relative_to(path.resolve()):
+        click.echo(f"gapaudit: note: not using the cache in {default}: it is inside the scanned tree "
+                   "(pass --cache-dir to trust it)", err=True)
+        return None
+    return default
+
+
 def scan_options(path: Path, cache_dir: Path | None, no_cache: bool, jobs: int, baseline: Path | None,
              no_baseline: bool, diff: str | None) -> ScanOptions:
     if baseline is None and not no_baseline and (path / BASELINE_NAME).is_file():
@@ -25,7 +41,7 @@ def scan_options(path: Path, cache_dir: Path | None, no_cache: bool, jobs: int, 
         raise GapauditError(f"baseline file {baseline} does not exist (create it with `gapaudit baseline`)")
     return ScanOptions(
         jobs=jobs,
-        cache_dir=None if no_cache else (cache_dir or path / ".gapaudit_cache"),
+        cache_dir=cache_location(path, cache_dir, no_cache),
         baseline=None if no_baseline else baseline,
         diff_base=diff,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..engine.pipeline import scan
+from ..engine.progress import Progress
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import Report
@@ -54,7 +55,8 @@ def _write_file(path: Path, text: str) -> None:
               help="Exit 1 when a gap at or above this priority remains. Default: P0.")
 @config_opt
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Where per-file facts are cached. Default: .gapaudit_cache/ under PATH.")
+              help="Where facts are cached. Default: the user cache directory ($GAPAUDIT_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/gapaudit or ~/.cache/gapaudit); never one inside PATH unless given here.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes; 0 = one per core.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
@@ -67,6 +69,6 @@ def scan_command(path: Path, formats: tuple[str, ...], output: str | None, outpu
     """Run every analyzer over PATH and write the prioritized gap report."""
     config = load(path, config_file)
     options = scan_options(path, cache_dir, no_cache, jobs, baseline, no_baseline, diff_base)
-    report = scan(path, config, options)
+    report = scan(path, config, options, Progress.for_stderr())
     _write(report, formats or config.formats, output, output_dir or path / config.output_dir)
     return 1 if report.fails(fail_on or config.fail_on) else 0

@@ -38,8 +38,9 @@ class Progress:
         self._label, self._done, self._total = label, 0, total
         self._draw(force=True)
 
-    def advance(self, count: int = 1) -> None:
-        self._done += count
+    def advance(self) -> None:
+        """One more file done."""
+        self._done += 1
         self._draw(force=self._done == self._total)
 
     def close(self) -> None:
@@ -53,7 +54,7 @@ class Progress:
             return
         self._drawn_at = now
         try:
-            columns = os.get_terminal_size(self._stream.fileno()).columns
+            columns = os.get_terminal_size(self._stream.fileno()).columns or 80  # 0: size unknown
         except (OSError, ValueError, AttributeError):
             columns = 80
         line = f"gapaudit: {self._label}"

@@ -114,6 +114,8 @@ class _Sink:
 class BlockingAsyncAnalyzer(Analyzer):
     name = "blocking-async"
     kinds = frozenset({PYTHON})
+    catalogs = ("blocking-kinds", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
+                "run-once-ignored-kinds")
 
     def __init__(self, rules: RuleSet) -> None:
         self.catalog = BlockingCatalog(rules)

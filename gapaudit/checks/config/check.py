@@ -110,6 +110,7 @@ def _settings_fields(cls: ast.ClassDef) -> list[dict[str, Any]]:
 class ConfigDriftAnalyzer(Analyzer):
     name = "config-drift"
     kinds = frozenset({PYTHON, ENV, CONFIG, CI})
+    catalogs = ("config-drift",)
 
     def __init__(self, rules: RuleSet) -> None:
         self.catalog = rules.catalog("config-drift") or {}

@@ -259,6 +259,7 @@ class InfraFacts(Analyzer):
     its own test-file visitor (`test_facts`)."""
 
     kinds = frozenset({PYTHON, PYTHON_TEST, CI})
+    catalogs = ("infra-kinds", "not-infra-words", "infra-fakes")
 
     def __init__(self, rules: RuleSet) -> None:
         self.catalog = InfraCatalog(rules)
