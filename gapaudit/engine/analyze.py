@@ -179,7 +179,8 @@ def _hash_files(discovery: Discovery, config: Config, store: ShardStore | None, 
 
 def _read(file: SourceFile, unreadable: list[Skipped]) -> bytes | None:
     try:
-        return file.path.read_bytes()
+        with open(file.location, "rb") as source:
+            return source.read()
     except OSError as exc:
         unreadable.append(Skipped(file.rel, f"cannot read: {exc.strerror or exc}"))
         return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -72,7 +71,7 @@ class ShardStore:
         folder = self._folder(key, create=True)
         if folder is None:
             return
-        temporary = folder / f".{key}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        temporary = folder / f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         try:
             # O_EXCL: never open an existing file (or a symlink planted under that name)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)

@@ -71,11 +71,15 @@ _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: Path  # absolute
+    location: str  # absolute; a string, since a Path per file of a big tree costs as much as the walk
     rel: str  # posix, relative to the scanned root
     kind: str
     mtime_ns: int = 0  # with size: whether the cache may skip reading it again
     size: int = 0
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,8 @@ def discover(root: Path, config: Config) -> Discovery:
         if base and any(name in filenames and os.path.exists(os.path.join(dirpath, name)) for name in _NOT_SOURCE_MARKS):
             dirnames[:] = []
             continue
-        here = Path(dirpath)
         if ".gitignore" in filenames:
-            spec = _gitignore(here)
+            spec = _gitignore(Path(dirpath))
             if spec is not None:
                 ignores[base] = spec
         dirnames[:] = sorted(
@@ -167,7 +170,7 @@ def discover(root: Path, config: Config) -> Discovery:
                 kind = PYTHON_TEST
             if kind is None or ignored(rel, is_dir=False) or (include and not include.match_file(rel)):
                 continue
-            path = here / name
+            path = os.path.join(dirpath, name)
             try:
                 info = os.stat(path)
             except OSError:
@@ -176,5 +179,5 @@ def discover(root: Path, config: Config) -> Discovery:
             if info.st_size > config.max_file_size:
                 skipped.append(Skipped(rel, f"file too large ({info.st_size:,} bytes > max-file-size {config.max_file_size:,})"))
                 continue
-            files.append(SourceFile(path=path, rel=rel, kind=kind, mtime_ns=info.st_mtime_ns, size=info.st_size))
+            files.append(SourceFile(location=path, rel=rel, kind=kind, mtime_ns=info.st_mtime_ns, size=info.st_size))
     return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))
