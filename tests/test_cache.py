@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -190,3 +192,13 @@ def test_parallel_workers_write_the_same_shards(tmp_path):
     assert parallel == serial and _rules(parallel) == [("GA103", "app/main.py")]
     assert {p.relative_to(cache / "parallel"): p.read_bytes() for p in (cache / "parallel").rglob("*.json")} == \
            {p.relative_to(cache / "serial"): p.read_bytes() for p in (cache / "serial").rglob("*.json")}
+
+
+def test_concurrent_scans_share_a_cache(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    args = [sys.executable, "-m", "gapaudit", "scan", str(root), "--format", "json", "-o", "-", "--fail-on", "never",
+            "--cache-dir", str(cache)]
+    scans = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    reports = [json.loads(scan.communicate(timeout=120)[0]) for scan in scans]
+    assert all(_rules(report) == [("GA103", "app/main.py")] for report in reports)
+    assert not list(cache.rglob("*.tmp")) and all(isinstance(_shard_data(p), dict) for p in _shards(cache))

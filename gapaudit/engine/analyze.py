@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..model import Finding, Skipped
 from .cache import ShardStore
 from .discover import Discovery, SourceFile
-from .keys import ENVIRONMENT, analyzer_key, digest, engine_key, link_key
+from .keys import ENVIRONMENT, analyzer_key, config_text, digest, engine_key, link_key
 from .link import read_link_shard
 from .progress import Progress
 
@@ -153,7 +153,7 @@ def _hash_files(discovery: Discovery, config: Config, store: ShardStore | None, 
                 ) -> tuple[dict[str, str], dict[str, bytes], list[Skipped]]:
     """Every file's content hash: from the manifest when mtime and size did not change (the file is
     not even read, as ruff does), else read and hashed. Returns hashes, the contents read, read errors."""
-    key = digest(ENVIRONMENT, "manifest", str(discovery.root), repr(config))
+    key = digest(ENVIRONMENT, "manifest", str(discovery.root), config_text(config))
     known = _manifest(store.get(key)) if store else {}
     hashes: dict[str, str] = {}
     contents: dict[str, bytes] = {}
@@ -191,7 +191,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     """Every file's facts, or the cached link results when no file, rule or setting changed."""
     hashes, contents, unreadable = _hash_files(discovery, config, store, time.time_ns())
     files = [f for f in discovery.files if f.rel in hashes]
-    key = link_key(rules_hash, repr(config), [(f.rel, f.kind, hashes[f.rel]) for f in files])
+    key = link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files])
     if reuse_link and store:
         reused = read_link_shard(store.get(key))
         if reused is not None:
@@ -211,7 +211,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     per_analyzer, suppressions, skipped = _collect(files, found, analyzers)
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
                       kinds={f.rel: f.kind for f in discovery.files})
-    return Facts(discovery=discovery, link_key=link_key(rules_hash, repr(config), [(f.rel, f.kind, hashes[f.rel]) for f in files]),
+    return Facts(discovery=discovery, link_key=link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files]),
                  suppressions=suppressions, skipped=tuple(skipped), unreadable=tuple(unreadable), project=project,
                  analyzers=tuple(analyzers))
 

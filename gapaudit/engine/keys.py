@@ -3,14 +3,18 @@ computed it and the catalogs it read. Editing one analyzer changes only that ana
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
+
+if TYPE_CHECKING:
+    from ..settings import Config
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # gapaudit/
 
@@ -51,6 +55,12 @@ def analyzer_key(name: str, family: str, catalogs: dict[str, Any]) -> str:
     """For one analyzer's per-file facts: its family package, the code every family uses, the catalogs it reads."""
     catalog_text = json.dumps(catalogs, sort_keys=True, separators=(",", ":"), default=repr)
     return digest(ENVIRONMENT, "analyzer", name, code_hash(f"checks/{family}", "checks/base.py", "python"), catalog_text)
+
+
+def config_text(config: Config) -> str:
+    """The settings that decide what is scanned and found; not where they were read from, which
+    differs between `gapaudit scan .` and `gapaudit scan /abs/path`."""
+    return repr(dataclasses.replace(config, source=""))
 
 
 def link_key(rules_hash: str, config: str, files: list[tuple[str, str, str]]) -> str:
