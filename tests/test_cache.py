@@ -45,15 +45,24 @@ def _shard_data(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _holds(path: Path) -> str:
-    """What a shard holds: an analyzer's facts of a file, the engine's ("suppressions"), link results
-    ("findings"), parsed rules ("rules") or which files had which content ("files", the manifest)."""
-    data = _shard_data(path)
-    return data.get("analyzer") or next(k for k in ("findings", "rules", "files", "suppressions") if k in data)
+def _holds(data: dict) -> str:
+    """What a shard holds: one file's facts ("file": an entry per analyzer and one for the engine),
+    link results ("findings"), parsed rules ("rules") or the manifest ("files")."""
+    return next((k for k in ("findings", "rules", "files") if k in data), "file")
 
 
-def _new_facts(before: dict[Path, tuple[int, bytes]], after: dict[Path, tuple[int, bytes]]) -> list[str]:
-    return sorted(kind for kind in map(_holds, set(after) - set(before)) if kind != "files")
+def _entries(shards: dict[Path, tuple[int, bytes]]) -> set[tuple[str, str, str]]:
+    """(entry key, whose facts, the facts) of every file's shard."""
+    found = set()
+    for _, content in shards.values():
+        data = json.loads(content)
+        if _holds(data) == "file":
+            found |= {(key, entry.get("analyzer", "engine"), json.dumps(entry, sort_keys=True)) for key, entry in data.items()}
+    return found
+
+
+def _new(before: dict[Path, tuple[int, bytes]], after: dict[Path, tuple[int, bytes]]) -> list[str]:
+    return sorted(kind for kind in (_holds(json.loads(after[p][1])) for p in set(after) - set(before)) if kind != "files")
 
 
 def test_shards_are_reused_across_runs(tmp_path):
@@ -65,7 +74,7 @@ def test_shards_are_reused_across_runs(tmp_path):
     second, _ = _scan(root, "--cache-dir", str(cache))
     assert second == first and _shards(cache) == shards  # nothing recomputed, nothing rewritten
     # with nothing changed, the link results are reused: the per-file facts are not even read
-    per_file = [p for p in shards if _holds(p) not in ("findings", "rules", "files")]
+    per_file = [p for p in shards if _holds(_shard_data(p)) == "file"]
     for path in per_file:
         path.unlink()
     third, _ = _scan(root, "--cache-dir", str(cache))
@@ -78,9 +87,12 @@ def test_one_changed_file_recomputes_only_its_facts(tmp_path):
     before = _shards(cache)
     (root / "app" / "util.py").write_text("def f():\n    return 2\n")
     report, _ = _scan(root, "--cache-dir", str(cache))
-    # app/util.py's facts (the engine's, and those of the 6 analyzers reading Python), and the link results
-    assert _new_facts(before, _shards(cache)) == ["blocking-async", "config-drift", "findings", "infra-skip",
-                                                  "mocked-infra", "routes", "startup-untested", "suppressions"]
+    after = _shards(cache)
+    assert _new(before, after) == ["file", "findings"]  # app/util.py's facts, and the link results
+    new_shard = _entries({p: after[p] for p in set(after) - set(before)})
+    assert sorted(whose for _, whose, _ in new_shard) == [
+        "blocking-async", "config-drift", "engine", "infra-skip", "mocked-infra", "routes", "startup-untested"]
+    assert all(after[p] == before[p] for p in before if _holds(json.loads(before[p][1])) == "file")
     assert _rules(report) == [("GA103", "app/main.py")]
 
 
@@ -97,9 +109,13 @@ def test_a_changed_catalog_reruns_only_the_analyzer_that_reads_it(tmp_path):
     assert _rules(first) == [("GA103", "app/main.py")]
     assert _rules(second) == [("GA101", "app/sync.py"), ("GA103", "app/main.py")]
     after = _shards(cache)
-    assert all(after[p] == before[p] for p in before)  # nothing rewritten
+    assert _new(before, after) == ["findings", "rules"]
+    gone, added = _entries(before) - _entries(after), _entries(after) - _entries(before)
     python_files = 3  # app/main.py, app/sync.py, app/util.py: the files blocking-async reads
-    assert _new_facts(before, after) == ["blocking-async"] * python_files + ["findings", "rules"]
+    assert [whose for _, whose, _ in gone] == [whose for _, whose, _ in added] == ["blocking-async"] * python_files
+    unread = [p for p, (_, content) in before.items() if _holds(data := json.loads(content)) == "file"
+              and not any(entry.get("analyzer") == "blocking-async" for entry in data.values())]
+    assert unread and all(after[p] == before[p] for p in unread)  # the other files' shards: not rewritten
 
 
 def test_corrupt_shards_are_discarded(tmp_path):
@@ -122,10 +138,10 @@ def _forge(cache: Path) -> None:
     """What a pull request could commit: link results with no findings, per-file facts with none."""
     for path in (cache / "v1").rglob("*.json"):
         data = _shard_data(path)
-        if "findings" in data:
+        if _holds(data) == "findings":
             data["findings"] = []
-        elif "facts" in data:
-            data["facts"] = {}
+        elif _holds(data) == "file":
+            data = {key: {**entry, "facts": {}} if "facts" in entry else entry for key, entry in data.items()}
         path.write_text(json.dumps(data))
 
 

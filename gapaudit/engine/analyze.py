@@ -1,8 +1,10 @@
 """analyze: every file's facts, read from the cache or computed (in worker processes when many changed).
 
-A warm scan reads almost nothing: the manifest gives the content hash of every file whose mtime
-and size did not change, and when no hash changed the link results themselves come from the cache
-(`Facts.reused`), so no per-file facts are loaded and no analyzer is even imported.
+One shard per file (keyed by its path, kind and content) holds one entry per analyzer, keyed by
+that analyzer's own code and catalogs, and one for the engine's own facts: editing one analyzer
+recomputes its entries alone. A warm scan reads almost nothing: the manifest gives the content
+hash of every file whose mtime and size did not change, and when no hash changed the link results
+themselves come from the cache (`Facts.reused`), so no shard is read and no analyzer imported.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..model import Finding, Skipped
 from .cache import ShardStore
 from .discover import Discovery, SourceFile
-from .keys import ENVIRONMENT, analyzer_key, config_text, digest, engine_key, link_key
+from .keys import ENVIRONMENT, analyzer_key, config_text, digest, engine_key, file_key, link_key
 from .link import read_link_shard
 from .progress import Progress
 
@@ -57,11 +58,11 @@ class _Job:
     rel: str
     kind: str
     content: bytes
-    engine_key: str | None  # compute the engine's own facts (suppressions) and store them here
-    analyzer_keys: tuple[tuple[str, str], ...]  # (analyzer name, shard key) to compute and store
+    engine: bool  # compute the engine's own facts (suppressions) too
+    analyzers: tuple[str, ...]  # the analyzers whose facts are missing
 
 
-_worker: tuple[dict[str, Analyzer], ShardStore | None] = ({}, None)
+_worker_analyzers: dict[str, Analyzer] = {}
 
 
 def _suppressions(text: str) -> dict[int, list[str]]:
@@ -81,29 +82,22 @@ def _dump(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _run_job(job: _Job, analyzers: dict[str, Analyzer], store: ShardStore | None) -> tuple[str | None, dict[str, str]]:
-    """Compute one file's missing facts, store them, and return them as the JSON text stored: what
-    a later scan reads from the cache is exactly what this one used. Every analyzer's collectors
-    are registered first, so the tree is walked once for all of them."""
+def _run_job(job: _Job, analyzers: dict[str, Analyzer]) -> tuple[str | None, dict[str, str]]:
+    """One file's missing facts, as JSON text (cheap to pass between processes, and stored as is:
+    what a later scan reads from the cache is exactly what this one used). Every analyzer's
+    collectors are registered first, so the tree is walked once for all of them."""
     from ..checks import ParsedFile, ParseError
 
     try:
         text = job.content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        engine = _dump({"skipped": f"not UTF-8 (byte {exc.start})"})
-        if store and job.engine_key:
-            store.put_text(job.engine_key, engine)
-        return engine, {}
-    engine = None
-    if job.engine_key:
-        engine = _dump({"suppressions": _suppressions(text)})
-        if store:
-            store.put_text(job.engine_key, engine)
+        return _dump({"skipped": f"not UTF-8 (byte {exc.start})"}), {}
+    engine = _dump({"suppressions": _suppressions(text)}) if job.engine else None
     parsed = ParsedFile(rel=job.rel, kind=job.kind, text=text)
-    readers = [(analyzers[name], key) for name, key in job.analyzer_keys]
+    readers = [analyzers[name] for name in job.analyzers]
     failed: str | None = None
     try:
-        for analyzer, _ in readers:
+        for analyzer in readers:
             analyzer.prepare(parsed)
         parsed.walk_collectors()
     except ParseError as exc:
@@ -111,7 +105,7 @@ def _run_job(job: _Job, analyzers: dict[str, Analyzer], store: ShardStore | None
     except RecursionError:
         failed = "too deeply nested to analyze"
     results: dict[str, str] = {}
-    for analyzer, key in readers:
+    for analyzer in readers:
         data: dict[str, Any] = {"analyzer": analyzer.name}
         if failed:
             data["skipped"] = failed
@@ -123,20 +117,18 @@ def _run_job(job: _Job, analyzers: dict[str, Analyzer], store: ShardStore | None
             except RecursionError:
                 data["skipped"] = "too deeply nested to analyze"
         results[analyzer.name] = _dump(data)
-        if store:
-            store.put_text(key, results[analyzer.name])
     return engine, results
 
 
-def _init_worker(rules: RuleSet, cache_dir: str | None) -> None:
+def _init_worker(rules: RuleSet) -> None:
     from ..checks import default_analyzers
 
-    global _worker
-    _worker = ({a.name: a for a in default_analyzers(rules)}, ShardStore(Path(cache_dir)) if cache_dir else None)
+    global _worker_analyzers
+    _worker_analyzers = {a.name: a for a in default_analyzers(rules)}
 
 
 def _run_in_worker(job: _Job) -> tuple[str | None, dict[str, str]]:
-    return _run_job(job, *_worker)
+    return _run_job(job, _worker_analyzers)
 
 
 def _manifest(data: Any) -> dict[str, list[Any]]:
@@ -201,12 +193,19 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     from ..checks import Project, default_analyzers  # imported only when something must be analyzed or linked
 
     analyzers = default_analyzers(rules)
-    found, todo = _plan(files, hashes, contents, analyzers, rules, store, unreadable)
+    entry_keys = {a.name: analyzer_key(a.name, type(a).__module__.split(".")[2], {c: rules.catalog(c) for c in type(a).catalogs})
+                  for a in analyzers}
+    entry_keys[_ENGINE] = engine_key()
+    found, todo = _plan(files, hashes, contents, analyzers, entry_keys, store, unreadable)
     contents.clear()
-    for job, (engine_text, texts) in zip(todo, _run(todo, analyzers, rules, store, jobs, progress)):
-        own, shards = found[job.rel]
-        found[job.rel] = (json.loads(engine_text) if engine_text else own,
-                          {**shards, **{name: json.loads(text) for name, text in texts.items()}})
+    for job, (engine_text, texts) in zip(todo, _run(todo, analyzers, rules, jobs, progress), strict=True):
+        own, entries = found[job.rel]
+        if store:  # the file's shard: what was still good in it, and what was computed now
+            texts_now = {_ENGINE: engine_text or _dump(own), **{name: _dump(e) for name, e in entries.items()}, **texts}
+            store.put_text(file_key(job.kind, job.rel, hashes[job.rel]),
+                           "{" + ",".join(f'"{entry_keys[name]}":{text}' for name, text in texts_now.items()) + "}")
+        own = json.loads(engine_text) if engine_text else own
+        found[job.rel] = (own, {**entries, **{name: json.loads(text) for name, text in texts.items()}})
     files = [f for f in files if f.rel in found]
     per_analyzer, suppressions, skipped = _collect(files, found, analyzers)
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
@@ -216,38 +215,37 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
                  analyzers=tuple(analyzers))
 
 
-_Found = dict[str, tuple[Any, dict[str, Any]]]  # rel -> (engine shard, analyzer name -> shard)
+_ENGINE = ""  # the engine's own entry in a file's shard, beside one per analyzer name
+_Found = dict[str, tuple[Any, dict[str, Any]]]  # rel -> (engine's entry, analyzer name -> entry)
 
 
 def _plan(files: list[SourceFile], hashes: dict[str, str], contents: dict[str, bytes], analyzers: list[Analyzer],
-          rules: RuleSet, store: ShardStore | None, unreadable: list[Skipped]) -> tuple[_Found, list[_Job]]:
-    """The shards the cache has for every file, and a job for every file with some missing.
+          entry_keys: dict[str, str], store: ShardStore | None, unreadable: list[Skipped]) -> tuple[_Found, list[_Job]]:
+    """The entries the cache has for every file, and a job for every file with some missing.
     `hashes` is updated for a file that changed since it was hashed."""
-    bases = {a.name: analyzer_key(a.name, type(a).__module__.split(".")[2], {c: rules.catalog(c) for c in type(a).catalogs})
-             for a in analyzers}
-    engine = engine_key()
     found: _Found = {}
     todo: list[_Job] = []
     for file in files:
         sha = hashes[file.rel]
-        keys = {a.name: digest(bases[a.name], file.kind, file.rel, sha) for a in analyzers if file.kind in a.kinds}
-        own = _engine_shard(store.get(digest(engine, sha))) if store else None
-        shards = {name: data for name, k in keys.items() if (data := _analyzer_shard(store.get(k) if store else None, name))}
-        missing = tuple((name, k) for name, k in keys.items() if name not in shards)
+        names = [a.name for a in analyzers if file.kind in a.kinds]
+        shard = store.get(file_key(file.kind, file.rel, sha)) if store else None
+        cached = shard if isinstance(shard, dict) else {}
+        own = _engine_entry(cached.get(entry_keys[_ENGINE]))
+        entries = {name: entry for name in names if (entry := _analyzer_entry(cached.get(entry_keys[name]), name))}
+        missing = tuple(name for name in names if name not in entries)
         if own is not None and (not missing or "skipped" in own):
-            found[file.rel] = (own, shards)
+            found[file.rel] = (own, entries)
             continue
         content = contents.get(file.rel)
         if content is None:  # hashed from the manifest: read it now, and trust what was read
             content = _read(file, unreadable)
             if content is None:
                 continue
-            if (now := hashlib.sha256(content).hexdigest()) != sha:  # changed since it was hashed: new keys
-                hashes[file.rel] = sha = now
-                keys = {name: digest(bases[name], file.kind, file.rel, sha) for name in keys}
-                own, shards, missing = None, {}, tuple(keys.items())
-        found[file.rel] = (own, shards)
-        todo.append(_Job(file.rel, file.kind, content, digest(engine, sha) if own is None else None, missing))
+            if (now := hashlib.sha256(content).hexdigest()) != sha:  # changed since it was hashed
+                hashes[file.rel] = now
+                own, entries, missing = None, {}, tuple(names)
+        found[file.rel] = (own, entries)
+        todo.append(_Job(file.rel, file.kind, content, own is None, missing))
     return found, todo
 
 
@@ -278,33 +276,32 @@ def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer],
     return per_analyzer, suppressions, skipped
 
 
-def _run(todo: list[_Job], analyzers: list[Analyzer], rules: RuleSet, store: ShardStore | None, jobs: int,
-         progress: Progress | None) -> list[tuple[str | None, dict[str, str]]]:
-    """Run the jobs, in worker processes when there are enough of them; results in the jobs' order."""
+def _run(todo: list[_Job], analyzers: list[Analyzer], rules: RuleSet, jobs: int,
+         progress: Progress | None) -> Iterator[tuple[str | None, dict[str, str]]]:
+    """Run the jobs, in worker processes when there are enough of them; results in the jobs' order,
+    as they come, so the caller stores them while the workers go on."""
     if progress and todo:
         progress.stage("analyzing", len(todo))
     workers = min(jobs or os.cpu_count() or 1, len(todo))
-    results: list[tuple[str | None, dict[str, str]]] = []
     if workers > 1 and len(todo) >= _PARALLEL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
 
         # forked workers inherit the imported analyzers; facts come back as JSON text, never trees
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(rules, str(store.root) if store else None)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(rules,)) as pool:
             for result in pool.map(_run_in_worker, todo, chunksize=max(1, len(todo) // (workers * _CHUNKS_PER_WORKER))):
-                results.append(result)
                 if progress:
                     progress.advance()
-        return results
+                yield result
+        return
     by_name = {a.name: a for a in analyzers}
     for job in todo:
-        results.append(_run_job(job, by_name, store))
+        result = _run_job(job, by_name)
         if progress:
             progress.advance()
-    return results
+        yield result
 
 
-def _engine_shard(data: Any) -> dict[str, Any] | None:
+def _engine_entry(data: Any) -> dict[str, Any] | None:
     """{"skipped": reason} or {"suppressions": {line: [rule ids]}}, else None."""
     if not isinstance(data, dict) or len(data) != 1:
         return None
@@ -316,7 +313,7 @@ def _engine_shard(data: Any) -> dict[str, Any] | None:
     return None
 
 
-def _analyzer_shard(data: Any, name: str) -> dict[str, Any] | None:
+def _analyzer_entry(data: Any, name: str) -> dict[str, Any] | None:
     """{"analyzer": name, "facts": ...} or {"analyzer": name, "skipped": reason}, else None."""
     if (isinstance(data, dict) and len(data) == 2 and data.get("analyzer") == name
             and ("facts" in data or isinstance(data.get("skipped"), str))):

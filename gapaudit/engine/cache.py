@@ -45,7 +45,7 @@ class ShardStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._base = root / LAYOUT
+        self._base = os.path.join(root, LAYOUT)  # strings, not Paths: thousands of shards per scan
         self._dirs: set[str] = set()  # shard folders checked to be real directories, not symlinks
 
     def get(self, key: str) -> Any | None:
@@ -54,7 +54,7 @@ class ShardStore:
         if folder is None:
             return None
         try:
-            fd = os.open(folder / f"{key}.json", os.O_RDONLY | _NOFOLLOW | _BINARY)
+            fd = os.open(os.path.join(folder, f"{key}.json"), os.O_RDONLY | _NOFOLLOW | _BINARY)
         except OSError:
             return None
         try:
@@ -71,7 +71,7 @@ class ShardStore:
         folder = self._folder(key, create=True)
         if folder is None:
             return
-        temporary = folder / f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        temporary = os.path.join(folder, f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             # O_EXCL: never open an existing file (or a symlink planted under that name)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
@@ -80,17 +80,17 @@ class ShardStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(text.encode("utf-8"))
-            os.replace(temporary, folder / f"{key}.json")  # replaces a symlink itself, never its target
+            os.replace(temporary, os.path.join(folder, f"{key}.json"))  # replaces a symlink itself, never its target
         except OSError:
             try:
                 os.unlink(temporary)
             except OSError:
                 pass
 
-    def _folder(self, key: str, create: bool) -> Path | None:
+    def _folder(self, key: str, create: bool) -> str | None:
         """`<cache>/v1/<2 hex>`, if it is (or, with `create`, could be made) a real directory."""
         name = key[:2]
-        folder = self._base / name
+        folder = os.path.join(self._base, name)
         if name in self._dirs:
             return folder
         if create:
@@ -99,7 +99,9 @@ class ShardStore:
             return None
         if create:
             try:
-                folder.mkdir(exist_ok=True)
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
             except OSError:
                 return None
         if not _real_dir(folder):
@@ -108,10 +110,10 @@ class ShardStore:
         return folder
 
     def _create(self) -> None:
-        if self._base.is_dir():
+        if os.path.isdir(self._base):
             return
         try:
-            self._base.mkdir(parents=True, exist_ok=True)
+            os.makedirs(self._base, exist_ok=True)
             # if the cache sits in a checkout after all (an explicit --cache-dir), git and backup tools skip it
             for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", _TAG)):
                 if not os.path.lexists(self.root / name):
@@ -120,7 +122,7 @@ class ShardStore:
             pass
 
 
-def _real_dir(path: Path) -> bool:
+def _real_dir(path: str) -> bool:
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:

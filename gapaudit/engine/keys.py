@@ -46,13 +46,19 @@ def code_hash(*paths: str) -> str:
     return hasher.hexdigest()
 
 
+def file_key(kind: str, rel: str, sha: str) -> str:
+    """For one file's shard: its content, and its path and kind (module names depend on the path)."""
+    return digest(ENVIRONMENT, "file", kind, rel, sha)
+
+
 def engine_key() -> str:
-    """For what the engine itself computes per file (suppression comments, undecodable files)."""
+    """For the engine's own entry in a file's shard (suppression comments, undecodable files)."""
     return digest(ENVIRONMENT, "engine", code_hash("engine"))
 
 
 def analyzer_key(name: str, family: str, catalogs: dict[str, Any]) -> str:
-    """For one analyzer's per-file facts: its family package, the code every family uses, the catalogs it reads."""
+    """For one analyzer's entry in a file's shard: its family package, the code every family
+    uses, the catalogs it reads."""
     catalog_text = json.dumps(catalogs, sort_keys=True, separators=(",", ":"), default=repr)
     return digest(ENVIRONMENT, "analyzer", name, code_hash(f"checks/{family}", "checks/base.py", "python"), catalog_text)
 
