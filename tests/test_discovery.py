@@ -107,3 +107,30 @@ def test_cache_and_virtualenv_folders_are_not_walked(tmp_path):
     _write(tmp_path, "env/pyvenv.cfg", "home = /usr\n")
     _write(tmp_path, "env/lib/site.py", "x = 1\n")
     assert {f.rel for f in discover(tmp_path, Config()).files} == {"app/main.py"}
+
+
+def test_a_cached_walk_is_reused_until_a_folder_or_a_gitignore_changes(tmp_path):
+    from gapaudit.engine.cache import ShardStore
+
+    root, store = tmp_path / "svc", ShardStore(tmp_path / "cache")
+    for rel in ["app/main.py", "app/api/routes.py", "tests/test_main.py", "build.py"]:
+        _write(root, rel, "x = 1\n")
+    _write(root, ".gitignore", "build.py\n")
+    a_day_ago = os.stat(root).st_mtime - 86_400
+
+    def age() -> None:  # a walk of folders changed in the last seconds is not trusted (mtime ticks)
+        for path in [root, *root.rglob("*")]:
+            os.utime(path, (a_day_ago, a_day_ago))
+
+    def found() -> set[str]:
+        return {f.rel for f in discover(root, Config(), store).files}
+
+    age()
+    assert found() == {"app/main.py", "app/api/routes.py", "tests/test_main.py"}
+    _write(root, "app/api/users.py", "x = 1\n")
+    age()  # a new file, but its folder's mtime as before: the cached walk is reused, without it
+    assert "app/api/users.py" not in found()
+    os.utime(root / "app" / "api")  # what creating the file really does to its folder
+    assert "app/api/users.py" in found()
+    (root / ".gitignore").write_text("build.py\napp/api/\n")  # same folders, another .gitignore
+    assert found() == {"app/main.py", "tests/test_main.py"}

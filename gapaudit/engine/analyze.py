@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..model import Finding, Skipped
-from .cache import ShardStore
+from .cache import RACY_NS, ShardStore
 from .discover import Discovery, SourceFile
 from .keys import ENVIRONMENT, analyzer_key, config_text, digest, engine_key, file_key, link_key
 from .link import read_link_shard
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 _SUPPRESSION = re.compile(r"(?:#|//)\s*(?:gapaudit:\s*ignore(?:\[(?P<ids>[^\]]*)\])?|noqa:\s*(?P<noqa>GA\d{3}(?:\s*,\s*GA\d{3})*))")
 _PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 _CHUNKS_PER_WORKER = 8  # small enough chunks that one big file does not leave the other workers idle
-# a file modified this close to the scan could change again within the same mtime tick: not trusted by stat
-_RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def _hash_files(discovery: Discovery, config: Config, store: ShardStore | None, 
             contents[file.rel] = content
             sha = hashlib.sha256(content).hexdigest()
         hashes[file.rel] = sha
-        if file.mtime_ns < started_ns - _RACY_NS:
+        if file.mtime_ns < started_ns - RACY_NS:
             manifest[file.rel] = [file.mtime_ns, file.size, sha]
     if store and manifest != known:
         store.put(key, {"files": manifest})

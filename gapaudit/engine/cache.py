@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 LAYOUT = "v1"  # bump when the shard layout changes
+# a file or folder modified this close to a scan could change again within the same mtime tick,
+# so the cache does not take its mtime as proof that it did not change
+RACY_NS = 2_000_000_000
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symlinks to speak of here
 _BINARY = getattr(os, "O_BINARY", 0)
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of gapaudit; see https://bford.info/cachedir/\n"

@@ -88,7 +88,7 @@ def start(target: str | Path, config: Config, options: ScanOptions, progress: Pr
 
 
 def discover_stage(scan: Scan, _: None) -> Discovery:
-    return discover(scan.root, scan.config)
+    return discover(scan.root, scan.config, scan.store)
 
 
 def analyze_stage(scan: Scan, discovery: Discovery) -> Facts:
