@@ -191,26 +191,31 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     from ..checks import Project, default_analyzers  # imported only when something must be analyzed or linked
 
     analyzers = default_analyzers(rules)
-    entry_keys = {a.name: analyzer_key(a.name, type(a).__module__.split(".")[2], {c: rules.catalog(c) for c in type(a).catalogs})
-                  for a in analyzers}
-    entry_keys[_ENGINE] = engine_key()
+    entry_keys = _entry_keys(analyzers, rules)
     found, todo = _plan(files, hashes, contents, analyzers, entry_keys, store, unreadable)
     contents.clear()
     for job, (engine_text, texts) in zip(todo, _run(todo, analyzers, rules, jobs, progress), strict=True):
         own, entries = found[job.rel]
         if store:  # the file's shard: what was still good in it, and what was computed now
-            texts_now = {_ENGINE: engine_text or _dump(own), **{name: _dump(e) for name, e in entries.items()}, **texts}
-            store.put_text(file_key(job.kind, job.rel, hashes[job.rel]),
-                           "{" + ",".join(f'"{entry_keys[name]}":{text}' for name, text in texts_now.items()) + "}")
-        own = json.loads(engine_text) if engine_text else own
-        found[job.rel] = (own, {**entries, **{name: json.loads(text) for name, text in texts.items()}})
+            kept = {_ENGINE: engine_text or _dump(own), **{name: _dump(entry) for name, entry in entries.items()}}
+            shard = ",".join(f'"{entry_keys[name]}":{text}' for name, text in {**kept, **texts}.items())
+            store.put_text(file_key(job.kind, job.rel, hashes[job.rel]), "{" + shard + "}")
+        found[job.rel] = (json.loads(engine_text) if engine_text else own,
+                          {**entries, **{name: json.loads(text) for name, text in texts.items()}})
     files = [f for f in files if f.rel in found]
     per_analyzer, suppressions, skipped = _collect(files, found, analyzers)
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
                       kinds={f.rel: f.kind for f in discovery.files})
-    return Facts(discovery=discovery, link_key=link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files]),
-                 suppressions=suppressions, skipped=tuple(skipped), unreadable=tuple(unreadable), project=project,
-                 analyzers=tuple(analyzers))
+    key = link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files])  # hashes may have moved
+    return Facts(discovery=discovery, link_key=key, suppressions=suppressions, skipped=tuple(skipped),
+                 unreadable=tuple(unreadable), project=project, analyzers=tuple(analyzers))
+
+
+def _entry_keys(analyzers: list[Analyzer], rules: RuleSet) -> dict[str, str]:
+    """The key of each analyzer's entry in a file's shard, and of the engine's own."""
+    keys = {a.name: analyzer_key(a.name, type(a).__module__.split(".")[2], {c: rules.catalog(c) for c in type(a).catalogs})
+            for a in analyzers}
+    return {**keys, _ENGINE: engine_key()}
 
 
 _ENGINE = ""  # the engine's own entry in a file's shard, beside one per analyzer name
@@ -306,7 +311,8 @@ def _engine_entry(data: Any) -> dict[str, Any] | None:
     if isinstance(data.get("skipped"), str):
         return data
     lines = data.get("suppressions")
-    if isinstance(lines, dict) and all(isinstance(ids, list) and all(isinstance(i, str) for i in ids) for ids in lines.values()):
+    if isinstance(lines, dict) and all(isinstance(ids, list) and all(isinstance(i, str) for i in ids)
+                                       for ids in lines.values()):
         return data
     return None
 

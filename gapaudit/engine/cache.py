@@ -22,7 +22,8 @@ LAYOUT = "v1"  # bump when the shard layout changes
 RACY_NS = 2_000_000_000
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symlinks to speak of here
 _BINARY = getattr(os, "O_BINARY", 0)
-_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of gapaudit; see https://bford.info/cachedir/\n"
+_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"  # https://bford.info/cachedir/: backup tools skip it
+        "# This directory is a cache of gapaudit.\n")
 
 
 def default_cache_dir() -> Path | None:
