@@ -76,7 +76,7 @@ class RuleSet:
 
     @classmethod
     def from_data(cls, data: Any) -> RuleSet:
-        """The inverse of `to_data`; KeyError, TypeError or AttributeError on data of another shape."""
+        """The inverse of `to_data`; KeyError, TypeError, ValueError or AttributeError on data of another shape."""
         if not all(isinstance(value, str) for raw in data["rules"] for value in raw.values()):
             raise TypeError("rule fields are strings")
         return cls(rules={raw["id"]: Rule(**raw) for raw in data["rules"]}, catalogs=dict(data["catalogs"]),

@@ -58,7 +58,7 @@ def _rules(rule_paths: tuple[Path, ...], store: ShardStore | None) -> tuple[Rule
     if cached is not None:
         try:
             return RuleSet.from_data(cached), rules_hash
-        except (KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             pass
     rules = load_rules(rule_paths)
     if store:
