@@ -145,8 +145,8 @@ class _Walk:
     complete: bool = True  # False when a folder or a .gitignore could not be read: not worth keeping
 
     def trusted(self, started_ns: int) -> bool:
-        """Whether a later scan may trust this walk by mtimes: nothing changed while it ran, or
-        so recently that another change could keep the same mtime."""
+        """Whether a later scan may trust this walk by mtimes: not if a folder or .gitignore it read
+        changed during the walk or just before (a second change could keep the same mtime)."""
         stamps = [*self.folders.values(), *(m for m, _ in self.ignore_files.values())]
         return self.complete and all(stamp < started_ns - RACY_NS for stamp in stamps)
 
