@@ -60,11 +60,11 @@ class Progress:
         line = f"gapaudit: {self._label}"
         if self._total:
             line += f" {self._done}/{self._total} files"
-            width = min(40, columns - len(line) - 4)
+            width = min(40, columns - len(line) - 4)  # " [", "]", and the last column left free
             if width >= 10:
                 filled = width * self._done // self._total
                 line += f" [{'#' * filled}{'.' * (width - filled)}]"
-        self._write(_CLEAR + line[:columns - 1])  # a wrapped line could not be cleared
+        self._write(_CLEAR + line[:columns - 1])  # a line that wrapped could not be cleared
         self._shown = True
 
     def _write(self, text: str) -> None:
