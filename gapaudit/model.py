@@ -131,3 +131,4 @@ class ScanOptions:
     cache_dir: Path | None = None
     baseline: Path | None = None
     diff_base: str | None = None
+    base_url: str | None = None  # live probes of a running service (not available yet)

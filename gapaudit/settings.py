@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from .errors import GapauditError, one_line
 from .model import PRIORITIES
 from .report import FORMATS
@@ -136,6 +134,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> Any:
+    import yaml  # only projects configured by gapaudit.yml pay for importing it
+
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:

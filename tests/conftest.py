@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gapaudit", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -34,6 +34,14 @@ def scan_json(project: Path, *extra: str) -> tuple[int, dict]:
     done = run_cli("scan", str(project), "--format", "json", "-o", "-", "--no-cache", *extra)
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)
+
+
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's default cache directory: a fresh one per test, never the user's own."""
+    directory = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("GAPAUDIT_CACHE_DIR", str(directory))
+    return directory
 
 
 @pytest.fixture

@@ -68,12 +68,13 @@ def test_required_pydantic_field_missing_in_production(project):
     assert [(g["file"], g["line"], g["priority"]) for g in found] == [("app/settings.py", 8, "P0")]
 
 
-def test_no_secret_value_reaches_any_output(project, tmp_path):
+def test_no_secret_value_reaches_any_output(project, tmp_path, user_cache):
     root = project("config")
     out = tmp_path / "out"
     terminal = run_cli("scan", str(root), "--output-dir", str(out), "--fail-on", "never")
     texts = [terminal.stdout, terminal.stderr] + [p.read_text() for p in out.iterdir()]
-    texts += [p.read_text() for p in (root / ".gapaudit_cache").glob("*.json")]
+    texts.append("".join(p.read_text() for p in sorted(user_cache.rglob("*.json"))))
+    assert texts[-1]  # the cache was written
     diff = run_cli("config-diff", str(root / "config" / ".env.test"), str(root / "config" / ".env.production"))
     texts += [diff.stdout, diff.stderr]
     assert len(texts) == 2 + 5 + 1 + 2

@@ -79,3 +79,58 @@ def test_max_file_size_is_configurable(tmp_path):
     _write(tmp_path, "gapaudit.yml", "max-file-size: 100\n")
     code, report = scan_json(tmp_path)
     assert code == 0 and [s["file"] for s in report["skipped"]] == ["app/big.py"]
+
+
+GITIGNORE = ["*.pyc", "__pycache__/", "/build", "docs/_build/", "!keep.pyc", "**/generated/**", "node_modules",
+             "*.egg-info/", "secret?.env", "[Tt]emp/", "logs/**/*.log", "!logs/keep/important.log", "# a comment", ""]
+
+
+@pytest.mark.parametrize("path", [
+    "a.pyc", "pkg/a.pyc", "pkg/keep.pyc", "keep.pyc", "__pycache__/", "pkg/__pycache__/", "build", "build/",
+    "src/build/", "docs/_build/", "x/docs/_build/", "a/generated/b.py", "generated/b.py", "node_modules/",
+    "web/node_modules/x.js", "pkg.egg-info/", "secret1.env", "conf/secret2.env", "Temp/", "temp/x.py",
+    "logs/a/b.log", "logs/keep/important.log", "app/main.py", "README.md", "",
+])
+def test_gitignore_pre_check_agrees_with_pathspec(path):
+    """discover's one-regex pre-check of a gitignore file only makes matching faster, never different."""
+    import pathspec
+
+    from gapaudit.engine.discover import _Spec
+
+    assert _Spec(GITIGNORE).match_file(path) == pathspec.GitIgnoreSpec.from_lines(GITIGNORE).match_file(path)
+
+
+def test_cache_and_virtualenv_folders_are_not_walked(tmp_path):
+    _write(tmp_path, "app/main.py", "x = 1\n")
+    _write(tmp_path, "cache/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n")
+    _write(tmp_path, "cache/v1/ab/facts.json", "{}\n")
+    _write(tmp_path, "env/pyvenv.cfg", "home = /usr\n")
+    _write(tmp_path, "env/lib/site.py", "x = 1\n")
+    assert {f.rel for f in discover(tmp_path, Config()).files} == {"app/main.py"}
+
+
+def test_a_cached_walk_is_reused_until_a_folder_or_a_gitignore_changes(tmp_path):
+    from gapaudit.engine.cache import ShardStore
+
+    root, store = tmp_path / "svc", ShardStore(tmp_path / "cache")
+    for rel in ["app/main.py", "app/api/routes.py", "tests/test_main.py", "build.py"]:
+        _write(root, rel, "x = 1\n")
+    _write(root, ".gitignore", "build.py\n")
+    a_day_ago = os.stat(root).st_mtime - 86_400
+
+    def age() -> None:  # a walk of folders changed in the last seconds is not trusted (mtime ticks)
+        for path in [root, *root.rglob("*")]:
+            os.utime(path, (a_day_ago, a_day_ago))
+
+    def found() -> set[str]:
+        return {f.rel for f in discover(root, Config(), store).files}
+
+    age()
+    assert found() == {"app/main.py", "app/api/routes.py", "tests/test_main.py"}
+    _write(root, "app/api/users.py", "x = 1\n")
+    age()  # a new file, but its folder's mtime as before: the cached walk is reused, without it
+    assert "app/api/users.py" not in found()
+    os.utime(root / "app" / "api")  # what creating the file really does to its folder
+    assert "app/api/users.py" in found()
+    (root / ".gitignore").write_text("build.py\napp/api/\n")  # same folders, another .gitignore
+    assert found() == {"app/main.py", "tests/test_main.py"}

@@ -8,6 +8,8 @@ from typing import TypeVar
 
 import click
 
+from ..engine.cache import default_cache_dir
+from ..engine.cache import default_cache_dir
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import ScanOptions
@@ -20,7 +22,8 @@ config_opt = click.option("--config", "config_file", type=click.Path(path_type=P
                           help="Config file (pyproject.toml, gapaudit.yml); default: found in PATH.")
 _ENGINE_OPTIONS = (
     click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
-                 help="Where per-file facts are cached. Default: .gapaudit_cache/ under PATH."),
+                 help="Where facts are cached. Default: the user cache directory ($GAPAUDIT_CACHE_DIR, else "
+                      "$XDG_CACHE_HOME/gapaudit or ~/.cache/gapaudit); never one inside PATH unless given here."),
     click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
     click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes; 0 = one per core."),
 )
@@ -39,6 +42,21 @@ def project_config(path: Path, config_file: Path | None) -> Config:
     return load_config(path, config_file)
 
 
+def cache_location(path: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    """--cache-dir as given, else the user's cache directory unless it lies inside the scanned tree:
+    a cache found there could have been committed with forged facts that hide gaps."""
+    if no_cache:
+        return None
+    if cache_dir is not None:
+        return cache_dir
+    default = default_cache_dir()
+    if default is not None and default.resolve().is_relative_to(path.resolve()):
+        click.echo(f"gapaudit: note: not using the cache in {default}: it is inside the scanned tree "
+                   "(pass --cache-dir to trust it)", err=True)
+        return None
+    return default
+
+
 def scan_options(path: Path, *, cache_dir: Path | None, no_cache: bool, jobs: int, baseline: Path | None = None,
                  no_baseline: bool = True, diff: str | None = None) -> ScanOptions:
     """The engine options of a command; only `scan` reads a baseline (the default one if present)."""
@@ -48,7 +66,7 @@ def scan_options(path: Path, *, cache_dir: Path | None, no_cache: bool, jobs: in
         raise GapauditError(f"baseline file {baseline} does not exist (create it with `gapaudit baseline`)")
     return ScanOptions(
         jobs=jobs,
-        cache_dir=None if no_cache else (cache_dir or path / ".gapaudit_cache"),
+        cache_dir=cache_location(path, cache_dir, no_cache),
         baseline=None if no_baseline else baseline,
         diff_base=diff,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..engine.pipeline import scan
+from ..engine.progress import Progress
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import Report
@@ -67,6 +68,6 @@ def scan_command(path: Path, formats: tuple[str, ...], output: str | None, outpu
     config = project_config(path, config_file)
     options = scan_options(path, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs, baseline=baseline,
                            no_baseline=no_baseline, diff=diff_base)
-    report = scan(path, config, options)
+    report = scan(path, config, options, Progress.for_stderr())
     _write(report, formats or config.formats, output, output_dir or path / config.output_dir)
     return 1 if report.fails(fail_on or config.fail_on) else 0

@@ -1,52 +1,133 @@
-"""Per-file facts cached by content hash, so a re-scan only re-reads what changed."""
+"""The cache: small JSON shards addressed by key, written atomically, never trusted blindly.
+
+Layout: `<cache>/v1/<2 hex>/<key>.json`. A key is a hash of everything its shard depends on
+(see `keys.py`), so a shard never needs invalidating: a change makes a new key. A shard that is
+missing, unreadable, a symlink, not JSON or of the wrong shape is a miss, never an error.
+Concurrent scans may share a cache: every write is a temporary file renamed over the shard, so a
+lost race only means one of two identical shards wins.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
+LAYOUT = "v1"  # bump when the shard layout changes
+# a file or folder modified this close to a scan could change again within the same mtime tick,
+# so the cache does not take its mtime as proof that it did not change
+RACY_NS = 2_000_000_000
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symlinks to speak of here
+_BINARY = getattr(os, "O_BINARY", 0)
+_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"  # https://bford.info/cachedir/: backup tools skip it
+        "# This directory is a cache of gapaudit.\n")
 
 
-class FactCache:
-    """One JSON file per (gapaudit version, rule catalog) namespace; entries keyed by kind, path and content (facts such as module names depend on the path)."""
+def default_cache_dir() -> Path | None:
+    """The user's cache directory, outside any checkout; None when there is no home to put it in."""
+    explicit = os.environ.get("GAPAUDIT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    try:
+        home = Path.home()
+    except RuntimeError:
+        return None
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA")
+        return (Path(local) if local else home / "AppData" / "Local") / "gapaudit" / "Cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "gapaudit"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else home / ".cache") / "gapaudit"
 
-    def __init__(self, directory: Path | None, namespace: str) -> None:
-        self._path = directory / f"facts-{__version__}-{namespace}.json" if directory else None
-        self._entries: dict[str, Any] = {}
-        self._dirty = False
-        if self._path and self._path.is_file():
-            try:
-                self._entries = json.loads(self._path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._entries = {}  # a corrupt cache is only a slower scan
 
-    @staticmethod
-    def key(kind: str, rel: str, content: bytes) -> str:
-        return hashlib.sha256(f"{kind}\0{rel}\0".encode() + content).hexdigest()
+class ShardStore:
+    """Get and put JSON shards by key under one cache directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._base = os.path.join(root, LAYOUT)  # strings, not Paths: thousands of shards per scan
+        self._dirs: set[str] = set()  # shard folders checked to be real directories, not symlinks
 
     def get(self, key: str) -> Any | None:
-        return self._entries.get(key)
+        """The shard's data, or None (absent, unreadable, a symlink, not JSON)."""
+        folder = self._folder(key, create=False)
+        if folder is None:
+            return None
+        try:
+            fd = os.open(os.path.join(folder, f"{key}.json"), os.O_RDONLY | _NOFOLLOW | _BINARY)
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "rb") as shard:
+                return json.loads(shard.read())
+        except (OSError, ValueError, RecursionError):
+            return None
 
-    def put(self, key: str, value: Any) -> None:
-        self._entries[key] = value
-        self._dirty = True
+    def put(self, key: str, data: Any) -> None:
+        self.put_text(key, json.dumps(data, separators=(",", ":")))
 
-    def save(self, live_keys: set[str]) -> None:
-        """Write entries still in use; atomically, since two scans may share a cache."""
-        if not self._path or not (self._dirty or live_keys != self._entries.keys()):
+    def put_text(self, key: str, text: str) -> None:
+        """Write a shard atomically; a cache that cannot be written only makes the next scan slower."""
+        folder = self._folder(key, create=True)
+        if folder is None:
+            return
+        temporary = os.path.join(folder, f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            # O_EXCL: never open an existing file (or a symlink planted under that name)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
+        except OSError:
             return
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            (self._path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
-            keep = {k: v for k, v in self._entries.items() if k in live_keys}
-            fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(keep, out, separators=(",", ":"))
-            os.replace(tmp, self._path)
+            with os.fdopen(fd, "wb") as out:
+                out.write(text.encode("utf-8"))
+            os.replace(temporary, os.path.join(folder, f"{key}.json"))  # replaces a symlink itself, never its target
         except OSError:
-            pass  # a read-only checkout still scans; it just does not cache
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+    def _folder(self, key: str, create: bool) -> str | None:
+        """`<cache>/v1/<2 hex>`, if it is (or, with `create`, could be made) a real directory."""
+        name = key[:2]
+        folder = os.path.join(self._base, name)
+        if name in self._dirs:
+            return folder
+        if create:
+            self._create()
+        if not _real_dir(self._base):  # checked before anything is made in it
+            return None
+        if create:
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
+            except OSError:
+                return None
+        if not _real_dir(folder):
+            return None
+        self._dirs.add(name)
+        return folder
+
+    def _create(self) -> None:
+        if os.path.isdir(self._base):
+            return
+        try:
+            os.makedirs(self._base, exist_ok=True)
+            # if the cache sits in a checkout after all (an explicit --cache-dir), git and backup tools skip it
+            for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", _TAG)):
+                if not os.path.lexists(self.root / name):
+                    (self.root / name).write_text(text, encoding="utf-8")
+        except OSError:
+            pass
+
+
+def _real_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from ..errors import GapauditError, one_line
@@ -13,6 +12,8 @@ ALL_LINES = frozenset({0})  # marker: the whole file is new
 
 
 def _git(root: Path, *args: str) -> str:
+    import subprocess  # here: every scan imports this module (rank uses in_diff), few run git
+
     try:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -1,16 +1,28 @@
-"""One walk of the target: honour .gitignore and excludes, classify what is worth reading."""
+"""One walk of the target: honour .gitignore and excludes, classify what is worth reading.
+
+With a cache, the walk's result is kept with the mtime of every folder it listed and of every
+.gitignore it read: a folder's mtime changes whenever an entry is added, removed or renamed in
+it, so when none changed the next scan skips the walk (and pathspec) and only stats the files.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import stat
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pathspec
-
-from ..settings import Config
 from ..model import Skipped
+from ..settings import Config
+from .cache import RACY_NS, ShardStore
+from .keys import ENVIRONMENT, code_hash, config_text, digest
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON = "python"
 PYTHON_TEST = "python-test"
@@ -28,21 +40,62 @@ _SKIP_DIRS = frozenset({
 _FRONTEND_SUFFIXES = frozenset({".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"})
 _CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".toml", ".json", ".ini", ".cfg"})
 _NOT_CONFIG = frozenset({"package-lock.json", "tsconfig.json", "jsconfig.json", ".eslintrc.json", "composer.lock"})
-_CI_PATTERNS = pathspec.GitIgnoreSpec.from_lines([
-    ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", ".circleci/config.yml",
-    "azure-pipelines.yml", "bitbucket-pipelines.yml", "Jenkinsfile", "tox.ini", "noxfile.py",
-    "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
-    "Dockerfile", "Dockerfile.*", "*.Dockerfile",
-])
+_GROUP = re.compile(r"\(\?P<[^>]*>")  # named groups would clash once patterns are joined
+_ANY_DEPTH = "^(?:.+/)?"  # how pathspec starts a pattern without a slash
+# a virtualenv, or a cache directory (gapaudit's own, pytest's, ...): no source of the project below
+_NOT_SOURCE_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
+
+
+class _Spec:
+    """A gitignore spec with a pre-check: most paths match none of its patterns, and one regex of
+    all of them costs far less than pathspec's search per pattern. Patterns that match at any depth
+    share their `(?:.+/)?` prefix, so it is tried once, not once per pattern."""
+
+    def __init__(self, lines: list[str] | tuple[str, ...]) -> None:
+        import pathspec  # here: a scan that reuses the last walk never needs it
+
+        self._spec: pathspec.GitIgnoreSpec = pathspec.GitIgnoreSpec.from_lines(lines)
+        regexes = [p.regex for p in self._spec.patterns if p.include is not None and p.regex is not None]
+        any_depth = [r.pattern[len(_ANY_DEPTH):] for r in regexes if r.pattern.startswith(_ANY_DEPTH)]
+        anchored = [r.pattern[1:] for r in regexes if r.pattern.startswith("^") and not r.pattern.startswith(_ANY_DEPTH)]
+        branches = [f"(?:.+/)?(?:{'|'.join(any_depth)})"] if any_depth else []
+        branches += [f"(?:{'|'.join(anchored)})"] if anchored else []
+        self._check: re.Pattern[str] | None = None  # None: ask pathspec every time
+        if len(any_depth) + len(anchored) == len(regexes) and not any(r.flags & ~re.UNICODE for r in regexes):
+            try:
+                self._check = re.compile(_GROUP.sub("(?:", f"^(?:{'|'.join(branches)})" if branches else "(?!)"))
+            except re.error:
+                pass
+
+    def match_file(self, path: str) -> bool:
+        if self._check is not None and self._check.match(path) is None:
+            return False
+        return self._spec.match_file(path)
+
+
+@lru_cache(maxsize=1)
+def _ci_patterns() -> _Spec:
+    return _Spec([
+        ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", ".circleci/config.yml",
+        "azure-pipelines.yml", "bitbucket-pipelines.yml", "Jenkinsfile", "tox.ini", "noxfile.py",
+        "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
+        "Dockerfile", "Dockerfile.*", "*.Dockerfile",
+    ])
 _TEST_NAME = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: Path  # absolute
+    location: str  # absolute; a string, since a Path per file of a big tree costs as much as the walk
     rel: str  # posix, relative to the scanned root
     kind: str
+    mtime_ns: int = 0  # with size: whether the cache may skip reading it again
+    size: int = 0
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 @dataclass(frozen=True)
@@ -57,11 +110,11 @@ class Discovery:
         return {f.rel.rsplit("/", 1)[0] for f in self.files if f.rel.endswith("/__init__.py")}
 
 
-def classify(rel: str, test_spec: pathspec.PathSpec | None = None) -> str | None:
+def classify(rel: str, test_spec: _Spec | None = None) -> str | None:
     """The kind of a file from its relative path, or None when no analyzer reads it."""
     name = rel.rsplit("/", 1)[-1]
     suffix = os.path.splitext(name)[1]
-    if _CI_PATTERNS.match_file(rel):
+    if _ci_patterns().match_file(rel):
         return CI
     if suffix == ".py":
         parts = rel.split("/")[:-1]
@@ -77,27 +130,94 @@ def classify(rel: str, test_spec: pathspec.PathSpec | None = None) -> str | None
     return None
 
 
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec | None:
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+def _spec(patterns: tuple[str, ...]) -> _Spec | None:
+    return _Spec(patterns) if patterns else None
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+@dataclass
+class _Walk:
+    """What one walk found, and what it depended on: the folders it listed and the .gitignore
+    files it read, with their mtimes (and sizes)."""
+
+    candidates: list[tuple[str, str]] = field(default_factory=list)  # (rel, kind) of every file worth reading
+    folders: dict[str, int] = field(default_factory=dict)  # rel ("" for the root) -> mtime_ns
+    ignore_files: dict[str, list[int]] = field(default_factory=dict)  # rel -> [mtime_ns, size]
+    complete: bool = True  # False when a folder or a .gitignore could not be read: not worth keeping
+
+    def trusted(self, started_ns: int) -> bool:
+        """Whether a later scan may trust this walk by mtimes: not if a folder or .gitignore it read
+        changed during the walk or just before (a second change could keep the same mtime)."""
+        stamps = [*self.folders.values(), *(m for m, _ in self.ignore_files.values())]
+        return self.complete and all(stamp < started_ns - RACY_NS for stamp in stamps)
+
+
+def _gitignore(path: str, walk: _Walk, rel: str) -> _Spec | None:
     try:
-        lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        info = os.stat(path)
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = file.read().splitlines()
     except OSError:
+        walk.complete = False
         return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    walk.ignore_files[rel] = [info.st_mtime_ns, info.st_size]
+    return _Spec(lines)
 
 
-def discover(root: Path, config: Config) -> Discovery:
-    """Walk `root` once; return the files analyzers read and the ones that could not be read."""
+def discover(root: Path, config: Config, store: ShardStore | None = None) -> Discovery:
+    """The files analyzers read and the ones that could not be read; the walk is reused from the
+    cache when no folder and no .gitignore changed."""
+    started_ns = time.time_ns()
+    top = os.path.join(str(root), "")  # strings, not Paths: this runs for every file of the tree
+    key = digest(ENVIRONMENT, "discovery", code_hash("engine/discover.py"), top, config_text(config))
+    candidates = _replay(top, store.get(key)) if store else None
+    if candidates is None:
+        walk = _walk(root, config)
+        candidates = walk.candidates
+        if store and walk.trusted(started_ns):
+            store.put(key, {"candidates": walk.candidates, "folders": walk.folders, "ignore_files": walk.ignore_files})
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+    for rel, kind in candidates:
+        path = top + rel.replace("/", os.sep)
+        try:
+            info = os.stat(path)
+        except OSError:
+            skipped.append(Skipped(rel, "broken symlink" if os.path.islink(path) else "cannot stat file"))
+            continue
+        if info.st_size > config.max_file_size:
+            skipped.append(Skipped(rel, f"file too large ({info.st_size:,} bytes > max-file-size {config.max_file_size:,})"))
+            continue
+        files.append(SourceFile(location=path, rel=rel, kind=kind, mtime_ns=info.st_mtime_ns, size=info.st_size))
+    return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))
+
+
+def _replay(top: str, data: Any) -> list[tuple[str, str]] | None:
+    """The cached walk's files if every folder and .gitignore it depended on is unchanged, else None."""
+    try:
+        for rel, mtime in data["folders"].items():
+            info = os.stat(top + rel.replace("/", os.sep))
+            if info.st_mtime_ns != mtime or not stat.S_ISDIR(info.st_mode):
+                return None
+        for rel, (mtime, size) in data["ignore_files"].items():
+            info = os.stat(top + rel.replace("/", os.sep))
+            if info.st_mtime_ns != mtime or info.st_size != size:
+                return None
+        candidates = [(rel, kind) for rel, kind in data["candidates"]]
+    except (OSError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if not all(isinstance(rel, str) and isinstance(kind, str) for rel, kind in candidates):
+        return None
+    return candidates
+
+
+def _walk(root: Path, config: Config) -> _Walk:
+    """Walk `root` once: honour .gitignore files, excludes and includes, classify every file."""
     include = _spec(config.include)
     exclude = _spec((*config.exclude, f"{config.output_dir.strip('/')}/"))
     tests = _spec(config.test_paths)
-    ignores: dict[str, pathspec.PathSpec] = {}  # directory rel ("" for root) -> its .gitignore
+    ignores: dict[str, _Spec] = {}  # directory rel ("" for root) -> its .gitignore
     test_dirs: list[str] = []  # below a conftest.py every module is test code (`t/`, `qa/` layouts)
-    files: list[SourceFile] = []
-    skipped: list[Skipped] = []
+    walk = _Walk()
 
     def ignored(rel: str, is_dir: bool) -> bool:
         probe = rel + "/" if is_dir else rel
@@ -108,18 +228,27 @@ def discover(root: Path, config: Config) -> Discovery:
                 return True
         return False
 
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        base = here.relative_to(root).as_posix()
-        base = "" if base == "." else base
-        spec = _gitignore(here)
-        if spec is not None:
-            ignores[base] = spec
+    def unreadable(_: OSError) -> None:
+        walk.complete = False
+
+    top = os.path.join(str(root), "")
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        base = dirpath[len(top):].replace(os.sep, "/") if dirpath != str(root) else ""
+        try:
+            walk.folders[base] = os.stat(dirpath).st_mtime_ns
+        except OSError:
+            walk.complete = False
+        if base and any(name in filenames and os.path.exists(os.path.join(dirpath, name)) for name in _NOT_SOURCE_MARKS):
+            dirnames[:] = []
+            continue
+        if ".gitignore" in filenames:
+            spec = _gitignore(os.path.join(dirpath, ".gitignore"), walk, f"{base}/.gitignore" if base else ".gitignore")
+            if spec is not None:
+                ignores[base] = spec
         dirnames[:] = sorted(
             d for d in dirnames
             if d not in _SKIP_DIRS
             and not d.endswith(".egg-info")
-            and not (here / d / "pyvenv.cfg").exists()
             and not ignored(f"{base}/{d}" if base else d, is_dir=True)
         )
         if base and "conftest.py" in filenames:
@@ -131,14 +260,5 @@ def discover(root: Path, config: Config) -> Discovery:
                 kind = PYTHON_TEST
             if kind is None or ignored(rel, is_dir=False) or (include and not include.match_file(rel)):
                 continue
-            path = here / name
-            try:
-                size = path.stat().st_size
-            except OSError:
-                skipped.append(Skipped(rel, "broken symlink" if path.is_symlink() else "cannot stat file"))
-                continue
-            if size > config.max_file_size:
-                skipped.append(Skipped(rel, f"file too large ({size:,} bytes > max-file-size {config.max_file_size:,})"))
-                continue
-            files.append(SourceFile(path=path, rel=rel, kind=kind))
-    return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))
+            walk.candidates.append((rel, kind))
+    return walk

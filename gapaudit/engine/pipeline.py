@@ -1,65 +1,154 @@
-"""The `gapaudit scan` pipeline: discover → analyze (per file, cached, parallel) → link → rank."""
+"""The `gapaudit scan` pipeline as a list of stages: discover → analyze → link → probe → rank.
+
+Each stage takes the scan (`Scan`: target, configuration, options, rules, cache) and what the
+stage before it returned, and returns its own typed result: `Discovery` → `Facts` → `Linked` →
+`Linked` → `Report`. Rendering the report is the CLI's part.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..checks import Analyzer, Project, default_analyzers
 from ..errors import GapauditError
-from ..model import Report, ScanOptions, Skipped
-from ..rules import project_rules
+from ..model import Report, ScanOptions
+from ..rules import RuleSet, builtin_rules_dir, check_selectors, load_rules, rule_files
 from ..settings import Config
-from .analyze import analyze
-from .diff import changed_lines
-from .discover import discover
+from .analyze import Facts, analyze
+from .cache import ShardStore
+from .discover import Discovery, discover
+from .keys import ENVIRONMENT, code_hash, digest
+from .link import Linked, link
+from .progress import Progress
 from .rank import context, load_baseline, rank
 
+if TYPE_CHECKING:
+    from ..checks import Project
 
-def _project(target: str | Path, config: Config, options: ScanOptions) -> tuple[Project, list[Analyzer], dict, list[Skipped]]:
-    """discover + analyze: every file's facts, grouped by analyzer."""
+
+@dataclass(frozen=True)
+class Scan:
+    """What every stage may read."""
+
+    target: str
+    root: Path  # resolved
+    config: Config
+    options: ScanOptions
+    rules: RuleSet
+    rules_hash: str  # of every rule file in use, so cached facts follow the catalogs
+    store: ShardStore | None
+    progress: Progress | None
+    started: float
+
+
+def _rules(rule_paths: tuple[Path, ...], store: ShardStore | None) -> tuple[RuleSet, str]:
+    """The rule set and its hash; parsed from YAML only when the cache has not seen these files."""
+    paths = (builtin_rules_dir(), *rule_paths)
+    try:
+        files = rule_files(paths)
+        texts = [f"{file}\0{file.read_text(encoding='utf-8')}" for file in files]
+    except (OSError, UnicodeDecodeError):
+        return load_rules(rule_paths), os.urandom(16).hex()  # load_rules says what is wrong; nothing is reused
+    rules_hash = digest(ENVIRONMENT, code_hash("rules.py"), *texts)
+    cached = store.get(digest(rules_hash, "rules")) if store else None
+    if cached is not None:
+        try:
+            return RuleSet.from_data(cached), rules_hash
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    rules = load_rules(rule_paths)
+    if store:
+        try:
+            text = json.dumps(rules.to_data(), separators=(",", ":"))
+        except (TypeError, ValueError):
+            return rules, rules_hash
+        if RuleSet.from_data(json.loads(text)) == rules:  # YAML dates or int keys would not survive JSON
+            store.put_text(digest(rules_hash, "rules"), text)
+    return rules, rules_hash
+
+
+def start(target: str | Path, config: Config, options: ScanOptions, progress: Progress | None = None) -> Scan:
+    """Check the target and load the rules; raises GapauditError on bad input."""
+    started = time.perf_counter()
     root = Path(target)
     if not root.is_dir():
         raise GapauditError(f"{target} is not a directory")
     root = root.resolve()
-    rule_paths = config.rule_files(root)
-    rules = project_rules(root, config)
-    analyzers = default_analyzers(rules)
-    discovery = discover(root, config)
-    facts, unreadable = analyze(discovery, analyzers, rule_paths, options)
-    kinds = {f.rel: f.kind for f in discovery.files}
-    by_analyzer: dict[str, dict[str, Any]] = {}
-    for rel, file_facts in facts.items():
-        for name, value in file_facts.get("analyzers", {}).items():
-            by_analyzer.setdefault(name, {})[rel] = value
-    project = Project(root=root, discovery=discovery, config=config, rules=rules, facts=by_analyzer, kinds=kinds)
-    return project, analyzers, facts, unreadable
+    store = ShardStore(options.cache_dir) if options.cache_dir else None
+    rules, rules_hash = _rules(config.rule_files(root), store)
+    check_selectors(config, rules)
+    return Scan(target=str(target), root=root, config=config, options=options, rules=rules, rules_hash=rules_hash,
+                store=store, progress=progress, started=started)
 
 
-def project_facts(target: str | Path, config: Config, options: ScanOptions = ScanOptions()) -> Project:
-    """The linked-ready project without running the link step (for `gapaudit routes`)."""
-    return _project(target, config, options)[0]
+def discover_stage(scan: Scan, _: None) -> Discovery:
+    return discover(scan.root, scan.config, scan.store)
 
 
-def scan(target: str | Path, config: Config, options: ScanOptions = ScanOptions()) -> Report:
-    """Run every analyzer over `target` and rank what they find. Raises GapauditError on bad input."""
-    started = time.perf_counter()
-    project, analyzers, facts, unreadable = _project(target, config, options)
-    findings = [finding for analyzer in analyzers for finding in analyzer.link(project)]
-    baseline = load_baseline(options.baseline) if options.baseline else set()
-    changed = changed_lines(project.root, options.diff_base) if options.diff_base else None
-    gaps, suppressed = rank(findings, project.rules, project.config, facts, baseline, changed)
-    skipped = sorted([*project.discovery.skipped, *unreadable], key=lambda s: s.file)
+def analyze_stage(scan: Scan, discovery: Discovery) -> Facts:
+    return analyze(discovery, scan.config, scan.rules, scan.rules_hash, scan.store, scan.options.jobs, scan.progress)
+
+
+def link_stage(scan: Scan, facts: Facts) -> Linked:
+    return link(facts, scan.store, scan.progress)
+
+
+def probe_stage(scan: Scan, linked: Linked) -> Linked:
+    """Live probes of a running service: runs only when a base URL is given."""
+    if scan.options.base_url is None:
+        return linked
+    raise GapauditError("live probes (--base-url) are not available yet")
+
+
+def rank_stage(scan: Scan, linked: Linked) -> Report:
+    """Priorities, suppressions, the baseline and --diff; then the report with its code context."""
+    facts = linked.facts
+    baseline = load_baseline(scan.options.baseline) if scan.options.baseline else set()
+    changed = None
+    if scan.options.diff_base:
+        from .diff import changed_lines  # runs git: only for --diff
+
+        changed = changed_lines(scan.root, scan.options.diff_base)
+    suppressions = {rel: {"suppressions": lines} for rel, lines in facts.suppressions.items()}
+    gaps, suppressed = rank(linked.findings, scan.rules, scan.config, suppressions, baseline, changed)
+    skipped = sorted([*facts.discovery.skipped, *facts.unreadable, *facts.skipped], key=lambda s: s.file)
     return Report(
-        target=str(target),
+        target=scan.target,
         gaps=gaps,
         suppressed=suppressed,
         skipped=skipped,
-        rules=project.rules,
-        files_scanned=len(project.discovery.files),
-        duration_s=time.perf_counter() - started,
-        context=context(project.root, gaps, project.kinds),
+        rules=scan.rules,
+        files_scanned=len(facts.discovery.files),
+        duration_s=time.perf_counter() - scan.started,
+        context=context(scan.root, gaps, {f.rel: f.kind for f in facts.discovery.files}),
     )
 
 
+STAGES: tuple[Callable[[Scan, Any], Any], ...] = (discover_stage, analyze_stage, link_stage, probe_stage, rank_stage)
+
+
+def scan(target: str | Path, config: Config, options: ScanOptions = ScanOptions(),
+         progress: Progress | None = None) -> Report:
+    """Run every stage over `target`. Raises GapauditError on bad input."""
+    data: Any = None
+    try:
+        run = start(target, config, options, progress)
+        for stage in STAGES:
+            data = stage(run, data)
+    finally:
+        if progress:
+            progress.close()
+    return data
+
+
+def project_facts(target: str | Path, config: Config, options: ScanOptions = ScanOptions()) -> Project:
+    """discover + analyze, every file's facts loaded (for `gapaudit routes`)."""
+    run = start(target, config, options)
+    facts = analyze(discover_stage(run, None), config, run.rules, run.rules_hash, run.store, options.jobs, None,
+                    reuse_link=False)
+    assert facts.project is not None  # reuse_link=False always loads the facts
+    return facts.project

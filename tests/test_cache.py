@@ -1,0 +1,220 @@
+"""The incremental cache: shards reused across runs, invalidated per analyzer, never trusted blindly
+(corrupt shards, a cache committed in the scanned tree, symlinks planted in the cache)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import run_cli
+
+BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+CUSTOM = "import legacy_sdk\n\nasync def sync_all():\n    legacy_sdk.fetch()\n"
+A_DAY_AGO = time.time() - 86_400
+
+
+def _project(root: Path) -> Path:
+    for rel, text in {"app/main.py": BLOCKING, "app/sync.py": CUSTOM, "app/util.py": "def f():\n    return 1\n",
+                      "tests/test_main.py": "def test_f():\n    assert True\n",
+                      "config/.env.production": "DEBUG=false\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+        os.utime(root / rel, (A_DAY_AGO, A_DAY_AGO))  # not just written: the manifest may trust mtime and size
+    return root
+
+
+def _scan(root: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[dict, str]:
+    done = run_cli("scan", str(root), "--format", "json", "-o", "-", "--fail-on", "never", *extra, env=env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    return json.loads(done.stdout), done.stderr
+
+
+def _rules(report: dict) -> list[tuple[str, str]]:
+    return sorted((g["rule"], g["file"]) for g in report["gaps"])
+
+
+def _shards(cache: Path) -> dict[Path, tuple[int, bytes]]:
+    return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (cache / "v1").rglob("*.json")}
+
+
+def _shard_data(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _holds(data: dict) -> str:
+    """What a shard holds: one file's facts ("file": an entry per analyzer and one for the engine),
+    link results ("findings"), parsed rules ("rules") or the manifest ("files")."""
+    return next((k for k in ("findings", "rules", "files") if k in data), "file")
+
+
+def _entries(shards: dict[Path, tuple[int, bytes]]) -> set[tuple[str, str, str]]:
+    """(entry key, whose facts, the facts) of every file's shard."""
+    found = set()
+    for _, content in shards.values():
+        data = json.loads(content)
+        if _holds(data) == "file":
+            found |= {(key, entry.get("analyzer", "engine"), json.dumps(entry, sort_keys=True)) for key, entry in data.items()}
+    return found
+
+
+def _new(before: dict[Path, tuple[int, bytes]], after: dict[Path, tuple[int, bytes]]) -> list[str]:
+    return sorted(kind for kind in (_holds(json.loads(after[p][1])) for p in set(after) - set(before)) if kind != "files")
+
+
+def test_shards_are_reused_across_runs(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    first, _ = _scan(root, "--cache-dir", str(cache))
+    shards = _shards(cache)
+    assert _rules(first) == [("GA103", "app/main.py")] and shards
+    assert not list(cache.rglob("*.tmp"))  # every write went through a temporary file, renamed
+    second, _ = _scan(root, "--cache-dir", str(cache))
+    assert second == first and _shards(cache) == shards  # nothing recomputed, nothing rewritten
+    # with nothing changed, the link results are reused: the per-file facts are not even read
+    per_file = [p for p in shards if _holds(_shard_data(p)) == "file"]
+    for path in per_file:
+        path.unlink()
+    third, _ = _scan(root, "--cache-dir", str(cache))
+    assert third == first and not any(p.exists() for p in per_file)
+
+
+def test_one_changed_file_recomputes_only_its_facts(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    _scan(root, "--cache-dir", str(cache))
+    before = _shards(cache)
+    (root / "app" / "util.py").write_text("def f():\n    return 2\n")
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    after = _shards(cache)
+    assert _new(before, after) == ["file", "findings"]  # app/util.py's facts, and the link results
+    new_shard = _entries({p: after[p] for p in set(after) - set(before)})
+    assert sorted(whose for _, whose, _ in new_shard) == [
+        "blocking-async", "config-drift", "engine", "infra-skip", "mocked-infra", "routes", "startup-untested"]
+    assert all(after[p] == before[p] for p in before if _holds(json.loads(before[p][1])) == "file")
+    assert _rules(report) == [("GA103", "app/main.py")]
+
+
+def test_a_changed_catalog_reruns_only_the_analyzer_that_reads_it(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    catalog = tmp_path / "blocking-extra.yml"
+    catalog.write_text("catalogs:\n  blocking-functions:\n    - kind: network\n      calls: [other_sdk.get]\n")
+    config = tmp_path / "gapaudit.yml"  # outside the scanned tree, so the tree itself does not change
+    config.write_text(f"rule-paths: [{catalog}]\n")
+    first, _ = _scan(root, "--cache-dir", str(cache), "--config", str(config))
+    before = _shards(cache)
+    catalog.write_text("catalogs:\n  blocking-functions:\n    - kind: network\n      calls: [legacy_sdk.fetch]\n")
+    second, _ = _scan(root, "--cache-dir", str(cache), "--config", str(config))
+    assert _rules(first) == [("GA103", "app/main.py")]
+    assert _rules(second) == [("GA101", "app/sync.py"), ("GA103", "app/main.py")]
+    after = _shards(cache)
+    assert _new(before, after) == ["findings", "rules"]
+    gone, added = _entries(before) - _entries(after), _entries(after) - _entries(before)
+    python_files = 3  # app/main.py, app/sync.py, app/util.py: the files blocking-async reads
+    assert [whose for _, whose, _ in gone] == [whose for _, whose, _ in added] == ["blocking-async"] * python_files
+    unread = [p for p, (_, content) in before.items() if _holds(data := json.loads(content)) == "file"
+              and not any(entry.get("analyzer") == "blocking-async" for entry in data.values())]
+    assert unread and all(after[p] == before[p] for p in unread)  # the other files' shards: not rewritten
+
+
+def test_corrupt_shards_are_discarded(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    clean, _ = _scan(root, "--no-cache")
+    _scan(root, "--cache-dir", str(cache))
+    damage = [b"", b"{not json", b"\xff\xfe\x00", b"[]", b'{"analyzer": "someone-else", "facts": {}}',
+              b'{"findings": [{"rule": 1}], "suppressions": {}, "skipped": []}', b'{"files": 3}', b"null"]
+    shards = sorted(_shards(cache))
+    for number, path in enumerate(shards):
+        path.write_bytes(damage[number % len(damage)])
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    assert report == clean
+    for path in shards:  # rewritten with good data, or left alone when its key is no longer in use
+        assert path.read_bytes() in damage or isinstance(_shard_data(path), dict)
+    assert _scan(root, "--cache-dir", str(cache))[0] == clean
+
+
+def _forge(cache: Path) -> None:
+    """What a pull request could commit: link results with no findings, per-file facts with none."""
+    for path in (cache / "v1").rglob("*.json"):
+        data = _shard_data(path)
+        if _holds(data) == "findings":
+            data["findings"] = []
+        elif _holds(data) == "file":
+            data = {key: {**entry, "facts": {}} if "facts" in entry else entry for key, entry in data.items()}
+        path.write_text(json.dumps(data))
+
+
+def test_a_cache_committed_in_the_scanned_tree_is_not_trusted(tmp_path, user_cache):
+    root = _project(tmp_path / "svc")
+    committed = root / ".gapaudit_cache"
+    _scan(root, "--cache-dir", str(committed))
+    _forge(committed)
+    # the default cache lives outside the tree: the committed one is never looked at
+    report, _ = _scan(root)
+    assert _rules(report) == [("GA103", "app/main.py")]
+    # not even when the environment points the default into the tree
+    report, stderr = _scan(root, env={**os.environ, "GAPAUDIT_CACHE_DIR": str(committed)})
+    assert _rules(report) == [("GA103", "app/main.py")] and "inside the scanned tree" in stderr
+    # given explicitly with --cache-dir, it is trusted: the forgery was real
+    report, _ = _scan(root, "--cache-dir", str(committed))
+    assert _rules(report) == []
+
+
+def test_writes_never_follow_symlinks(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cache.mkdir()
+    (cache / "v1").symlink_to(elsewhere, target_is_directory=True)
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    assert _rules(report) == [("GA103", "app/main.py")] and not list(elsewhere.iterdir())
+
+    (cache / "v1").unlink()
+    _scan(root, "--cache-dir", str(cache))
+    victim = tmp_path / "victim.json"
+    victim.write_text('{"findings": [], "suppressions": {}, "skipped": []}')
+    shards = sorted(_shards(cache))
+    for path in shards:
+        path.unlink()
+        path.symlink_to(victim)
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    assert _rules(report) == [("GA103", "app/main.py")]  # a symlinked shard is not read
+    assert victim.read_text() == '{"findings": [], "suppressions": {}, "skipped": []}'
+    assert all(not p.is_symlink() and isinstance(_shard_data(p), dict) for p in shards)
+
+
+def test_files_with_unchanged_mtime_and_size_are_not_read_again(tmp_path):
+    """Like ruff: a file whose mtime and size match the manifest is taken as unchanged, unread."""
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    main = root / "app" / "main.py"
+    for path in root.rglob("*"):
+        os.utime(path, (A_DAY_AGO, A_DAY_AGO))
+    _scan(root, "--cache-dir", str(cache))
+    main.write_text(BLOCKING.replace("sleep", "sleez"))  # same size; the call no longer blocks
+    os.utime(main, (A_DAY_AGO, A_DAY_AGO))
+    assert _rules(_scan(root, "--cache-dir", str(cache))[0]) == [("GA103", "app/main.py")]
+    os.utime(main)  # saved again: a new mtime
+    assert _rules(_scan(root, "--cache-dir", str(cache))[0]) == []
+
+
+def test_parallel_workers_write_the_same_shards(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    for i in range(70):  # enough files to take the worker-process path
+        (root / "app" / f"filler_{i}.py").write_text(f"def f{i}():\n    return {i}\n")
+        os.utime(root / "app" / f"filler_{i}.py", (A_DAY_AGO, A_DAY_AGO))
+    parallel, _ = _scan(root, "--cache-dir", str(cache / "parallel"), "--jobs", "2")
+    serial, _ = _scan(root, "--cache-dir", str(cache / "serial"), "--jobs", "1")
+    assert parallel == serial and _rules(parallel) == [("GA103", "app/main.py")]
+    assert {p.relative_to(cache / "parallel"): p.read_bytes() for p in (cache / "parallel").rglob("*.json")} == \
+           {p.relative_to(cache / "serial"): p.read_bytes() for p in (cache / "serial").rglob("*.json")}
+
+
+def test_concurrent_scans_share_a_cache(tmp_path):
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    args = [sys.executable, "-m", "gapaudit", "scan", str(root), "--format", "json", "-o", "-", "--fail-on", "never",
+            "--cache-dir", str(cache)]
+    scans = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    reports = [json.loads(scan.communicate(timeout=120)[0]) for scan in scans]
+    assert all(_rules(report) == [("GA103", "app/main.py")] for report in reports)
+    assert not list(cache.rglob("*.tmp")) and all(isinstance(_shard_data(p), dict) for p in _shards(cache))
