@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
-
-import jinja2
-from markupsafe import Markup, escape
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..model import PRIORITIES, Report
@@ -15,21 +13,34 @@ from ._evidence import evidence_lines
 from ._renderer import renderer
 from .terminal import summary_line
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("gapaudit.report", "templates"),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+if TYPE_CHECKING:
+    import jinja2
+    from markupsafe import Markup
+
 _CODE = re.compile(r"`([^`]+)`")
 
 
 def _inline_code(text: str) -> Markup:
     """`backticks` as <code>; everything else escaped."""
+    from markupsafe import Markup, escape
+
     return Markup(_CODE.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
 
 
-_ENV.filters["inline_code"] = _inline_code
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """Built on first use: every format module is imported to register itself, and a scan that
+    writes no HTML should not pay for importing jinja2."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("gapaudit.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["inline_code"] = _inline_code
+    return env
 _BAR_HEIGHT, _BAR_GAP, _LABEL_WIDTH, _CHART_WIDTH = 22, 8, 170, 560
 
 
@@ -65,7 +76,7 @@ def render(report: Report) -> str:
         }
         for gap in report.gaps
     ]
-    return _ENV.get_template("report.html.j2").render(
+    return _environment().get_template("report.html.j2").render(
         report=report,
         gaps=gaps,
         summary=report.summary,
