@@ -1,8 +1,10 @@
 """Frozen dataclasses to JSON and back, for facts that travel between processes and the cache.
 
 A dataclass becomes an object tagged with its class name (`"_": "Call"`), tuples and lists become
-JSON arrays (and come back as tuples: facts are immutable), dicts keep string keys. Only classes
-registered with `@codec.register` can be decoded, so a cache entry cannot name arbitrary code.
+JSON arrays (and come back as tuples: facts are immutable), dicts keep string keys (a dict that
+has the tag as a key, such as the names of a module that binds `_`, is written as tagged pairs).
+Only classes registered with `@codec.register` can be decoded, so a cache entry cannot name
+arbitrary code.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Callable, TypeVar
 T = TypeVar("T")
 
 _TAG = "_"
+_PAIRS = "{}"  # the tag of a dict written as [key, value] pairs: no class has this name
 _CLASSES: dict[str, type] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _DEFAULTS: dict[type, dict[str, Any]] = {}
@@ -49,6 +52,8 @@ def encode(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [encode(item) for item in value]
     if isinstance(value, dict):
+        if _TAG in value:
+            return {_TAG: _PAIRS, "pairs": [[str(key), encode(item)] for key, item in value.items()]}
         return {str(key): encode(item) for key, item in value.items()}
     if isinstance(value, (frozenset, set)):
         return sorted(value)
@@ -61,7 +66,12 @@ def decode(data: Any) -> Any:
         tag = data.get(_TAG)
         if tag is None:
             return {key: decode(item) for key, item in data.items()}
-        cls = _CLASSES.get(tag)
+        if tag == _PAIRS:
+            pairs = data.get("pairs")
+            if not isinstance(pairs, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+                raise DecodeError("malformed pairs")
+            return {key: decode(item) for key, item in pairs}
+        cls = _CLASSES.get(tag) if isinstance(tag, str) else None
         if cls is None:
             raise DecodeError(f"unknown fact class {tag!r}")
         try:
