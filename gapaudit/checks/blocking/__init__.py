@@ -1,5 +1,6 @@
 """blocking-async (GA101-GA109): blocking calls reachable from an `async def`; rules/blocking*.yml."""
 
-from .check import BlockingAsyncAnalyzer, BlockingCatalog
+from .catalog import BlockingCatalog, ClientFamily
+from .check import BlockingAsyncAnalyzer
 
-__all__ = ["BlockingAsyncAnalyzer", "BlockingCatalog"]
+__all__ = ["BlockingAsyncAnalyzer", "BlockingCatalog", "ClientFamily"]
