@@ -16,9 +16,9 @@ T = TypeVar("T")
 
 _TAG = "_"
 _PAIRS = "{}"  # the tag of a dict written as [key, value] pairs: no class has this name
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # written as they are
 _CLASSES: dict[str, type] = {}
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_DEFAULTS: dict[type, dict[str, Any]] = {}
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}  # (name, default or _MISSING), in order
 _MISSING = object()
 
 
@@ -32,25 +32,26 @@ def register(cls: type[T]) -> type[T]:
     if name in _CLASSES and _CLASSES[name] is not cls:
         raise TypeError(f"two fact classes named {name}")
     _CLASSES[name] = cls
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    _FIELDS[cls] = tuple(f.name for f in fields)
-    _DEFAULTS[cls] = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    _FIELDS[cls] = tuple((f.name, _MISSING if f.default is dataclasses.MISSING else f.default)
+                         for f in dataclasses.fields(cls))  # type: ignore[arg-type]
     return cls
 
 
 def encode(value: Any) -> Any:
     """JSON-compatible data for a fact (a registered dataclass, or containers and scalars of them)."""
-    fields = _FIELDS.get(type(value))
+    cls = value.__class__
+    if cls in _SCALARS:
+        return value
+    fields = _FIELDS.get(cls)
     if fields is not None:
-        out = {_TAG: type(value).__name__}
-        defaults = _DEFAULTS[type(value)]
-        for name in fields:
+        out = {_TAG: cls.__name__}
+        for name, default in fields:
             item = getattr(value, name)
-            if defaults.get(name, _MISSING) != item:  # defaults stay implicit: smaller shards
-                out[name] = encode(item)
+            if default is _MISSING or item != default:  # defaults stay implicit: smaller shards
+                out[name] = item if item.__class__ in _SCALARS else encode(item)
         return out
     if isinstance(value, (list, tuple)):
-        return [encode(item) for item in value]
+        return [item if item.__class__ in _SCALARS else encode(item) for item in value]
     if isinstance(value, dict):
         if _TAG in value:
             return {_TAG: _PAIRS, "pairs": [[str(key), encode(item)] for key, item in value.items()]}
@@ -62,25 +63,27 @@ def encode(value: Any) -> Any:
 
 def decode(data: Any) -> Any:
     """The inverse of `encode`; raises DecodeError on anything `encode` would not have written."""
-    if isinstance(data, dict):
-        tag = data.get(_TAG)
-        if tag is None:
-            return {key: decode(item) for key, item in data.items()}
-        if tag == _PAIRS:
-            pairs = data.get("pairs")
-            if not isinstance(pairs, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
-                raise DecodeError("malformed pairs")
-            return {key: decode(item) for key, item in pairs}
-        cls = _CLASSES.get(tag) if isinstance(tag, str) else None
-        if cls is None:
-            raise DecodeError(f"unknown fact class {tag!r}")
-        try:
-            return cls(**{key: decode(item) for key, item in data.items() if key != _TAG})
-        except TypeError as exc:
-            raise DecodeError(f"{tag}: {exc}") from None
-    if isinstance(data, list):
-        return tuple(decode(item) for item in data)
-    return data
+    cls = data.__class__
+    if cls is list:
+        return tuple([item if item.__class__ in _SCALARS else decode(item) for item in data])
+    if cls is not dict:
+        return data
+    tag = data.get(_TAG)
+    if tag is None:
+        return {key: decode(item) for key, item in data.items()}
+    if tag == _PAIRS:
+        pairs = data.get("pairs")
+        if not isinstance(pairs, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+            raise DecodeError("malformed pairs")
+        return {key: decode(item) for key, item in pairs}
+    fact_class = _CLASSES.get(tag) if isinstance(tag, str) else None
+    if fact_class is None:
+        raise DecodeError(f"unknown fact class {tag!r}")
+    try:
+        return fact_class(**{key: item if item.__class__ in _SCALARS else decode(item)
+                             for key, item in data.items() if key != _TAG})
+    except TypeError as exc:
+        raise DecodeError(f"{tag}: {exc}") from None
 
 
 def dataclass_codec(cls: type[T]) -> tuple[Callable[[T], Any], Callable[[Any], T]]:
