@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Iterable, Union
+from typing import Any, Callable, Iterable
 
 from .astutil import module_statements
 from .imports import ImportCollector
@@ -53,7 +53,7 @@ from .model import (
     TypeExpr,
     ValueOf,
 )
-from .walk import Context
+from .walk import Context, walk
 
 #: the key under which analyzers share the builder of a file (`ParsedFile.collector`)
 COLLECTOR_KEY = "python-model"
@@ -158,7 +158,7 @@ class _TypedPath:
         self.rest = rest
 
 
-_Found = Union[Ref, TypeExpr, None]  # what a bare name means: a reference, a local's type, or unknown
+_Found = Ref | TypeExpr | None  # what a bare name means: a reference, a local's type, or unknown
 _Scopes = list[_Scope]  # innermost last; class bodies never enclose the functions in them
 
 
@@ -316,13 +316,11 @@ _Key = tuple[int, int, int]  # (line, column, -postorder): see the module docstr
 class _RawCall:
     """A call met by the walk, before its function is read."""
 
-    __slots__ = ("node", "depth", "record", "parent", "in_arguments", "index")
+    __slots__ = ("node", "depth", "parent", "in_arguments", "index")
 
-    def __init__(self, node: ast.Call, depth: int, record: _FunctionRecord, parent: _RawCall | None,
-                 in_arguments: bool) -> None:
+    def __init__(self, node: ast.Call, depth: int, parent: _RawCall | None, in_arguments: bool) -> None:
         self.node = node
         self.depth = depth
-        self.record = record  # the function it belongs to
         self.parent = parent  # the innermost call around it (in the same function)
         self.in_arguments = in_arguments  # inside the parent's arguments, not its callee
         self.index: int | None = None  # its place among the function's calls, once read
@@ -332,12 +330,12 @@ class _FunctionRecord:
     """A function the model describes, and its own nodes collected by the walk."""
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int, qualname: str, cls: str | None,
-                 parent: _FunctionRecord | None) -> None:
+                 nested: bool) -> None:
         self.node = node
         self.depth = depth  # its index among the walk's ancestors of its nodes
         self.qualname = qualname
         self.cls = cls
-        self.parent = parent  # the function it is nested in
+        self.is_nested = nested  # in another function: read with it, not on its own
         decorators = [_decorator_name(d) for d in node.decorator_list]
         self.decorators = tuple(d for d in decorators if d)
         last_names = {d.rpartition(".")[2] for d in self.decorators}
@@ -438,23 +436,6 @@ class ModelBuilder:
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
         self._postorder = 0
         self._module: Module | None = None
-        self._enter = {
-            ast.Module: self._enter_module, ast.FunctionDef: self._enter_function,
-            ast.AsyncFunctionDef: self._enter_function, ast.ClassDef: self._enter_class,
-            ast.Import: self._enter_import, ast.ImportFrom: self._enter_import, ast.Assign: self._enter_assign,
-            ast.AnnAssign: self._enter_assign, ast.Call: self._enter_call, ast.Await: self._enter_await,
-            ast.AsyncWith: self._enter_async_with, ast.AsyncFor: self._enter_async_for, ast.If: self._enter_if,
-            ast.Try: self._enter_try,
-        }
-        self._leave = {
-            ast.Module: self._leave_module, ast.FunctionDef: self._leave_function,
-            ast.AsyncFunctionDef: self._leave_function, ast.ClassDef: self._leave_class, ast.Call: self._leave_call,
-            ast.If: self._leave_if, ast.Try: self._leave_try, ast.Return: self._leave_return,
-            ast.Import: self._leave_import, ast.ImportFrom: self._leave_import,
-        }
-        for binder in (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.With,
-                       ast.AsyncWith, ast.NamedExpr, ast.ExceptHandler):
-            self._leave[binder] = self._leave_binder
 
     @property
     def module(self) -> Module:
@@ -463,14 +444,14 @@ class ModelBuilder:
         return self._module
 
     def enter(self, node: ast.AST, context: Context) -> None:
-        handler = self._enter.get(type(node))
+        handler = _ENTER.get(node.__class__)
         if handler is not None:
-            handler(node, context)
+            handler(self, node, context)
 
     def leave(self, node: ast.AST, context: Context) -> None:
-        handler = self._leave.get(type(node))
+        handler = _LEAVE.get(node.__class__)
         if handler is not None:
-            handler(node, context)
+            handler(self, node, context)
 
     def _owner(self, node: ast.AST, context: Context) -> _FunctionRecord | None:
         """The described function `node` is an own node of, if any."""
@@ -530,21 +511,22 @@ class ModelBuilder:
         record: object = _UNREAD
         if top is None:
             if id(node) in self._module_level:
-                record = _FunctionRecord(node, depth, node.name, None, None)
+                record = _FunctionRecord(node, depth, node.name, None, False)
         elif type(top) is _ClassRecord:
             if context.parent is top.node:
                 top.methods.append(node.name)
-                record = _FunctionRecord(node, depth, f"{top.node.name}.{node.name}", top.node.name, None)
+                record = _FunctionRecord(node, depth, f"{top.node.name}.{node.name}", top.node.name, False)
         elif type(top) is _FunctionRecord:
-            record = _FunctionRecord(node, depth, f"{top.qualname}.{node.name}", None, top)
+            record = _FunctionRecord(node, depth, f"{top.qualname}.{node.name}", None, True)
         self._stack.append(record)
 
     def _leave_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
         record = self._stack.pop()
         if type(record) is not _FunctionRecord:
             return
-        if record.parent is not None:
-            record.parent.nested.append((self._key(node), record))
+        if record.is_nested:
+            outer: _FunctionRecord = self._stack[-1]  # type: ignore[assignment]
+            outer.nested.append((self._key(node), record))
         else:
             self._read(record, [self.names.module])
 
@@ -685,7 +667,7 @@ class ModelBuilder:
         # calls around an own call are own calls of the same function: no def can stand between
         parent = self._open_calls[-1] if self._open_calls else None
         in_arguments = parent is not None and _child_on_path(context.ancestors, parent.depth, node) is not parent.node.func
-        self._open_calls.append(_RawCall(node, len(context.ancestors), owner, parent, in_arguments))
+        self._open_calls.append(_RawCall(node, len(context.ancestors), parent, in_arguments))
 
     def _leave_call(self, node: ast.Call, context: Context) -> None:
         ancestors = context.ancestors
@@ -696,7 +678,7 @@ class ModelBuilder:
         if not self._open_calls or self._open_calls[-1].node is not node:
             return
         raw = self._open_calls.pop()
-        owner = raw.record
+        owner: _FunctionRecord = self._stack[-1]  # type: ignore[assignment]  # only own calls are open
         owner.calls.append((self._key(node), raw))
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
@@ -824,6 +806,29 @@ class ModelBuilder:
         return None
 
 
+# handlers by node type, at class level: bound methods kept in the builder would make it a
+# reference cycle, and keep every walked tree alive until the garbage collector runs
+_ENTER: dict[type[ast.AST], Callable[[ModelBuilder, Any, Context], None]] = {
+    ast.Module: ModelBuilder._enter_module, ast.FunctionDef: ModelBuilder._enter_function,
+    ast.AsyncFunctionDef: ModelBuilder._enter_function, ast.ClassDef: ModelBuilder._enter_class,
+    ast.Import: ModelBuilder._enter_import, ast.ImportFrom: ModelBuilder._enter_import,
+    ast.Assign: ModelBuilder._enter_assign, ast.AnnAssign: ModelBuilder._enter_assign,
+    ast.Call: ModelBuilder._enter_call, ast.Await: ModelBuilder._enter_await,
+    ast.AsyncWith: ModelBuilder._enter_async_with, ast.AsyncFor: ModelBuilder._enter_async_for,
+    ast.If: ModelBuilder._enter_if, ast.Try: ModelBuilder._enter_try,
+}
+_LEAVE: dict[type[ast.AST], Callable[[ModelBuilder, Any, Context], None]] = {
+    ast.Module: ModelBuilder._leave_module, ast.FunctionDef: ModelBuilder._leave_function,
+    ast.AsyncFunctionDef: ModelBuilder._leave_function, ast.ClassDef: ModelBuilder._leave_class,
+    ast.Call: ModelBuilder._leave_call, ast.If: ModelBuilder._leave_if, ast.Try: ModelBuilder._leave_try,
+    ast.Return: ModelBuilder._leave_return, ast.Import: ModelBuilder._leave_import,
+    ast.ImportFrom: ModelBuilder._leave_import,
+    **{binder: ModelBuilder._leave_binder for binder in (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor,
+                                                         ast.comprehension, ast.With, ast.AsyncWith, ast.NamedExpr,
+                                                         ast.ExceptHandler)},
+}
+
+
 def _argument_of(raw: _RawCall) -> int | None:
     """The innermost call described in the model whose arguments contain this call."""
     below, parent = raw, raw.parent
@@ -832,3 +837,10 @@ def _argument_of(raw: _RawCall) -> int | None:
             return parent.index
         below, parent = parent, parent.parent
     return None
+
+
+def model_of(tree: ast.Module, path: str) -> Module:
+    """The model of one parsed module on its own walk (analyzers share one walk through the collector)."""
+    builder = ModelBuilder(path)
+    walk(tree, [builder])
+    return builder.module
