@@ -19,7 +19,7 @@ What a reference resolves to (`Symbol`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable
 
 from .model import (
     Assignment,
@@ -77,7 +77,7 @@ class Family:
     name: str
 
 
-Owner = Union[ClassSymbol, Family]
+Owner = ClassSymbol | Family
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,11 @@ class PythonProject:
         self.functions: dict[FunctionSymbol, Function] = {
             FunctionSymbol(path, fn.qualname): fn for path, module in modules.items() for fn in module.functions
         }
+        # resolution is pure, and the same imports and classes are met from every call site:
+        # results are kept (with the depth they were asked at, which can cut a cycle short)
+        self._bindings: dict[tuple[str, Imported, tuple[str, ...], int], Symbol | None] = {}
+        self._mros: dict[tuple[ClassSymbol, int], list[ClassSymbol]] = {}
+        self._methods: dict[tuple[ClassSymbol, str], FunctionSymbol | None] = {}
 
     # --- imports -------------------------------------------------------------------------
 
@@ -114,6 +119,12 @@ class PythonProject:
         """What `imported` (bound in the module at `path`), then `rest`, denotes."""
         if depth > _MAX_DEPTH:
             return None
+        key = (path if imported.level else "", imported, rest, depth)  # an absolute import means the same everywhere
+        if key not in self._bindings:
+            self._bindings[key] = self._binding(path, imported, rest, depth)
+        return self._bindings[key]
+
+    def _binding(self, path: str, imported: Imported, rest: tuple[str, ...], depth: int) -> Symbol | None:
         parts = [*imported.name.split("."), *rest]
         if not imported.level:
             # the longest prefix that names a scanned module, then attributes of it
@@ -210,6 +221,12 @@ class PythonProject:
 
     def mro(self, cls: ClassSymbol, depth: int = 0) -> list[ClassSymbol]:
         """The class and its project base classes, depth-first (good enough for single inheritance)."""
+        key = (cls, depth)
+        if key not in self._mros:
+            self._mros[key] = self._mro(cls, depth)
+        return self._mros[key]
+
+    def _mro(self, cls: ClassSymbol, depth: int) -> list[ClassSymbol]:
         order: list[ClassSymbol] = []
         queue = [cls]
         while queue and len(order) < 32:
@@ -227,10 +244,11 @@ class PythonProject:
         return order
 
     def find_method(self, cls: ClassSymbol, name: str) -> FunctionSymbol | None:
-        for klass in self.mro(cls):
-            if name in self.class_of(klass).methods:  # type: ignore[union-attr]
-                return FunctionSymbol(klass.path, f"{klass.name}.{name}")
-        return None
+        key = (cls, name)
+        if key not in self._methods:
+            self._methods[key] = next((FunctionSymbol(klass.path, f"{klass.name}.{name}") for klass in self.mro(cls)
+                                       if name in self.class_of(klass).methods), None)  # type: ignore[union-attr]
+        return self._methods[key]
 
     def class_attr(self, cls: ClassSymbol, name: str, depth: int) -> Owner | None:
         """The owner type of `instance.name`: from `self.name = Client(...)`, annotations, or a property."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ...engine.discover import PYTHON
 from ...errors import GapauditError
@@ -35,8 +35,9 @@ class _Sink:
     display: str  # `self._client.db()`
 
 
-_Resolved = Union[_Sink, FunctionSymbol, None]  # what one call does: blocks, calls a sync project function, or neither
-_Best = dict[FunctionSymbol, tuple[int, int, Union[_Sink, FunctionSymbol]]]  # (priority, call index, next hop)
+_Resolved = _Sink | FunctionSymbol | None  # what one call does: blocks, calls a sync project function, or neither
+#: function number -> (priority, call index, next hop: the blocking call or the next function's number)
+_Best = dict[int, tuple[int, int, _Sink | int]]
 
 
 class BlockingAsyncAnalyzer(Analyzer):
@@ -92,11 +93,23 @@ def _method_name(target: Target) -> str | None:
 
 
 class _Linker:
+    """The call graph of every project function, numbered in the model's order; each call resolved once."""
+
     def __init__(self, catalog: BlockingCatalog, python: PythonProject) -> None:
         self.catalog = catalog
         self.python = python
-        self.calls = {key: self._followed(fn) for key, fn in python.functions.items()}
-        self._resolved: dict[tuple[FunctionSymbol, int], _Resolved] = {}
+        self.keys = list(python.functions)  # number -> function
+        self.functions = list(python.functions.values())
+        self.calls = [self._followed(fn) for fn in self.functions]
+        number = {key: n for n, key in enumerate(self.keys)}
+        # what each followed call does: blocks (_Sink), calls a sync project function (its number), or neither
+        self.resolved: list[list[_Sink | int | None]] = []
+        for key, fn, calls in zip(self.keys, self.functions, self.calls):
+            edges: list[_Sink | int | None] = []
+            for call in calls:
+                found = self._resolve(key, fn, call)
+                edges.append(number[found] if isinstance(found, FunctionSymbol) else found)
+            self.resolved.append(edges)
 
     def _followed(self, fn: Function) -> list[Call]:
         """The calls of `fn` that may block: not awaited, not handed to an offloading call
@@ -124,17 +137,10 @@ class _Linker:
             return target.name in self.catalog.any_methods
         return True
 
-    def resolve_call(self, key: FunctionSymbol, index: int) -> _Resolved:
-        memo_key = (key, index)
-        if memo_key not in self._resolved:
-            self._resolved[memo_key] = self._resolve(key, self.calls[key][index])
-        return self._resolved[memo_key]
-
-    def _resolve(self, key: FunctionSymbol, call: Call) -> _Resolved:
+    def _resolve(self, key: FunctionSymbol, fn: Function, call: Call) -> _Resolved:
         python = self.python
         path = key.path
         target = call.target
-        fn = python.functions[key]
         cls = ClassSymbol(path, fn.cls) if fn.cls else None
         if isinstance(target, AnyMethod):
             return self._any_method(target.name, call)
@@ -150,9 +156,9 @@ class _Linker:
             return None
         if isinstance(target, MethodOf):
             owner = python.resolve_type(path, target.receiver, cls)
-            if isinstance(owner, Family) and self.catalog.families[owner.name].pollable:
-                if call.text.rpartition(".")[0] in fn.polled:
-                    return None  # a non-blocking socket used with readiness waits
+            pollable = isinstance(owner, Family) and self.catalog.families[owner.name].pollable
+            if pollable and call.text.rpartition(".")[0] in fn.polled:
+                return None  # a non-blocking socket used with readiness waits
             return self._method_call(owner, target.method, call)
         # a dotted reference: resolve the receiver, then the last name as a method of it
         receiver = python.receiver(path, target)
@@ -203,26 +209,25 @@ class _Linker:
         kinds that can hang a service even once (`severe_only`); a one-off config-file read is not
         an incident, a one-off connect to a dead database is.
         """
-        callers: dict[FunctionSymbol, list[tuple[FunctionSymbol, int]]] = {}
+        callers: dict[int, list[tuple[int, int]]] = {}
         direct: _Best = {}
-        for key, fn in self.python.functions.items():
+        for number, fn in enumerate(self.functions):
             if fn.is_async:
                 continue
-            for index, call in enumerate(self.calls[key]):
-                resolved = self.resolve_call(key, index)
+            for index, (call, resolved) in enumerate(zip(self.calls[number], self.resolved[number])):
                 if resolved is None or (call.once and not severe_only):
                     continue
-                if isinstance(resolved, FunctionSymbol):
-                    callers.setdefault(resolved, []).append((key, index))
+                if isinstance(resolved, int):
+                    callers.setdefault(resolved, []).append((number, index))
                 elif not severe_only or resolved.kind not in self.catalog.once_ignored:
                     priority = self.catalog.kind_priority[resolved.kind]
-                    if key not in direct or priority < direct[key][0]:
-                        direct[key] = (priority, index, resolved)
+                    if number not in direct or priority < direct[number][0]:
+                        direct[number] = (priority, index, resolved)
         best: _Best = {}
         for level in sorted({entry[0] for entry in direct.values()}):
-            queue = deque(k for k, v in direct.items() if v[0] == level and k not in best)
-            for k in queue:
-                best[k] = direct[k]
+            queue = deque(n for n, v in direct.items() if v[0] == level and n not in best)
+            for n in queue:
+                best[n] = direct[n]
             while queue:
                 callee = queue.popleft()
                 for caller, index in callers.get(callee, []):
@@ -238,13 +243,12 @@ class _Linker:
     def findings(self) -> list[Finding]:
         every, severe = self._best_paths(severe_only=False), self._best_paths(severe_only=True)
         findings: list[Finding] = []
-        for key, fn in self.python.functions.items():
+        for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
                 continue
             seen_lines: set[int] = set()
             occurrences: dict[str, int] = {}
-            for index, call in enumerate(self.calls[key]):
-                resolved = self.resolve_call(key, index)
+            for call, resolved in zip(self.calls[number], self.resolved[number]):
                 if resolved is None or call.line in seen_lines:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
@@ -265,15 +269,16 @@ class _Linker:
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}"))
         return findings
 
-    def _follow(self, start: FunctionSymbol, best: _Best, chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
+    def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
         """Walk the BFS pointers to the blocking call; they cannot cycle (each points to an earlier node)."""
         current = start
         while True:
             _, index, nxt = best[current]
+            key = self.keys[current]
             call = self.calls[current][index]
-            chain.append(self._hop(current, call.line))
+            chain.append(self._hop(key, call.line))
             if isinstance(nxt, _Sink):
-                chain.append({"function": nxt.display, "file": current.path, "line": call.line})
+                chain.append({"function": nxt.display, "file": key.path, "line": call.line})
                 return nxt, chain
             current = nxt
 
