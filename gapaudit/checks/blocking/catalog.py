@@ -8,7 +8,7 @@ one-line configuration error naming the catalog and its files (exit 2), never a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ...errors import GapauditError
 from ...model import priority_rank
@@ -87,7 +87,10 @@ class _Entry:
             if required:
                 raise self.error(f"'{key}' is missing")
             return []
-        return _names(self.raw[key], lambda: self.error(f"'{key}' must be a list of names"))
+        names = _names(self.raw[key])
+        if names is None:
+            raise self.error(f"'{key}' must be a list of names")
+        return names
 
     def flag(self, key: str) -> bool:
         value = self.raw.get(key, False)
@@ -96,11 +99,11 @@ class _Entry:
         return value
 
 
-def _names(value: Any, error: Callable[[], GapauditError]) -> list[str]:
-    """`value` if it is a list of non-empty strings, else `error()` raised."""
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise error()
-    return value
+def _names(value: Any) -> list[str] | None:
+    """`value` if it is a list of non-empty strings, else None."""
+    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
+        return value
+    return None
 
 
 class BlockingCatalog:
@@ -143,14 +146,13 @@ class BlockingCatalog:
         offload = rules.catalog("offload-calls") or {}
         if not isinstance(offload, dict) or set(offload) - {"functions", "methods"}:
             raise rules.catalog_error("offload-calls", "expected a mapping with 'functions' and 'methods'")
-
-        def offload_error() -> GapauditError:
-            return rules.catalog_error("offload-calls", "'functions' and 'methods' must be lists of names")
-
-        self.offload_functions = frozenset(_names(offload.get("functions", []), offload_error))
-        self.offload_methods = frozenset(_names(offload.get("methods", []), offload_error))
-        once_ignored = _names(rules.catalog("run-once-ignored-kinds") or [],
-                              lambda: rules.catalog_error("run-once-ignored-kinds", "expected a list of kinds"))
+        functions, methods = _names(offload.get("functions", [])), _names(offload.get("methods", []))
+        if functions is None or methods is None:
+            raise rules.catalog_error("offload-calls", "'functions' and 'methods' must be lists of names")
+        self.offload_functions, self.offload_methods = frozenset(functions), frozenset(methods)
+        once_ignored = _names(rules.catalog("run-once-ignored-kinds") or [])
+        if once_ignored is None:
+            raise rules.catalog_error("run-once-ignored-kinds", "expected a list of kinds")
         for kind in once_ignored:
             if kind not in self.kind_rule:
                 raise rules.catalog_error("run-once-ignored-kinds", self._unknown_kind(kind))
@@ -181,11 +183,12 @@ class BlockingCatalog:
         by_kind = entry.raw.get("kinds") or {}
         if not isinstance(by_kind, dict):
             raise entry.error("'kinds' must map a kind to a list of methods")
-        kinds = {}
+        kinds: dict[str, str] = {}
         for method_kind, names in by_kind.items():
-            self._kind(entry, method_kind)
-            for method in _names(names, lambda: entry.error(f"'kinds.{method_kind}' must be a list of methods")):
-                kinds[method] = method_kind
+            listed = _names(names)
+            if listed is None:
+                raise entry.error(f"'kinds.{method_kind}' must be a list of methods")
+            kinds.update(dict.fromkeys(listed, self._kind(entry, str(method_kind))))
         return ClientFamily(
             name=name,
             kind=kind,
