@@ -19,78 +19,24 @@ listing of the function: a call comes before the calls inside its callee express
 from __future__ import annotations
 
 import ast
-import builtins
 from typing import Any, Callable, Iterable
 
+from ._names import Names, Scope, Scopes, dotted, source
 from .astutil import module_statements
 from .imports import ImportCollector
-from .model import (
-    SCHEMA,
-    AnyMethod,
-    Assignment,
-    Binding,
-    BuiltinRef,
-    Call,
-    Class,
-    ClassDefinition,
-    FieldOf,
-    Function,
-    FunctionDefinition,
-    Imported,
-    ImportRef,
-    LocalFunctionRef,
-    MethodOf,
-    Module,
-    ModuleRef,
-    NewOf,
-    PathOf,
-    Ref,
-    ReturnOf,
-    SelfAttr,
-    SelfMethod,
-    SuperMethod,
-    Target,
-    TypeExpr,
-    ValueOf,
-)
+from .model import SCHEMA, Call, Class, Function, Module, Ref, TypeExpr, ValueOf
 from .walk import Context, walk
 
 #: the key under which analyzers share the builder of a file (`ParsedFile.collector`)
 COLLECTOR_KEY = "python-model"
 
-_BUILTINS = frozenset(dir(builtins))
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_OPTIONAL = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
 _MEMOIZERS = frozenset({"cache", "lru_cache", "cached_property", "cached", "memoize", "alru_cache"})
 _PROPERTIES = frozenset({"property", "cached_property"})
 _NON_BLOCKING = ("setblocking", "settimeout")
 
 
-def _dotted(node: ast.AST) -> tuple[str, ...] | None:
-    """`a.b.c` as ('a', 'b', 'c'); None for anything that is not a plain dotted name."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return tuple(reversed(parts))
-    return None
-
-
-def _source(node: ast.expr) -> str:
-    """The expression as `ast.unparse` writes it; dotted names without unparsing."""
-    parts = _dotted(node)
-    return ".".join(parts) if parts is not None else ast.unparse(node)
-
-
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _imported(module: str | None, level: int, name: str) -> Imported:
-    """What `from <level dots><module> import name` binds."""
-    return Imported(f"{module}.{name}" if module else name, level)
 
 
 def _guard_key(node: ast.AST, self_name: str | None) -> str | None:
@@ -131,181 +77,6 @@ def _names_in(target: ast.expr) -> Iterable[str]:
 def _child_on_path(ancestors: list[ast.AST], depth: int, node: ast.AST) -> ast.AST:
     """The child of `ancestors[depth]` on the way down to `node`."""
     return ancestors[depth + 1] if len(ancestors) > depth + 1 else node
-
-
-# --- names and types -----------------------------------------------------------------------
-
-
-class _Scope:
-    """What names mean in one function, or at module level, while the builder reads it."""
-
-    __slots__ = ("imports", "types", "defs", "locals")
-
-    def __init__(self) -> None:
-        self.imports: dict[str, Imported] = {}
-        self.types: dict[str, TypeExpr] = {}
-        self.defs: dict[str, str] = {}  # nested function name -> qualname
-        self.locals: set[str] = set()  # names bound to something the builder cannot type
-
-
-class _TypedPath:
-    """`x.a.b` where `x` is a local of a known type: not a reference, a path from a typed value."""
-
-    __slots__ = ("type", "rest")
-
-    def __init__(self, type_: TypeExpr, rest: tuple[str, ...]) -> None:
-        self.type = type_
-        self.rest = rest
-
-
-_Found = Ref | TypeExpr | None  # what a bare name means: a reference, a local's type, or unknown
-_Scopes = list[_Scope]  # innermost last; class bodies never enclose the functions in them
-
-
-class _Names:
-    """The module's names, and what names and expressions mean in a chain of scopes."""
-
-    def __init__(self) -> None:
-        self.module = _Scope()  # its `types` grow as the walk reaches module-level assignments
-        self.module_names: set[str] = set()
-        self.defined: dict[str, Binding] = {}  # module-level defs and classes, the last one winning
-        self.star_imports: list[Imported] = []
-
-    def bind_import(self, scope: _Scope, node: ast.Import | ast.ImportFrom) -> None:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    scope.imports[alias.asname] = Imported(alias.name)
-                else:
-                    head = alias.name.split(".")[0]
-                    scope.imports[head] = Imported(head)
-            return
-        for alias in node.names:
-            if alias.name != "*":
-                scope.imports[alias.asname or alias.name] = _imported(node.module, node.level, alias.name)
-            elif scope is self.module and node.module:
-                # `from .base import *`: names are looked up there at link time
-                module, _, name = node.module.rpartition(".")
-                self.star_imports.append(_imported(module or None, node.level, name))
-
-    def lookup(self, name: str, scopes: _Scopes) -> _Found:
-        """What a bare name refers to, innermost scope first."""
-        for scope in reversed(scopes):
-            if name in scope.defs:
-                return LocalFunctionRef(scope.defs[name])
-            if name in scope.types:
-                return scope.types[name]
-            if name in scope.imports:
-                return ImportRef(scope.imports[name])
-            if name in scope.locals:
-                return None
-        if name in self.module_names:
-            return ModuleRef((name,))
-        if name in _BUILTINS:
-            return BuiltinRef(name)
-        return None
-
-    def ref(self, parts: tuple[str, ...], scopes: _Scopes) -> Ref | _TypedPath | None:
-        """A dotted name as a reference, or None when its head is an untyped local."""
-        found = self.lookup(parts[0], scopes)
-        if found is None:
-            return None
-        rest = parts[1:]
-        if isinstance(found, ImportRef):
-            return ImportRef(found.imported, rest) if rest else found
-        if isinstance(found, ModuleRef):
-            return ModuleRef(parts) if rest else found
-        if isinstance(found, BuiltinRef):
-            return BuiltinRef(".".join(parts)) if rest else found
-        if isinstance(found, LocalFunctionRef):
-            return None if rest else found
-        return _TypedPath(found, rest)
-
-    def type_of(self, node: ast.AST, scopes: _Scopes, self_name: str | None) -> TypeExpr | None:
-        if isinstance(node, ast.Name):
-            found = self.lookup(node.id, scopes)
-            if isinstance(found, TypeExpr):
-                return found
-            if isinstance(found, (ModuleRef, ImportRef)):
-                return ValueOf(found)
-            return None
-        if isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and node.value.id == self_name:
-                return SelfAttr(node.attr)
-            base = self.type_of(node.value, scopes, self_name)
-            if base is not None and not isinstance(base, ValueOf):
-                return FieldOf(base, node.attr)
-            parts = _dotted(node)
-            ref = self.ref(parts, scopes) if parts else None
-            return ValueOf(ref) if isinstance(ref, (ImportRef, ModuleRef)) else None
-        if isinstance(node, ast.Call):
-            func = node.func.value if isinstance(node.func, ast.Subscript) else node.func  # Repo[T](...)
-            if isinstance(func, ast.Attribute):
-                base = self.type_of(func.value, scopes, self_name)
-                if base is not None and not isinstance(base, ValueOf):
-                    return ReturnOf(base, func.attr)
-            parts = _dotted(func)
-            if parts:
-                if parts[0] == self_name:
-                    return None
-                ref = self.ref(parts, scopes)
-                if isinstance(ref, _TypedPath):
-                    return ReturnOf(ref.type, "__call__")
-                if ref is not None and not isinstance(ref, LocalFunctionRef):
-                    return NewOf(ref)
-            return None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path(x) / "name"
-            return self.type_of(node.left, scopes, self_name)
-        return None
-
-    def annotation_type(self, node: ast.AST | None, scopes: _Scopes) -> TypeExpr | None:
-        """`x: Client`, `Optional[Client]`, `Client | None`, `"Client"` -> an instance of Client."""
-        if node is None:
-            return None
-        if isinstance(node, ast.Subscript):
-            head = _dotted(node.value)
-            if head and head[-1] in _OPTIONAL:
-                inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
-                return self.annotation_type(inner, scopes)
-            return self.annotation_type(node.value, scopes)  # a generic class: HttpRepo[Create, Read]
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            return self.annotation_type(node.left, scopes) or self.annotation_type(node.right, scopes)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                return self.annotation_type(ast.parse(node.value, mode="eval").body, scopes)
-            except (SyntaxError, ValueError):
-                return None
-        parts = _dotted(node)
-        if parts:
-            ref = self.ref(parts, scopes)
-            if isinstance(ref, (ImportRef, ModuleRef)):
-                return NewOf(ref)
-        return None
-
-    def call_target(self, call: ast.Call, scopes: _Scopes, self_name: str | None) -> Target | None:
-        func = call.func.value if isinstance(call.func, ast.Subscript) else call.func  # Repo[T](...)
-        if isinstance(func, ast.Name):
-            found = self.ref((func.id,), scopes)
-            return None if isinstance(found, _TypedPath) else found
-        if not isinstance(func, ast.Attribute):
-            return None
-        method = func.attr
-        receiver = func.value
-        if isinstance(receiver, ast.Name) and receiver.id == self_name:
-            return SelfMethod(method)
-        if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
-            return SuperMethod(method)
-        receiver_type = self.type_of(receiver, scopes, self_name)
-        if receiver_type is not None and not isinstance(receiver_type, ValueOf):
-            return MethodOf(receiver_type, method)
-        parts = _dotted(func)
-        if parts and parts[0] != self_name:
-            ref = self.ref(parts, scopes)
-            if isinstance(ref, _TypedPath):  # a local alias of a value: `c = client; c.get(...)`
-                return MethodOf(PathOf(ref.type) if ref.rest[:-1] else ref.type, method)
-            if ref is not None:
-                return ref
-        return AnyMethod(method)
 
 
 # --- what the walk collects ----------------------------------------------------------------
@@ -365,9 +136,9 @@ class _FunctionRecord:
 
 def _decorator_name(node: ast.expr) -> str:
     if isinstance(node, ast.Call):
-        parts = _dotted(node.func)
+        parts = dotted(node.func)
         return ".".join(parts) + "()" if parts else ""
-    parts = _dotted(node)
+    parts = dotted(node)
     return ".".join(parts) if parts else ""
 
 
@@ -419,13 +190,12 @@ class _Region:
 class ModelBuilder:
     """A walk.py collector that builds the `Module` of one file (`module` after the walk)."""
 
-    wants = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom,
-             ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.With,
-             ast.AsyncWith, ast.NamedExpr, ast.ExceptHandler, ast.Call, ast.Await, ast.If, ast.Try, ast.Return)
+    #: every node type with an `enter_<type>` or `leave_<type>` handler (set below the class)
+    wants: tuple[type[ast.AST], ...]
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.names = _Names()
+        self.names = Names()
         self._imports = ImportCollector()
         self._module_level: set[int] = set()  # ids of module-level statements
         self._classes: dict[str, _ClassRecord] = {}
@@ -466,46 +236,25 @@ class ModelBuilder:
 
     # --- module ----------------------------------------------------------------------------
 
-    def _enter_module(self, node: ast.Module, context: Context) -> None:
-        names = self.names
+    def enter_Module(self, node: ast.Module, context: Context) -> None:
         for statement in (stmt for top in node.body for stmt in module_statements(top)):
             self._module_level.add(id(statement))
-            if isinstance(statement, (ast.Import, ast.ImportFrom)):
-                names.bind_import(names.module, statement)
-            elif isinstance(statement, _FUNCTIONS):
-                names.defined[statement.name] = FunctionDefinition()
-                names.module_names.add(statement.name)
-            elif isinstance(statement, ast.ClassDef):
-                names.defined[statement.name] = ClassDefinition()
-                names.module_names.add(statement.name)
-            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-                names.module_names.update(target.id for target in targets if isinstance(target, ast.Name))
+            self.names.declare(statement)
 
-    def _leave_module(self, node: ast.Module, context: Context) -> None:
-        names = self.names
-        bindings: dict[str, Binding] = {}
-        # what resolution finds first: a definition, else an import, else the variable
-        for name in {*names.module_names, *names.module.imports}:
-            if name in names.defined:
-                bindings[name] = names.defined[name]
-            elif name in names.module.imports:
-                bindings[name] = names.module.imports[name]
-            else:
-                bindings[name] = Assignment(names.module.types.get(name))
+    def leave_Module(self, node: ast.Module, context: Context) -> None:
         self._module = Module(
             path=self.path,
             schema=SCHEMA,
             imports=tuple(self._imports.imports),
-            names=bindings,
-            star_imports=tuple(names.star_imports),
+            names=self.names.bindings(),
+            star_imports=tuple(self.names.star_imports),
             classes={name: record.freeze() for name, record in self._classes.items()},
             functions=tuple(self._functions),
         )
 
     # --- defs and classes ------------------------------------------------------------------
 
-    def _enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
+    def enter_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
         depth = len(context.ancestors)
         top = self._stack[-1] if self._stack else None
         record: object = _UNREAD
@@ -520,7 +269,9 @@ class ModelBuilder:
             record = _FunctionRecord(node, depth, f"{top.qualname}.{node.name}", None, True)
         self._stack.append(record)
 
-    def _leave_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
+    enter_AsyncFunctionDef = enter_FunctionDef
+
+    def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
         record = self._stack.pop()
         if type(record) is not _FunctionRecord:
             return
@@ -530,42 +281,37 @@ class ModelBuilder:
         else:
             self._read(record, [self.names.module])
 
-    def _enter_class(self, node: ast.ClassDef, context: Context) -> None:
+    leave_AsyncFunctionDef = leave_FunctionDef
+
+    def enter_ClassDef(self, node: ast.ClassDef, context: Context) -> None:
         record: object = _UNREAD
         if not self._stack:
             if id(node) in self._module_level:
-                record = self._classes[node.name] = _ClassRecord(node, self._bases(node))
+                record = self._classes[node.name] = _ClassRecord(node, self.names.bases(node))
         else:
             owner = self._owner(node, context)
             if owner is not None:
                 owner.classes.append(node.name)
         self._stack.append(record)
 
-    def _leave_class(self, node: ast.ClassDef, context: Context) -> None:
+    def leave_ClassDef(self, node: ast.ClassDef, context: Context) -> None:
         self._stack.pop()
-
-    def _bases(self, node: ast.ClassDef) -> tuple[Ref, ...]:
-        bases = []
-        for base in node.bases:
-            if isinstance(base, ast.Subscript):  # class Repo(RepositoryGeneric[User, Model])
-                base = base.value
-            parts = _dotted(base)
-            ref = self.names.ref(parts, [self.names.module]) if parts else None
-            if isinstance(ref, (ImportRef, ModuleRef)):
-                bases.append(ref)
-        return tuple(bases)
 
     # --- statements ------------------------------------------------------------------------
 
-    def _enter_import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
+    def enter_Import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
         self._imports.enter(node, context)
 
-    def _leave_import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
+    enter_ImportFrom = enter_Import
+
+    def leave_Import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None:
             owner.imports.append((self._key(node), node))
 
-    def _enter_assign(self, node: ast.Assign | ast.AnnAssign, context: Context) -> None:
+    leave_ImportFrom = leave_Import
+
+    def enter_Assign(self, node: ast.Assign | ast.AnnAssign, context: Context) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for guard in self._guards:
             if not guard.assigned and guard.holds(node, context.ancestors):
@@ -578,6 +324,8 @@ class ModelBuilder:
         top = self._stack[-1]
         if type(top) is _ClassRecord and context.parent is top.node:
             self._type_class_attribute(top, node)
+
+    enter_AnnAssign = enter_Assign
 
     def _type_module_variable(self, node: ast.Assign | ast.AnnAssign, targets: list[ast.expr]) -> None:
         names = self.names
@@ -606,35 +354,38 @@ class ModelBuilder:
                 if isinstance(target, ast.Name):
                     record.add_attribute(target.id, t)
 
-    def _leave_binder(self, node: ast.AST, context: Context) -> None:
+    def _leave_binding(self, node: ast.AST, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None:
             owner.binders.append((self._key(node), node))
 
-    def _leave_return(self, node: ast.Return, context: Context) -> None:
+    leave_Assign = leave_AnnAssign = leave_AugAssign = leave_For = leave_AsyncFor = leave_comprehension = \
+        leave_With = leave_AsyncWith = leave_NamedExpr = leave_ExceptHandler = _leave_binding
+
+    def leave_Return(self, node: ast.Return, context: Context) -> None:
         if node.value is not None:
             owner = self._owner(node, context)
             if owner is not None:
                 owner.returns.append((self._key(node), node.value))
 
-    def _enter_await(self, node: ast.Await, context: Context) -> None:
+    def enter_Await(self, node: ast.Await, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None:
             owner.awaited.add(id(node.value))
             if isinstance(node.value, ast.Call):
                 owner.awaited_calls.append(node.value)
 
-    def _enter_async_with(self, node: ast.AsyncWith, context: Context) -> None:
+    def enter_AsyncWith(self, node: ast.AsyncWith, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None:
             owner.awaited.update(id(item.context_expr) for item in node.items)
 
-    def _enter_async_for(self, node: ast.AsyncFor, context: Context) -> None:
+    def enter_AsyncFor(self, node: ast.AsyncFor, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None:
             owner.awaited.add(id(node.iter))
 
-    def _enter_if(self, node: ast.If, context: Context) -> None:
+    def enter_If(self, node: ast.If, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is None:
             return
@@ -643,24 +394,24 @@ class ModelBuilder:
         if key is not None:
             self._guards.append(_Region(node, len(context.ancestors), owner, key))
 
-    def _leave_if(self, node: ast.If, context: Context) -> None:
+    def leave_If(self, node: ast.If, context: Context) -> None:
         if self._guards and self._guards[-1].node is node:
             guard = self._guards.pop()
             if guard.assigned:
                 guard.record.once.update(map(id, guard.calls))
 
-    def _enter_try(self, node: ast.Try, context: Context) -> None:
+    def enter_Try(self, node: ast.Try, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None and any(h.type is not None and _mentions(h.type, "BlockingIOError") for h in node.handlers):
             self._polling.append(_Region(node, len(context.ancestors), owner))
 
-    def _leave_try(self, node: ast.Try, context: Context) -> None:
+    def leave_Try(self, node: ast.Try, context: Context) -> None:
         if self._polling and self._polling[-1].node is node:
             self._polling.pop()
 
     # --- calls -----------------------------------------------------------------------------
 
-    def _enter_call(self, node: ast.Call, context: Context) -> None:
+    def enter_Call(self, node: ast.Call, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is None:
             return
@@ -669,12 +420,12 @@ class ModelBuilder:
         in_arguments = parent is not None and _child_on_path(context.ancestors, parent.depth, node) is not parent.node.func
         self._open_calls.append(_RawCall(node, len(context.ancestors), parent, in_arguments))
 
-    def _leave_call(self, node: ast.Call, context: Context) -> None:
+    def leave_Call(self, node: ast.Call, context: Context) -> None:
         ancestors = context.ancestors
         if self._polling and isinstance(node.func, ast.Attribute):
             for region in self._polling:
                 if region.holds(node, ancestors):
-                    region.record.polled.add(_source(node.func.value))
+                    region.record.polled.add(source(node.func.value))
         if not self._open_calls or self._open_calls[-1].node is not node:
             return
         raw = self._open_calls.pop()
@@ -686,16 +437,16 @@ class ModelBuilder:
         func = node.func
         if (isinstance(func, ast.Attribute) and func.attr in _NON_BLOCKING and node.args
                 and isinstance(node.args[0], ast.Constant) and node.args[0].value in (False, 0)):
-            owner.polled.add(_source(func.value))
+            owner.polled.add(source(func.value))
 
     # --- reading a function ----------------------------------------------------------------
 
-    def _read(self, record: _FunctionRecord, scopes: _Scopes) -> None:
+    def _read(self, record: _FunctionRecord, scopes: Scopes) -> None:
         """Both passes over one function's own nodes, then its nested functions."""
         names = self.names
         node = record.node
         self_name = record.self_name
-        scope = _Scope()
+        scope = Scope()
         for param in record.params:
             scope.locals.add(param.arg)
             if param.arg != self_name:
@@ -727,7 +478,7 @@ class ModelBuilder:
                 col=call.col_offset,
                 end_line=call.end_lineno or call.lineno,
                 end_col=call.end_col_offset or 0,
-                text=_short(_source(call.func)),
+                text=_short(source(call.func)),
                 has_args=bool(call.args or call.keywords),
                 once=record.is_memoized or id(call) in record.once,
                 awaited=id(call) in record.awaited,
@@ -735,7 +486,7 @@ class ModelBuilder:
             ))
         polled = record.polled
         for call in record.awaited_calls:
-            polled.update(_source(arg) for arg in call.args)
+            polled.update(source(arg) for arg in call.args)
         self._functions.append(Function(
             qualname=record.qualname,
             name=node.name,
@@ -756,7 +507,7 @@ class ModelBuilder:
         for _, nested in record.nested:
             self._read(nested, inner)
 
-    def _bind(self, node: ast.AST, scope: _Scope, scopes: _Scopes, cls: _ClassRecord | None, self_name: str | None) -> None:
+    def _bind(self, node: ast.AST, scope: Scope, scopes: Scopes, cls: _ClassRecord | None, self_name: str | None) -> None:
         names = self.names
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -777,7 +528,7 @@ class ModelBuilder:
         elif isinstance(node, ast.ExceptHandler) and node.name:
             scope.locals.add(node.name)
 
-    def _assign(self, target: ast.AST, t: TypeExpr | None, scope: _Scope, cls: _ClassRecord | None,
+    def _assign(self, target: ast.AST, t: TypeExpr | None, scope: Scope, cls: _ClassRecord | None,
                 self_name: str | None) -> None:
         if isinstance(target, ast.Name):
             if t is not None:
@@ -794,7 +545,7 @@ class ModelBuilder:
         elif isinstance(target, ast.Starred):
             self._assign(target.value, None, scope, cls, self_name)
 
-    def _return_type(self, record: _FunctionRecord, scopes: _Scopes) -> TypeExpr | None:
+    def _return_type(self, record: _FunctionRecord, scopes: Scopes) -> TypeExpr | None:
         """`-> Client` or the first `return Client(...)`: what callers get (for repository patterns)."""
         declared = self.names.annotation_type(record.node.returns, scopes)
         if declared is not None:
@@ -806,27 +557,18 @@ class ModelBuilder:
         return None
 
 
-# handlers by node type, at class level: bound methods kept in the builder would make it a
-# reference cycle, and keep every walked tree alive until the garbage collector runs
-_ENTER: dict[type[ast.AST], Callable[[ModelBuilder, Any, Context], None]] = {
-    ast.Module: ModelBuilder._enter_module, ast.FunctionDef: ModelBuilder._enter_function,
-    ast.AsyncFunctionDef: ModelBuilder._enter_function, ast.ClassDef: ModelBuilder._enter_class,
-    ast.Import: ModelBuilder._enter_import, ast.ImportFrom: ModelBuilder._enter_import,
-    ast.Assign: ModelBuilder._enter_assign, ast.AnnAssign: ModelBuilder._enter_assign,
-    ast.Call: ModelBuilder._enter_call, ast.Await: ModelBuilder._enter_await,
-    ast.AsyncWith: ModelBuilder._enter_async_with, ast.AsyncFor: ModelBuilder._enter_async_for,
-    ast.If: ModelBuilder._enter_if, ast.Try: ModelBuilder._enter_try,
-}
-_LEAVE: dict[type[ast.AST], Callable[[ModelBuilder, Any, Context], None]] = {
-    ast.Module: ModelBuilder._leave_module, ast.FunctionDef: ModelBuilder._leave_function,
-    ast.AsyncFunctionDef: ModelBuilder._leave_function, ast.ClassDef: ModelBuilder._leave_class,
-    ast.Call: ModelBuilder._leave_call, ast.If: ModelBuilder._leave_if, ast.Try: ModelBuilder._leave_try,
-    ast.Return: ModelBuilder._leave_return, ast.Import: ModelBuilder._leave_import,
-    ast.ImportFrom: ModelBuilder._leave_import,
-    **{binder: ModelBuilder._leave_binder for binder in (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor,
-                                                         ast.comprehension, ast.With, ast.AsyncWith, ast.NamedExpr,
-                                                         ast.ExceptHandler)},
-}
+def _handlers(prefix: str) -> dict[type[ast.AST], Callable[[ModelBuilder, Any, Context], None]]:
+    """The builder's handlers by node type, as ast.NodeVisitor names them: `enter_Call` for ast.Call.
+
+    Looked up on the class, not the instance: bound methods kept in a builder would make it a
+    reference cycle, keeping its whole tree alive until the garbage collector runs."""
+    return {getattr(ast, name.removeprefix(prefix)): handler for name, handler in vars(ModelBuilder).items()
+            if name.startswith(prefix)}
+
+
+_ENTER = _handlers("enter_")
+_LEAVE = _handlers("leave_")
+ModelBuilder.wants = tuple({**_ENTER, **_LEAVE})
 
 
 def _argument_of(raw: _RawCall) -> int | None:
