@@ -55,17 +55,23 @@ class Symbol:
 
 @dataclass(frozen=True, slots=True)
 class ModuleSymbol(Symbol):
+    """A scanned module, by its path from the scan root."""
+
     path: str
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionSymbol(Symbol):
+    """A function or method of a scanned module (`Class.method`, `outer.inner`)."""
+
     path: str
     qualname: str
 
 
 @dataclass(frozen=True, slots=True)
 class ClassSymbol(Symbol):
+    """A module-level class of a scanned module."""
+
     path: str
     name: str
 
@@ -82,11 +88,15 @@ Owner = ClassSymbol | Family
 
 @dataclass(frozen=True, slots=True)
 class Instance(Symbol):
+    """An object whose type is known: an instance of a project class or a member of a family."""
+
     owner: Owner
 
 
 @dataclass(frozen=True, slots=True)
 class External(Symbol):
+    """Something outside the scanned project, by its fully qualified name (`requests.get`)."""
+
     name: str
 
 

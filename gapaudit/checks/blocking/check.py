@@ -18,8 +18,20 @@ from ...errors import GapauditError
 from ...model import Finding
 from ...python import codec
 from ...python.build import COLLECTOR_KEY, ModelBuilder
-from ...python.model import SCHEMA, AnyMethod, BuiltinRef, Call, Function, ImportRef, MethodOf, Module, ModuleRef, \
-    SelfMethod, SuperMethod, Target
+from ...python.model import (
+    SCHEMA,
+    AnyMethod,
+    BuiltinRef,
+    Call,
+    Function,
+    ImportRef,
+    MethodOf,
+    Module,
+    ModuleRef,
+    SelfMethod,
+    SuperMethod,
+    Target,
+)
 from ...python.resolve import ClassSymbol, External, Family, FunctionSymbol, Instance, Owner, PythonProject, Symbol
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project
@@ -49,10 +61,10 @@ class BlockingAsyncAnalyzer(Analyzer):
         self.catalog = BlockingCatalog(rules)
 
     def prepare(self, file: ParsedFile) -> None:
-        file.collector(COLLECTOR_KEY, lambda: ModelBuilder(file.rel))
+        _builder(file)
 
     def file_facts(self, file: ParsedFile) -> Module:
-        return file.collector(COLLECTOR_KEY, lambda: ModelBuilder(file.rel)).module
+        return _builder(file).module
 
     def encode(self, facts: Module) -> Any:
         return codec.encode(facts)
@@ -77,6 +89,11 @@ class BlockingAsyncAnalyzer(Analyzer):
         python = PythonProject(modules, project.discovery.package_dirs, self.catalog.constructor_family,
                                self.catalog.family_derives)
         return _Linker(self.catalog, python).findings()
+
+
+def _builder(file: ParsedFile) -> ModelBuilder:
+    """The file's model builder, shared with every analyzer that reads the model."""
+    return file.collector(COLLECTOR_KEY, lambda: ModelBuilder(file.rel))
 
 
 def _method_name(target: Target) -> str | None:
