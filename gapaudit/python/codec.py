@@ -21,6 +21,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})  # written as they are
 _CLASSES: dict[str, type] = {}
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}  # (name, default or _MISSING), in order
 _MISSING = object()
+_set = object.__setattr__
 
 
 class DecodeError(ValueError):
@@ -28,10 +29,13 @@ class DecodeError(ValueError):
 
 
 def register(cls: type[T]) -> type[T]:
-    """Make a dataclass decodable; its name must be unique among registered classes."""
+    """Make a dataclass decodable; its name must be unique among registered classes. Facts are
+    plain data: decoding fills their fields without calling `__init__`, so no `__post_init__`."""
     name = cls.__name__
     if name in _CLASSES and _CLASSES[name] is not cls:
         raise TypeError(f"two fact classes named {name}")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"fact class {name} has a __post_init__ that decoding would not run")
     _CLASSES[name] = cls
     _FIELDS[cls] = tuple((f.name, _MISSING if f.default is dataclasses.MISSING else f.default)
                          for f in dataclasses.fields(cls))  # type: ignore[arg-type]
@@ -94,11 +98,23 @@ def _decode(data: Any) -> Any:
     fact_class = _CLASSES.get(tag) if isinstance(tag, str) else None
     if fact_class is None:
         raise DecodeError(f"unknown fact class {tag!r}")
-    try:
-        return fact_class(**{key: item if item.__class__ in _SCALARS else _decode(item)
-                             for key, item in data.items() if key != _TAG})
-    except TypeError as exc:
-        raise DecodeError(f"{tag}: {exc}") from None
+    # filled in like pickle fills frozen dataclasses: their __init__ would cost a third more
+    fact = object.__new__(fact_class)
+    found = 1  # the tag
+    for name, default in _FIELDS[fact_class]:
+        item = data.get(name, _MISSING)
+        if item is _MISSING:
+            if default is _MISSING:
+                raise DecodeError(f"{tag}: no {name!r}")
+            item = default
+        else:
+            found += 1
+            if item.__class__ not in _SCALARS:
+                item = _decode(item)
+        _set(fact, name, item)
+    if found != len(data):
+        raise DecodeError(f"{tag}: unknown fields {sorted(set(data) - {_TAG, *dict(_FIELDS[fact_class])})}")
+    return fact
 
 
 def dataclass_codec(cls: type[T]) -> tuple[Callable[[T], Any], Callable[[Any], T]]:
