@@ -189,6 +189,8 @@ class Names:
         return tuple(bases)
 
     def type_of(self, node: ast.AST, scopes: Scopes, self_name: str | None) -> TypeExpr | None:
+        """What object the expression holds, if the module tells: `Client()`, `self.client`,
+        `client.session`, `engine.connect()`, a name typed earlier; `self_name` is a method's `self`."""
         if isinstance(node, ast.Name):
             found = self.lookup(node.id, scopes)
             if isinstance(found, TypeExpr):
@@ -250,6 +252,8 @@ class Names:
         return None
 
     def call_target(self, call: ast.Call, scopes: Scopes, self_name: str | None) -> Target | None:
+        """What the call calls; None for a callee the module cannot name (`handlers[0](...)`,
+        a local function value)."""
         func = call.func.value if isinstance(call.func, ast.Subscript) else call.func  # Repo[T](...)
         if isinstance(func, ast.Name):
             found = self.ref((func.id,), scopes)

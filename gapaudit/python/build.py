@@ -101,12 +101,12 @@ class _FunctionRecord:
     """A function the model describes, and its own nodes collected by the walk."""
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int, qualname: str, cls: str | None,
-                 nested: bool) -> None:
+                 in_function: bool) -> None:
         self.node = node
         self.depth = depth  # its index among the walk's ancestors of its nodes
         self.qualname = qualname
         self.cls = cls
-        self.is_nested = nested  # in another function: read with it, not on its own
+        self.in_function = in_function  # nested in another function: read with it, not on its own
         decorators = [_decorator_name(d) for d in node.decorator_list]
         self.decorators = tuple(d for d in decorators if d)
         last_names = {d.rpartition(".")[2] for d in self.decorators}
@@ -195,7 +195,7 @@ class ModelBuilder:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.names = Names()
+        self._names = Names()
         self._imports = ImportCollector()
         self._module_level: set[int] = set()  # ids of module-level statements
         self._classes: dict[str, _ClassRecord] = {}
@@ -239,15 +239,15 @@ class ModelBuilder:
     def enter_Module(self, node: ast.Module, context: Context) -> None:
         for statement in (stmt for top in node.body for stmt in module_statements(top)):
             self._module_level.add(id(statement))
-            self.names.declare(statement)
+            self._names.declare(statement)
 
     def leave_Module(self, node: ast.Module, context: Context) -> None:
         self._module = Module(
             path=self.path,
             schema=SCHEMA,
             imports=tuple(self._imports.imports),
-            names=self.names.bindings(),
-            star_imports=tuple(self.names.star_imports),
+            names=self._names.bindings(),
+            star_imports=tuple(self._names.star_imports),
             classes={name: record.freeze() for name, record in self._classes.items()},
             functions=tuple(self._functions),
         )
@@ -275,11 +275,11 @@ class ModelBuilder:
         record = self._stack.pop()
         if type(record) is not _FunctionRecord:
             return
-        if record.is_nested:
+        if record.in_function:
             outer: _FunctionRecord = self._stack[-1]  # type: ignore[assignment]
             outer.nested.append((self._key(node), record))
         else:
-            self._read(record, [self.names.module])
+            self._read(record, [self._names.module])
 
     leave_AsyncFunctionDef = leave_FunctionDef
 
@@ -287,7 +287,7 @@ class ModelBuilder:
         record: object = _UNREAD
         if not self._stack:
             if id(node) in self._module_level:
-                record = self._classes[node.name] = _ClassRecord(node, self.names.bases(node))
+                record = self._classes[node.name] = _ClassRecord(node, self._names.bases(node))
         else:
             owner = self._owner(node, context)
             if owner is not None:
@@ -328,7 +328,7 @@ class ModelBuilder:
     enter_AnnAssign = enter_Assign
 
     def _type_module_variable(self, node: ast.Assign | ast.AnnAssign, targets: list[ast.expr]) -> None:
-        names = self.names
+        names = self._names
         scopes = [names.module]
         value_type = names.type_of(node.value, scopes, None)
         if value_type is None and isinstance(node, ast.AnnAssign):
@@ -340,15 +340,15 @@ class ModelBuilder:
                 names.module.types[target.id] = value_type
 
     def _type_class_attribute(self, record: _ClassRecord, node: ast.Assign | ast.AnnAssign) -> None:
-        scopes = [self.names.module]
+        scopes = [self._names.module]
         if isinstance(node, ast.AnnAssign):
             if isinstance(node.target, ast.Name):
-                t = (self.names.type_of(node.value, scopes, None) if node.value else None) or \
-                    self.names.annotation_type(node.annotation, scopes)
+                t = (self._names.type_of(node.value, scopes, None) if node.value else None) or \
+                    self._names.annotation_type(node.annotation, scopes)
                 if t is not None:
                     record.add_attribute(node.target.id, t)
             return
-        t = self.names.type_of(node.value, scopes, None)
+        t = self._names.type_of(node.value, scopes, None)
         if t is not None:
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -443,7 +443,7 @@ class ModelBuilder:
 
     def _read(self, record: _FunctionRecord, scopes: Scopes) -> None:
         """Both passes over one function's own nodes, then its nested functions."""
-        names = self.names
+        names = self._names
         node = record.node
         self_name = record.self_name
         scope = Scope()
@@ -508,7 +508,7 @@ class ModelBuilder:
             self._read(nested, inner)
 
     def _bind(self, node: ast.AST, scope: Scope, scopes: Scopes, cls: _ClassRecord | None, self_name: str | None) -> None:
-        names = self.names
+        names = self._names
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             t = names.type_of(node.value, scopes, self_name) if node.value is not None else None
@@ -547,11 +547,11 @@ class ModelBuilder:
 
     def _return_type(self, record: _FunctionRecord, scopes: Scopes) -> TypeExpr | None:
         """`-> Client` or the first `return Client(...)`: what callers get (for repository patterns)."""
-        declared = self.names.annotation_type(record.node.returns, scopes)
+        declared = self._names.annotation_type(record.node.returns, scopes)
         if declared is not None:
             return declared
         for _, value in sorted(record.returns):
-            found = self.names.type_of(value, scopes, record.self_name)
+            found = self._names.type_of(value, scopes, record.self_name)
             if found is not None:
                 return found
         return None
