@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -66,19 +67,25 @@ def encode(value: Any) -> Any:
     return value
 
 
-def decode(data: Any) -> Any:
-    """The inverse of `encode`; raises DecodeError on anything `encode` would not have written.
-
-    Facts are acyclic, so the cyclic garbage collector is paused meanwhile: the thousands of
-    objects one module's facts decode into would otherwise make it re-scan every fact already
-    in memory, for nothing."""
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """A block that makes many objects and no reference cycles (decoding facts, linking them):
+    the cyclic garbage collector would only re-scan every fact already in memory, again and
+    again; what the block drops is freed by reference counting anyway."""
     if not gc.isenabled():
-        return _decode(data)
+        yield
+        return
     gc.disable()
     try:
-        return _decode(data)
+        yield
     finally:
         gc.enable()
+
+
+def decode(data: Any) -> Any:
+    """The inverse of `encode`; raises DecodeError on anything `encode` would not have written."""
+    with paused_gc():
+        return _decode(data)
 
 
 def _decode(data: Any) -> Any:
