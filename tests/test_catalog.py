@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import scan_json
+from conftest import run_cli, scan_json
 from gapaudit.rules import load_rules
 
 CATALOG = load_rules()
@@ -68,3 +68,25 @@ def found(tmp_path_factory):
 @pytest.mark.parametrize("fn, source, rule, call", CASES, ids=[c[0] for c in CASES])
 def test_catalog_entry_is_found(found, fn, source, rule, call):
     assert (rule, call) in found.get(fn, []), source
+
+
+@pytest.mark.parametrize("catalog, problem", [
+    ("blocking-functions:\n    - kind: netwrk\n      calls: [legacy.fetch]\n", "unknown kind 'netwrk'"),
+    ("blocking-kinds:\n    network: GA199\n", "kind 'network' maps to unknown rule 'GA199'"),
+    ("blocking-clients:\n    - kind: db\n      constructors: [legacy.connect]\n", "'family' is missing"),
+    ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n", "(family legacy.Client): 'constructors' is missing"),
+    ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n      constructors: [legacy.Client]\n"
+     "      kinds: {sleep: [wait], later: [poll]}\n", "unknown kind 'later'"),
+    ("blocking-methods:\n    - kind: sleep\n      methods: wait_forever\n", "'methods' must be a list of names"),
+    ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n      constructors: [legacy.Client]\n"
+     "      derive: sometimes\n", "'derive' must be true or false"),
+], ids=["unknown-kind", "unknown-rule", "no-family", "no-constructors", "unknown-method-kind", "not-a-list", "not-a-flag"])
+def test_a_user_catalog_entry_the_analyzer_cannot_use_is_one_line_and_exit_2(tmp_path, catalog, problem):
+    (tmp_path / "app.py").write_text("async def main():\n    pass\n")
+    (tmp_path / "ci-blocking.yml").write_text("catalogs:\n  " + catalog)
+    (tmp_path / "gapaudit.yml").write_text("rule-paths: [ci-blocking.yml]\n")
+    done = run_cli("scan", str(tmp_path), "--no-cache", "--format", "json", "-o", "-")
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("gapaudit: error: catalog '") and "ci-blocking.yml" in done.stderr
+    assert problem in done.stderr

@@ -83,7 +83,6 @@ def test_a_catalog_no_analyzer_can_use_is_one_line_naming_file_and_catalog(tmp_p
         assert expected in one_line_error(run_cli(*command, cwd=cwd)), command
 
 
-@pytest.mark.xfail(strict=True, reason="per-entry validation comes with the blocking catalog rewrite")
 def test_a_catalog_entry_of_an_unknown_kind_is_one_line(tmp_path):
     root = _project_with_rule_file(tmp_path, "catalogs:\n  blocking-functions: [{kind: nosuchkind, calls: [x.y]}]\n")
     line = one_line_error(run_cli("scan", str(root), "--no-cache"))

@@ -1,77 +1,158 @@
-"""Project-wide name resolution over the per-file facts of `_pyfacts`.
+"""Project-wide name resolution over every module's model (model.py).
 
 Resolves references through imports, re-exports, relative imports, module variables, class
 hierarchies and instance attributes — never by bare name: `asyncio.sleep` is never a project
 function called `sleep`. Third-party and stdlib names stay external, fully qualified.
 
-Symbols are tuples:
-  ("module", rel) · ("function", rel, qualname) · ("class", rel, name)
-  ("instance", owner) where owner is ("class", rel, name) or ("family", family-name)
-  ("external", "a.b.c")
+What a reference resolves to (`Symbol`):
+
+  ModuleSymbol(path)             a scanned module
+  FunctionSymbol(path, qualname) a function or method of a scanned module
+  ClassSymbol(path, name)        a module-level class of a scanned module
+  Instance(owner)                an object whose type is `owner`: a ClassSymbol, or a Family
+  External(name)                 anything outside the scanned project, fully qualified (`requests.get`)
+
+`Family(name)` is a type known from a catalog rather than from code (a client family such as
+`redis.Redis`): objects made by its constructors, and those derived from them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
-from .modules import module_names
+from .model import (
+    Assignment,
+    BuiltinRef,
+    Class,
+    ClassDefinition,
+    FieldOf,
+    Function,
+    FunctionDefinition,
+    Imported,
+    ImportRef,
+    LocalFunctionRef,
+    Module,
+    ModuleRef,
+    NewOf,
+    PathOf,
+    Ref,
+    ReturnOf,
+    SelfAttr,
+    TypeExpr,
+    ValueOf,
+)
+from .modules import ModuleIndex, module_path
 
-Symbol = tuple
-_MAX_DEPTH = 24
+_MAX_DEPTH = 24  # re-exports and attribute chains deeper than this are cycles
+
+
+class Symbol:
+    """What a reference resolves to."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSymbol(Symbol):
+    """A scanned module, by its path from the scan root."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSymbol(Symbol):
+    """A function or method of a scanned module (`Class.method`, `outer.inner`)."""
+
+    path: str
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSymbol(Symbol):
+    """A module-level class of a scanned module."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A catalog's client family: its instances are typed by the catalog, not by code."""
+
+    name: str
+
+
+Owner = ClassSymbol | Family
+
+
+@dataclass(frozen=True, slots=True)
+class Instance(Symbol):
+    """An object whose type is known: an instance of a project class or a member of a family."""
+
+    owner: Owner
+
+
+@dataclass(frozen=True, slots=True)
+class External(Symbol):
+    """Something outside the scanned project, by its fully qualified name (`requests.get`)."""
+
+    name: str
 
 
 class PythonProject:
-    """Resolves references against every Python file's facts."""
+    """Resolves references against every scanned module's model.
 
-    def __init__(self, facts: dict[str, dict[str, Any]], package_dirs: set[str],
+    `constructor_family(name)` names the family an external constructor makes instances of;
+    `family_derives(family, via)` says whether `obj.attr` (via None) or `obj.via()` of a family
+    member is another member."""
+
+    def __init__(self, modules: dict[str, Module], package_dirs: set[str],
                  constructor_family: Callable[[str], str | None],
                  family_derives: Callable[[str, str | None], bool]) -> None:
-        self.facts = facts
-        self.package_dirs = package_dirs
+        self.modules = modules
+        self.index = ModuleIndex(modules, package_dirs)
         self._constructor_family = constructor_family
         self._family_derives = family_derives
-        index: dict[str, set[str]] = {}
-        for rel in facts:
-            for name in module_names(rel, package_dirs):
-                index.setdefault(name, set()).add(rel)
-        self.module_index = {name: next(iter(rels)) for name, rels in index.items() if len(rels) == 1}
-        self.functions: dict[tuple[str, str], dict[str, Any]] = {
-            (rel, fn["qualname"]): fn for rel, f in facts.items() for fn in f["functions"]
+        self.functions: dict[FunctionSymbol, Function] = {
+            FunctionSymbol(path, fn.qualname): fn for path, module in modules.items() for fn in module.functions
         }
+        # resolution is pure, and the same imports and classes are met from every call site:
+        # results are kept (with the depth they were asked at, which can cut a cycle short)
+        self._bindings: dict[tuple[str, Imported, tuple[str, ...], int], Symbol | None] = {}
+        self._mros: dict[tuple[ClassSymbol, int], list[ClassSymbol]] = {}
+        self._methods: dict[tuple[ClassSymbol, str], FunctionSymbol | None] = {}
 
-    # --- modules -------------------------------------------------------------------------
+    # --- imports -------------------------------------------------------------------------
 
-    def _module_file(self, path: str) -> str | None:
-        for candidate in (f"{path}.py", f"{path}/__init__.py" if path else "__init__.py"):
-            if candidate in self.facts:
-                return candidate
-        return None
-
-    def _walk_abs(self, parts: list[str], depth: int) -> Symbol | None:
-        for i in range(len(parts), 0, -1):
-            rel = self.module_index.get(".".join(parts[:i]))
-            if rel is not None:
-                return self._walk(("module", rel), parts[i:], depth)
-        return ("external", ".".join(parts))
-
-    def _walk_rel(self, base: str, parts: list[str], depth: int) -> Symbol | None:
-        for i in range(len(parts), -1, -1):
-            path = "/".join(p for p in [base, *parts[:i]] if p)
-            rel = self._module_file(path)
-            if rel is not None:
-                return self._walk(("module", rel), parts[i:], depth)
-        return None
-
-    def binding(self, binding: dict[str, str], rest: list[str], depth: int = 0) -> Symbol | None:
+    def binding(self, path: str, imported: Imported, rest: tuple[str, ...], depth: int = 0) -> Symbol | None:
+        """What `imported` (bound in the module at `path`), then `rest`, denotes."""
         if depth > _MAX_DEPTH:
             return None
-        if "abs" in binding:
-            return self._walk_abs([*binding["abs"].split("."), *rest], depth + 1)
-        return self._walk_rel(binding["rel"], [*binding["name"].split("."), *rest], depth + 1)
+        key = (path if imported.level else "", imported, rest, depth)  # an absolute import means the same everywhere
+        if key not in self._bindings:
+            self._bindings[key] = self._binding(path, imported, rest, depth)
+        return self._bindings[key]
+
+    def _binding(self, path: str, imported: Imported, rest: tuple[str, ...], depth: int) -> Symbol | None:
+        parts = [*imported.name.split("."), *rest]
+        if not imported.level:
+            # the longest prefix that names a scanned module, then attributes of it
+            for i in range(len(parts), 0, -1):
+                found = self.index.file_of(".".join(parts[:i]))
+                if found is not None:
+                    return self._walk(ModuleSymbol(found), parts[i:], depth + 1)
+            return External(".".join(parts))
+        base = module_path(path, "." * imported.level)
+        for i in range(len(parts), -1, -1):
+            found = self.index.file_at("/".join(p for p in [base, *parts[:i]] if p))
+            if found is not None:
+                return self._walk(ModuleSymbol(found), parts[i:], depth + 1)
+        return None
 
     # --- walking dotted paths ------------------------------------------------------------
 
-    def _walk(self, symbol: Symbol | None, parts: list[str], depth: int) -> Symbol | None:
+    def _walk(self, symbol: Symbol | None, parts: list[str] | tuple[str, ...], depth: int) -> Symbol | None:
         for part in parts:
             if symbol is None:
                 return None
@@ -80,149 +161,172 @@ class PythonProject:
 
     def step(self, symbol: Symbol, name: str, depth: int = 0) -> Symbol | None:
         """The value of `symbol.name`."""
-        kind = symbol[0]
-        if kind == "external":
-            return ("external", f"{symbol[1]}.{name}")
-        if kind == "module":
-            rel = symbol[1]
-            f = self.facts[rel]
-            if name in f["defs"]:
-                return ("function" if f["defs"][name] == "function" else "class", rel, name)
-            if name in f["imports"]:
-                return self.binding(f["imports"][name], [], depth + 1)
-            if name in f["vars"]:
-                owner = self.resolve_type(rel, f["vars"][name], None, depth + 1)
-                return ("instance", owner) if owner else None
-            if rel.endswith("__init__.py"):
-                sub = self._module_file(f"{rel[: -len('__init__.py')]}{name}")
-                if sub:
-                    return ("module", sub)
-            if depth < _MAX_DEPTH and not name.startswith("_"):
-                for star in f.get("star_imports", []):
-                    source = self.binding(star, [], depth + 1)
-                    found = self.step(source, name, depth + 1) if source and source[0] == "module" else None
-                    if found is not None:
-                        return found
-            return None
-        if kind == "class":
+        if isinstance(symbol, External):
+            return External(f"{symbol.name}.{name}")
+        if isinstance(symbol, ModuleSymbol):
+            return self._module_attribute(symbol.path, name, depth)
+        if isinstance(symbol, ClassSymbol):
             method = self.find_method(symbol, name)
             if method:
                 return method
             attr = self.class_attr(symbol, name, depth)
-            return ("instance", attr) if attr else None
-        if kind == "instance":
-            owner = symbol[1]
-            if owner[0] == "family":
-                return symbol if self._family_derives(owner[1], None) else None
+            return Instance(attr) if attr else None
+        if isinstance(symbol, Instance):
+            owner = symbol.owner
+            if isinstance(owner, Family):
+                return symbol if self._family_derives(owner.name, None) else None
             attr = self.class_attr(owner, name, depth)
-            return ("instance", attr) if attr else None
+            return Instance(attr) if attr else None
         return None
 
-    def resolve_ref(self, rel: str, ref: dict[str, Any], depth: int = 0) -> Symbol | None:
-        """The value a reference (import, module name, builtin, nested function) denotes."""
-        if "imp" in ref:
-            return self.binding(ref["imp"], ref["rest"], depth)
-        if "mod" in ref:
-            return self._walk(("module", rel), ref["mod"], depth)
-        if "ext" in ref:
-            return ("external", ref["ext"])
-        if "fn" in ref:
-            return ("function", rel, ref["fn"])
+    def _module_attribute(self, path: str, name: str, depth: int) -> Symbol | None:
+        module = self.modules[path]
+        binding = module.names.get(name)
+        if isinstance(binding, FunctionDefinition):
+            return FunctionSymbol(path, name)
+        if isinstance(binding, ClassDefinition):
+            return ClassSymbol(path, name)
+        if isinstance(binding, Imported):
+            return self.binding(path, binding, (), depth + 1)
+        if isinstance(binding, Assignment) and binding.type is not None:
+            owner = self.resolve_type(path, binding.type, None, depth + 1)
+            return Instance(owner) if owner else None
+        if path.endswith("__init__.py"):
+            submodule = self.index.file_at(f"{path[: -len('__init__.py')]}{name}")
+            if submodule:
+                return ModuleSymbol(submodule)
+        if depth < _MAX_DEPTH and not name.startswith("_"):
+            for star in module.star_imports:
+                source = self.binding(path, star, (), depth + 1)
+                found = self.step(source, name, depth + 1) if isinstance(source, ModuleSymbol) else None
+                if found is not None:
+                    return found
+        return None
+
+    def resolve_ref(self, path: str, ref: Ref, depth: int = 0) -> Symbol | None:
+        """The value a reference in the module at `path` denotes."""
+        if isinstance(ref, ImportRef):
+            return self.binding(path, ref.imported, ref.rest, depth)
+        if isinstance(ref, ModuleRef):
+            return self._walk(ModuleSymbol(path), ref.parts, depth)
+        if isinstance(ref, BuiltinRef):
+            return External(f"builtins.{ref.name}")
+        if isinstance(ref, LocalFunctionRef):
+            return FunctionSymbol(path, ref.qualname)
+        return None
+
+    def receiver(self, path: str, ref: Ref, depth: int = 0) -> Symbol | None:
+        """For a dotted reference `a.b.m`, what `a.b` denotes; None for a bare name."""
+        if isinstance(ref, ModuleRef) and len(ref.parts) > 1:
+            return self.resolve_ref(path, ModuleRef(ref.parts[:-1]), depth)
+        if isinstance(ref, ImportRef) and ref.rest:
+            return self.resolve_ref(path, ImportRef(ref.imported, ref.rest[:-1]), depth)
         return None
 
     # --- classes -------------------------------------------------------------------------
 
-    def class_info(self, cls: Symbol) -> dict[str, Any] | None:
-        return self.facts.get(cls[1], {}).get("classes", {}).get(cls[2])
+    def class_of(self, cls: ClassSymbol) -> Class | None:
+        module = self.modules.get(cls.path)
+        return module.classes.get(cls.name) if module is not None else None
 
-    def mro(self, cls: Symbol, depth: int = 0) -> list[Symbol]:
+    def mro(self, cls: ClassSymbol, depth: int = 0) -> list[ClassSymbol]:
         """The class and its project base classes, depth-first (good enough for single inheritance)."""
-        order: list[Symbol] = []
-        stack = [cls]
-        while stack and len(order) < 32:
-            current = stack.pop(0)
+        key = (cls, depth)
+        if key not in self._mros:
+            self._mros[key] = self._mro(cls, depth)
+        return self._mros[key]
+
+    def _mro(self, cls: ClassSymbol, depth: int) -> list[ClassSymbol]:
+        order: list[ClassSymbol] = []
+        queue = [cls]
+        while queue and len(order) < 32:
+            current = queue.pop(0)
             if current in order:
                 continue
-            info = self.class_info(current)
+            info = self.class_of(current)
             if info is None:
                 continue
             order.append(current)
-            for base in info["bases"]:
-                resolved = self.resolve_ref(current[1], base, depth + 1)
-                if resolved and resolved[0] == "class":
-                    stack.append(resolved)
+            for base in info.bases:
+                resolved = self.resolve_ref(current.path, base, depth + 1)
+                if isinstance(resolved, ClassSymbol):
+                    queue.append(resolved)
         return order
 
-    def find_method(self, cls: Symbol, name: str) -> Symbol | None:
-        for klass in self.mro(cls):
-            if name in self.class_info(klass)["methods"]:
-                return ("function", klass[1], f"{klass[2]}.{name}")
-        return None
+    def find_method(self, cls: ClassSymbol, name: str) -> FunctionSymbol | None:
+        key = (cls, name)
+        if key not in self._methods:
+            self._methods[key] = next((FunctionSymbol(klass.path, f"{klass.name}.{name}") for klass in self.mro(cls)
+                                       if name in self.class_of(klass).methods), None)  # type: ignore[union-attr]
+        return self._methods[key]
 
-    def class_attr(self, cls: Symbol, name: str, depth: int) -> Symbol | None:
+    def class_attr(self, cls: ClassSymbol, name: str, depth: int) -> Owner | None:
         """The owner type of `instance.name`: from `self.name = Client(...)`, annotations, or a property."""
         if depth > _MAX_DEPTH:
             return None
         for klass in self.mro(cls, depth):
-            for t in self.class_info(klass)["attrs"].get(name, []):
-                owner = self.resolve_type(klass[1], t, klass, depth + 1)
+            for t in self.class_of(klass).attributes.get(name, ()):  # type: ignore[union-attr]
+                owner = self.resolve_type(klass.path, t, klass, depth + 1)
                 if owner is not None:
                     return owner
         method = self.find_method(cls, name)
-        if method is not None and self.functions[(method[1], method[2])]["property"]:
+        if method is not None and self.functions[method].is_property:
             return self.return_type(method, depth + 1)
         return None
 
-    def return_type(self, function: Symbol, depth: int) -> Symbol | None:
+    def return_type(self, function: FunctionSymbol, depth: int) -> Owner | None:
         """The owner type of what a project function returns."""
-        fn = self.functions.get((function[1], function[2]))
-        if fn is None or fn["returns"] is None or depth > _MAX_DEPTH:
+        fn = self.functions.get(function)
+        if fn is None or fn.returns is None or depth > _MAX_DEPTH:
             return None
-        cls = ("class", function[1], fn["cls"]) if fn["cls"] else None
-        return self.resolve_type(function[1], fn["returns"], cls, depth + 1)
+        cls = ClassSymbol(function.path, fn.cls) if fn.cls else None
+        return self.resolve_type(function.path, fn.returns, cls, depth + 1)
 
     # --- types ---------------------------------------------------------------------------
 
-    def resolve_type(self, rel: str, t: dict[str, Any], cls: Symbol | None, depth: int = 0) -> Symbol | None:
-        """The owner (project class or catalog family) of a type expression."""
-        if depth > _MAX_DEPTH or t is None:
+    def resolve_type(self, path: str, t: TypeExpr, cls: ClassSymbol | None, depth: int = 0) -> Owner | None:
+        """The owner (project class or catalog family) of a type expression in the module at
+        `path`, inside class `cls` (for `self.x`)."""
+        if depth > _MAX_DEPTH:
             return None
-        if "attr" in t:
-            return self.class_attr(cls, t["attr"], depth + 1) if cls else None
-        if "of" in t:
-            inner = self.resolve_type(rel, t["of"], cls, depth + 1)
+        if isinstance(t, SelfAttr):
+            return self.class_attr(cls, t.name, depth + 1) if cls else None
+        if isinstance(t, (FieldOf, ReturnOf, PathOf)):
+            inner = self.resolve_type(path, t.base, cls, depth + 1)
             if inner is None:
                 return None
-            if inner[0] == "class":
-                if "field" in t:
-                    return self.class_attr(inner, t["field"], depth + 1)
-                method = self.find_method(inner, t.get("via", ""))
-                return self.return_type(method, depth + 1) if method else None
-            return inner if self._family_derives(inner[1], t.get("via")) else None
-        if "val" in t:
-            value = self.resolve_ref(rel, t["val"], depth + 1)
-            return value[1] if value and value[0] == "instance" else None
-        if "new" in t:
-            ref = t["new"]
-            parts = ref.get("mod") or ref.get("rest")
-            if parts and len(parts) > 1 and ("mod" in ref or "imp" in ref):
-                # `client.pipeline()`: a call on something; derived when the receiver is a family
-                head = {"mod": ref["mod"][:-1]} if "mod" in ref else {"imp": ref["imp"], "rest": ref["rest"][:-1]}
-                receiver = self.resolve_ref(rel, head, depth + 1)
-                if receiver and receiver[0] == "instance":
-                    owner = receiver[1]
-                    if owner[0] == "class":
-                        method = self.find_method(owner, parts[-1])
-                        return self.return_type(method, depth + 1) if method else None
-                    return owner if self._family_derives(owner[1], parts[-1]) else None
-            value = self.resolve_ref(rel, ref, depth + 1)
-            if value is None:
-                return None
-            if value[0] == "class":
-                return value
-            if value[0] == "function":
-                return self.return_type(value, depth + 1)
-            if value[0] == "external":
-                family = self._constructor_family(value[1])
-                return ("family", family) if family else None
+            via = t.method if isinstance(t, ReturnOf) else None
+            if isinstance(inner, Family):
+                return inner if self._family_derives(inner.name, via) else None
+            if isinstance(t, FieldOf):
+                return self.class_attr(inner, t.name, depth + 1)
+            method = self.find_method(inner, via) if via else None
+            return self.return_type(method, depth + 1) if method else None
+        if isinstance(t, ValueOf):
+            value = self.resolve_ref(path, t.ref, depth + 1)
+            return value.owner if isinstance(value, Instance) else None
+        if isinstance(t, NewOf):
+            return self._new(path, t.ref, depth)
+        return None
+
+    def _new(self, path: str, ref: Ref, depth: int) -> Owner | None:
+        """The owner of what calling `ref` makes."""
+        parts = ref.parts if isinstance(ref, ModuleRef) else ref.rest if isinstance(ref, ImportRef) else ()
+        if len(parts) > 1:
+            # `client.pipeline()`: a call on something; derived when the receiver is a family
+            receiver = self.receiver(path, ref, depth + 1)
+            if isinstance(receiver, Instance):
+                owner = receiver.owner
+                if isinstance(owner, ClassSymbol):
+                    method = self.find_method(owner, parts[-1])
+                    return self.return_type(method, depth + 1) if method else None
+                return owner if self._family_derives(owner.name, parts[-1]) else None
+        value = self.resolve_ref(path, ref, depth + 1)
+        if isinstance(value, ClassSymbol):
+            return value
+        if isinstance(value, FunctionSymbol):
+            return self.return_type(value, depth + 1)
+        if isinstance(value, External):
+            family = self._constructor_family(value.name)
+            return Family(family) if family else None
         return None

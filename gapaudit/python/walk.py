@@ -53,32 +53,65 @@ class Collector(Protocol):
 
 def walk(tree: ast.AST, collectors: Iterable[Collector]) -> None:
     """Visit every node of `tree` once, depth first in field order, calling each collector that wants it."""
-    collectors = list(collectors)
     table: dict[type[ast.AST], list[Collector]] = {}
     for collector in collectors:
         for node_type in collector.wants:
             for concrete in _concrete(node_type):
                 table.setdefault(concrete, []).append(collector)
+    # `ctx`, `op` and `ops` hold childless tokens (Load, Add, Eq, ...): not visited unless wanted
+    wants_tokens = any(issubclass(node_type, _TOKENS) for node_type in table)
+    fields_of = _CHILD_FIELDS[wants_tokens]
     context = Context()
     ancestors = context.ancestors
-    # iterative, so a deeply nested file costs memory, not the interpreter's recursion limit
-    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    # iterative, so a deeply nested file costs memory, not the interpreter's recursion limit;
+    # None on the stack means: leave the innermost ancestor
+    stack: list[ast.AST | None] = [tree]
+    pop, push, interested_in, node_class = stack.pop, stack.append, table.get, ast.AST
     while stack:
-        node, leaving = stack.pop()
-        interested = table.get(type(node))
-        if leaving:
-            ancestors.pop()
+        node = pop()
+        if node is None:
+            node = ancestors.pop()
+            interested = interested_in(node.__class__)
             if interested:
                 for collector in interested:
                     collector.leave(node, context)
             continue
+        node_type = node.__class__
+        interested = interested_in(node_type)
         if interested:
             for collector in interested:
                 collector.enter(node, context)
-        stack.append((node, True))
-        ancestors.append(node)
-        children = list(ast.iter_child_nodes(node))
-        stack.extend((child, False) for child in reversed(children))
+        fields = fields_of.get(node_type)
+        if fields is None:
+            fields = fields_of[node_type] = _child_fields(node_type, wants_tokens)
+        mark = len(stack)
+        push(None)
+        for name in fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in reversed(value):
+                    if isinstance(item, node_class):
+                        push(item)
+            elif isinstance(value, node_class):
+                push(value)
+        if len(stack) > mark + 1:
+            ancestors.append(node)
+        else:  # no children: leave at once
+            pop()
+            if interested:
+                for collector in interested:
+                    collector.leave(node, context)
+
+
+_TOKENS = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_TOKEN_FIELDS = frozenset({"ctx", "op", "ops"})
+#: per node type, the fields that may hold children, last first (the stack pops them in field
+#: order); one table for walks that visit tokens, one for those that do not
+_CHILD_FIELDS: dict[bool, dict[type[ast.AST], tuple[str, ...]]] = {True: {}, False: {}}
+
+
+def _child_fields(node_type: type[ast.AST], with_tokens: bool) -> tuple[str, ...]:
+    return tuple(reversed([name for name in node_type._fields if with_tokens or name not in _TOKEN_FIELDS]))
 
 
 def _concrete(node_type: type[ast.AST]) -> list[type[ast.AST]]:

@@ -1,7 +1,8 @@
 """blocking-async (GA101-GA109): blocking calls reachable from an `async def`; rules/blocking*.yml."""
 
-from .check import BlockingAsyncAnalyzer, BlockingCatalog
+from .catalog import BlockingCatalog, ClientFamily
+from .check import BlockingAsyncAnalyzer
 
 ANALYZERS = (BlockingAsyncAnalyzer,)
 
-__all__ = ["ANALYZERS", "BlockingAsyncAnalyzer", "BlockingCatalog"]
+__all__ = ["ANALYZERS", "BlockingAsyncAnalyzer", "BlockingCatalog", "ClientFamily"]

@@ -1,10 +1,10 @@
 """GA101-GA109: blocking calls reachable from an `async def`, directly or through sync helpers.
 
-Per file: scopes, imports, instance types and calls (`_pyfacts`). At link time: a whole-program
-call graph where every `async def` is a root and sync functions are followed until an offloading
-boundary (`asyncio.to_thread`, `run_in_executor`, ...) or a blocking call from the catalog
-(`rules/blocking-calls.yml`). One gap per call site in the async function that starts a chain,
-naming the most severe blocking call it reaches by the shortest path.
+Per file: the module's code model (`python/model.py`, shared with any analyzer that reads it).
+At link time: a whole-program call graph where every `async def` is a root and sync functions
+are followed until an offloading boundary (`asyncio.to_thread`, `run_in_executor`, ...) or a
+blocking call from the catalog (`rules/blocking-calls.yml`). One gap per call site in the async
+function that starts a chain, naming the most severe blocking call it reaches by the shortest path.
 """
 
 from __future__ import annotations
@@ -14,246 +14,240 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...engine.discover import PYTHON
-from ...model import Finding, priority_rank
+from ...errors import GapauditError
+from ...model import Finding
+from ...python import codec
+from ...python.build import COLLECTOR_KEY, ModelBuilder
+from ...python.model import (
+    SCHEMA,
+    AnyMethod,
+    BuiltinRef,
+    Call,
+    Function,
+    ImportRef,
+    MethodOf,
+    Module,
+    ModuleRef,
+    SelfMethod,
+    SuperMethod,
+    Target,
+)
+from ...python.resolve import ClassSymbol, External, Family, FunctionSymbol, Instance, Owner, PythonProject, Symbol
 from ...rules import RuleSet
-from ...python.facts import python_facts
-from ...python.resolve import PythonProject, Symbol
 from ..base import Analyzer, ParsedFile, Project
-
-FnKey = tuple[str, str]  # (file rel, qualname)
-
-
-@dataclass(frozen=True)
-class _Family:
-    name: str
-    kind: str
-    constructor_blocks: bool
-    methods: frozenset[str] | None  # None: every method but the safe ones
-    safe: frozenset[str]
-    kinds: dict[str, str]
-    derive: bool
-    returns_client: frozenset[str]
-    unless_args: bool
-    pollable: bool
-
-    def blocks(self, method: str) -> bool:
-        if self.methods is None:
-            return method not in self.safe and not method.startswith("_")
-        return method in self.methods
-
-    def method_kind(self, method: str, has_args: bool) -> str | None:
-        if self.unless_args and has_args:
-            return None
-        return self.kinds.get(method, self.kind) if self.blocks(method) else None
-
-    def derives_via(self, method: str | None) -> bool:
-        """Is `obj.attr` (method None) or `obj.method()` another client of this family?
-
-        Attributes and factory methods (`cursor()`, `bucket()`) yield clients; what a blocking
-        call returns is data (a dict, bytes, rows) unless the catalog says it is a client.
-        """
-        if not self.derive:
-            return False
-        return method is None or method == "__call__" or method in self.returns_client or not self.blocks(method)
-
-
-class BlockingCatalog:
-    """`rules/blocking-calls.yml` compiled into lookups."""
-
-    def __init__(self, rules: RuleSet) -> None:
-        self.kind_rule: dict[str, str] = dict(rules.catalog("blocking-kinds") or {})
-        self.functions: dict[str, str] = {}
-        for group in rules.catalog("blocking-functions"):
-            for call in group["calls"]:
-                self.functions[call] = group["kind"]
-        self.any_methods: dict[str, str] = {}
-        for group in rules.catalog("blocking-methods"):
-            for method in group["methods"]:
-                self.any_methods[method] = group["kind"]
-        self.families: dict[str, _Family] = {}
-        self.constructors: dict[str, str] = {}
-        for entry in rules.catalog("blocking-clients"):
-            methods = entry.get("methods", [])
-            kinds = {m: kind for kind, names in (entry.get("kinds") or {}).items() for m in names}
-            family = _Family(
-                name=entry["family"],
-                kind=entry["kind"],
-                constructor_blocks=bool(entry.get("constructor_blocks", False)),
-                methods=None if methods == "*" else frozenset(methods),
-                safe=frozenset(entry.get("safe", [])),
-                kinds=kinds,
-                derive=bool(entry.get("derive", False)),
-                returns_client=frozenset(entry.get("returns_client", [])),
-                unless_args=bool(entry.get("unless_args", False)),
-                pollable=bool(entry.get("pollable", False)),
-            )
-            self.families[family.name] = family
-            for constructor in entry["constructors"]:
-                self.constructors.setdefault(constructor, family.name)
-        offload = rules.catalog("offload-calls") or {}
-        self.offload_functions = frozenset(offload.get("functions", []))
-        self.offload_methods = frozenset(offload.get("methods", []))
-        self.once_ignored = frozenset(rules.catalog("run-once-ignored-kinds") or [])
-        # builtins worth recording a call to: the catalog's (`open`, `input`), as functions or constructors
-        self.builtins = frozenset(n for n in [*self.functions, *self.constructors] if n.startswith("builtins."))
-
-    def constructor_family(self, name: str) -> str | None:
-        return self.constructors.get(name)
-
-    def family_derives(self, name: str, via: str | None) -> bool:
-        return self.families[name].derives_via(via)
+from .catalog import CATALOGS, BlockingCatalog
 
 
 @dataclass(frozen=True)
 class _Sink:
+    """A blocking call: its kind, its qualified name (evidence) and how the source writes it."""
+
     kind: str
-    name: str  # fully qualified, for evidence
-    display: str  # as the source says it: `self._client.db()`
+    name: str
+    display: str  # `self._client.db()`
+
+
+_Resolved = _Sink | FunctionSymbol | None  # what one call does: blocks, calls a sync project function, or neither
+#: function number -> (priority, call index, next hop: the blocking call or the next function's number)
+_Best = dict[int, tuple[int, int, _Sink | int]]
 
 
 class BlockingAsyncAnalyzer(Analyzer):
     name = "blocking-async"
     kinds = frozenset({PYTHON})
     order = 10
-    catalogs = ("blocking-kinds", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
-                "run-once-ignored-kinds")
+    catalogs = CATALOGS
 
     def __init__(self, rules: RuleSet) -> None:
         self.catalog = BlockingCatalog(rules)
 
-    def file_facts(self, file: ParsedFile) -> dict[str, Any]:
-        return python_facts(file.tree, file.rel, self.catalog.offload_functions, self.catalog.offload_methods,
-                            self.catalog.builtins, frozenset(self.catalog.any_methods))
+    def prepare(self, file: ParsedFile) -> None:
+        _builder(file)
 
-    # --- link ----------------------------------------------------------------------------
+    def file_facts(self, file: ParsedFile) -> Module:
+        return _builder(file).module
+
+    def encode(self, facts: Module) -> Any:
+        return codec.encode(facts)
+
+    def decode(self, data: Any) -> Module:
+        module = codec.decode(data)
+        if not isinstance(module, Module) or module.schema != SCHEMA:
+            raise codec.DecodeError(f"expected a Module of schema {SCHEMA}")
+        return module
+
+    def _module(self, rel: str, data: Any) -> Module:
+        try:
+            return self.decode(data)
+        except codec.DecodeError as exc:
+            raise GapauditError(f"the cached facts of {rel} are not this gapaudit's ({exc}): rerun with --no-cache") from None
 
     def link(self, project: Project) -> list[Finding]:
         facts = project.facts_of(self.name)
         if not facts:
             return []
-        return _Linker(self.catalog, PythonProject(facts, project.discovery.package_dirs, self.catalog.constructor_family,
-                                                   self.catalog.family_derives), project).findings()
+        with codec.paused_gc():  # the collector took half of the link's time
+            modules = {rel: self._module(rel, data) for rel, data in facts.items()}
+            python = PythonProject(modules, project.discovery.package_dirs, self.catalog.constructor_family,
+                                   self.catalog.family_derives)
+            return _Linker(self.catalog, python).findings()
+
+
+
+def _builder(file: ParsedFile) -> ModelBuilder:
+    """The file's model builder, shared with every analyzer that reads the model."""
+    return file.collector(COLLECTOR_KEY, lambda: ModelBuilder(file.rel))
+
+
+def _method_name(target: Target) -> str | None:
+    """The attribute a call ends with (`submit` in `pool.submit(...)`), if it is a method-style call."""
+    if isinstance(target, AnyMethod):
+        return target.name
+    if isinstance(target, MethodOf):
+        return target.method
+    if isinstance(target, ImportRef) and target.rest:
+        return target.rest[-1]
+    if isinstance(target, ModuleRef) and len(target.parts) > 1:
+        return target.parts[-1]
+    return None
 
 
 class _Linker:
-    def __init__(self, catalog: BlockingCatalog, python: PythonProject, project: Project) -> None:
+    """The call graph of every project function, numbered in the model's order; each call resolved once."""
+
+    def __init__(self, catalog: BlockingCatalog, python: PythonProject) -> None:
         self.catalog = catalog
         self.python = python
-        self.project = project
-        self._resolved: dict[tuple[FnKey, int], tuple[str, Any] | None] = {}
+        self.keys = list(python.functions)  # number -> function
+        self.functions = list(python.functions.values())
+        self.calls = [self._followed(fn) for fn in self.functions]
+        number = {key: n for n, key in enumerate(self.keys)}
+        # what each followed call does: blocks (_Sink), calls a sync project function (its number), or neither
+        self.resolved: list[list[_Sink | int | None]] = []
+        for key, fn, calls in zip(self.keys, self.functions, self.calls):
+            edges: list[_Sink | int | None] = []
+            for call in calls:
+                found = self._resolve(key, fn, call)
+                edges.append(number[found] if isinstance(found, FunctionSymbol) else found)
+            self.resolved.append(edges)
 
-    def _priority(self, kind: str) -> int:
-        rule = self.catalog.kind_rule[kind]
-        return priority_rank(self.project.config.priority.get(rule, self.project.rules.rule(rule).priority))
+    def _followed(self, fn: Function) -> list[Call]:
+        """The calls of `fn` that may block: not awaited, not handed to an offloading call
+        (`to_thread(partial(fetch, url))` runs `partial(...)` in a thread), and not a builtin or
+        an untyped method the catalog does not name."""
+        followed: list[Call] = []
+        offloaded: list[bool] = []  # per call: inside the arguments of an offloading call
+        offloading: list[bool] = []  # per call: is one
+        for call in fn.calls:
+            outer = call.argument_of
+            offloaded.append(outer is not None and (offloading[outer] or offloaded[outer]))
+            offloading.append(self._offloads(call.target))
+            if offloaded[-1] or offloading[-1] or call.awaited or not self._relevant(call.target):
+                continue
+            followed.append(call)
+        return followed
 
-    # What one call does: ("sink", _Sink), ("call", FnKey of a sync project function) or None.
-    def resolve_call(self, key: FnKey, index: int) -> tuple[str, Any] | None:
-        memo_key = (key, index)
-        if memo_key not in self._resolved:
-            self._resolved[memo_key] = self._resolve(key, self.python.functions[key]["calls"][index])
-        return self._resolved[memo_key]
+    def _offloads(self, target: Target) -> bool:
+        return target.qualified in self.catalog.offload_functions or _method_name(target) in self.catalog.offload_methods
 
-    def _resolve(self, key: FnKey, call: dict[str, Any]) -> tuple[str, Any] | None:
-        rel, qualname = key
-        target = call["t"]
-        fn = self.python.functions[key]
-        cls = ("class", rel, fn["cls"]) if fn["cls"] else None
-        if "any" in target:
-            kind = self.catalog.any_methods.get(target["any"])
-            return ("sink", _Sink(kind, target["any"], f"{call['text']}()")) if kind else None
-        if "self" in target or "super" in target:
+    def _relevant(self, target: Target) -> bool:
+        if isinstance(target, BuiltinRef):
+            return target.qualified in self.catalog.builtins
+        if isinstance(target, AnyMethod):
+            return target.name in self.catalog.any_methods
+        return True
+
+    def _resolve(self, key: FunctionSymbol, fn: Function, call: Call) -> _Resolved:
+        python = self.python
+        path = key.path
+        target = call.target
+        cls = ClassSymbol(path, fn.cls) if fn.cls else None
+        if isinstance(target, AnyMethod):
+            return self._any_method(target.name, call)
+        if isinstance(target, SelfMethod):
+            return self._callable(python.find_method(cls, target.name)) if cls else None
+        if isinstance(target, SuperMethod):
             if cls is None:
                 return None
-            if "self" in target:
-                return self._callable(self.python.find_method(cls, target["self"]))
-            bases = self.python.mro(cls)[1:]
-            for base in bases:
-                method = self.python.find_method(base, target["super"])
+            for base in python.mro(cls)[1:]:
+                method = python.find_method(base, target.name)
                 if method:
                     return self._callable(method)
             return None
-        if "inst" in target:
-            owner = self.python.resolve_type(rel, target["inst"], cls)
-            if owner and owner[0] == "family" and self.catalog.families[owner[1]].pollable:
-                if call["text"].rpartition(".")[0] in fn["polled"]:
-                    return None  # a non-blocking socket used with readiness waits
-            return self._method_call(owner, target["m"], call)
+        if isinstance(target, MethodOf):
+            owner = python.resolve_type(path, target.receiver, cls)
+            pollable = isinstance(owner, Family) and self.catalog.families[owner.name].pollable
+            if pollable and call.text.rpartition(".")[0] in fn.polled:
+                return None  # a non-blocking socket used with readiness waits
+            return self._method_call(owner, target.method, call)
         # a dotted reference: resolve the receiver, then the last name as a method of it
-        parts = target.get("mod") or target.get("rest") or []
-        if parts and ("mod" in target or "imp" in target) and len(parts) > (1 if "mod" in target else 0):
-            head = {"mod": parts[:-1]} if "mod" in target else {"imp": target["imp"], "rest": parts[:-1]}
-            receiver = self.python.resolve_ref(rel, head)
-            if receiver and receiver[0] == "instance":
-                return self._method_call(receiver[1], parts[-1], call)
-        return self._callable(self.python.resolve_ref(rel, target), call)
+        receiver = python.receiver(path, target)
+        if isinstance(receiver, Instance):
+            return self._method_call(receiver.owner, _method_name(target), call)
+        return self._callable(python.resolve_ref(path, target))
 
-    def _method_call(self, owner: Symbol | None, method: str, call: dict[str, Any]) -> tuple[str, Any] | None:
+    def _any_method(self, method: str, call: Call) -> _Resolved:
+        kind = self.catalog.any_methods.get(method)
+        return _Sink(kind, method, f"{call.text}()") if kind else None
+
+    def _method_call(self, owner: Owner | None, method: str, call: Call) -> _Resolved:
         if owner is None:
-            kind = self.catalog.any_methods.get(method)
-            return ("sink", _Sink(kind, method, f"{call['text']}()")) if kind else None
-        if owner[0] == "class":
+            return self._any_method(method, call)
+        if isinstance(owner, ClassSymbol):
             return self._callable(self.python.find_method(owner, method))
-        family = self.catalog.families[owner[1]]
-        kind = family.method_kind(method, call["args"])
-        if kind is None:
-            return None
-        return ("sink", _Sink(kind, f"{family.name}.{method}", f"{call['text']}()"))
+        family = self.catalog.families[owner.name]
+        kind = family.method_kind(method, call.has_args)
+        return _Sink(kind, f"{family.name}.{method}", f"{call.text}()") if kind else None
 
-    def _callable(self, symbol: Symbol | None, call: dict[str, Any] | None = None) -> tuple[str, Any] | None:
-        if symbol is None:
-            return None
-        if symbol[0] == "class":
+    def _callable(self, symbol: Symbol | None) -> _Resolved:
+        if isinstance(symbol, ClassSymbol):
             symbol = self.python.find_method(symbol, "__init__")
-            if symbol is None:
-                return None
-        if symbol[0] == "function":
-            key = (symbol[1], symbol[2])
-            fn = self.python.functions.get(key)
-            return ("call", key) if fn is not None and not fn["async"] else None
-        if symbol[0] == "external":
-            name = symbol[1]
+        if isinstance(symbol, FunctionSymbol):
+            fn = self.python.functions.get(symbol)
+            return symbol if fn is not None and not fn.is_async else None
+        if isinstance(symbol, External):
+            name = symbol.name
             display = f"{name.removeprefix('builtins.')}()"
             if name in self.catalog.functions:
-                return ("sink", _Sink(self.catalog.functions[name], name, display))
+                return _Sink(self.catalog.functions[name], name, display)
             family_name = self.catalog.constructor_family(name)
             if family_name and self.catalog.families[family_name].constructor_blocks:
-                return ("sink", _Sink(self.catalog.families[family_name].kind, name, display))
+                return _Sink(self.catalog.families[family_name].kind, name, display)
         return None
 
     # --- reachability --------------------------------------------------------------------
 
-    def _best_paths(self, severe_only: bool) -> dict[FnKey, tuple[int, int, Any]]:
+    def _best_paths(self, severe_only: bool) -> _Best:
         """For every sync function that reaches a blocking call: (priority, call index, next).
 
-        `next` is the _Sink when the call itself blocks, else the FnKey of the callee that leads on.
+        `next` is the _Sink when the call itself blocks, else the callee that leads on.
         Multi-source BFS on the reversed graph, most severe priority first, so each function keeps
-        the most severe blocking call it reaches by the shortest path.
+        the most severe blocking call it reaches by the shortest path. Severity is the rule's
+        default priority: a project's overrides apply when gaps are ranked.
 
         Calls that run once per process (memoized, lazy-init guarded) are followed only for the
         kinds that can hang a service even once (`severe_only`); a one-off config-file read is not
         an incident, a one-off connect to a dead database is.
         """
-        callers: dict[FnKey, list[tuple[FnKey, int]]] = {}
-        direct: dict[FnKey, tuple[int, int, _Sink]] = {}
-        for key, fn in self.python.functions.items():
-            if fn["async"]:
+        callers: dict[int, list[tuple[int, int]]] = {}
+        direct: _Best = {}
+        for number, fn in enumerate(self.functions):
+            if fn.is_async:
                 continue
-            for index, call in enumerate(fn["calls"]):
-                resolved = self.resolve_call(key, index)
-                if resolved is None or (call["once"] and not severe_only):
+            for index, (call, resolved) in enumerate(zip(self.calls[number], self.resolved[number])):
+                if resolved is None or (call.once and not severe_only):
                     continue
-                if resolved[0] == "call":
-                    callers.setdefault(resolved[1], []).append((key, index))
-                elif not severe_only or resolved[1].kind not in self.catalog.once_ignored:
-                    sink: _Sink = resolved[1]
-                    candidate = (self._priority(sink.kind), index, sink)
-                    if key not in direct or candidate[0] < direct[key][0]:
-                        direct[key] = candidate
-        best: dict[FnKey, tuple[int, int, Any]] = {}
+                if isinstance(resolved, int):
+                    callers.setdefault(resolved, []).append((number, index))
+                elif not severe_only or resolved.kind not in self.catalog.once_ignored:
+                    priority = self.catalog.kind_priority[resolved.kind]
+                    if number not in direct or priority < direct[number][0]:
+                        direct[number] = (priority, index, resolved)
+        best: _Best = {}
         for level in sorted({entry[0] for entry in direct.values()}):
-            queue = deque(k for k, v in direct.items() if v[0] == level and k not in best)
-            for k in queue:
-                best[k] = direct[k]
+            queue = deque(n for n, v in direct.items() if v[0] == level and n not in best)
+            for n in queue:
+                best[n] = direct[n]
             while queue:
                 callee = queue.popleft()
                 for caller, index in callers.get(callee, []):
@@ -262,66 +256,65 @@ class _Linker:
                         queue.append(caller)
         return best
 
-    def _hop(self, key: FnKey, line: int, prefix: str = "") -> dict[str, Any]:
-        return {"function": f"{prefix}{key[1]}()", "file": key[0], "line": line}
+    @staticmethod
+    def _hop(key: FunctionSymbol, line: int, prefix: str = "") -> dict[str, Any]:
+        return {"function": f"{prefix}{key.qualname}()", "file": key.path, "line": line}
 
     def findings(self) -> list[Finding]:
         every, severe = self._best_paths(severe_only=False), self._best_paths(severe_only=True)
         findings: list[Finding] = []
-        for key, fn in self.python.functions.items():
-            if not fn["async"]:
+        for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
+            if not fn.is_async:
                 continue
             seen_lines: set[int] = set()
             occurrences: dict[str, int] = {}
-            for index, call in enumerate(fn["calls"]):
-                resolved = self.resolve_call(key, index)
-                if resolved is None or call["line"] in seen_lines:
+            for call, resolved in zip(self.calls[number], self.resolved[number]):
+                if resolved is None or call.line in seen_lines:
                     continue
-                chain = [self._hop(key, call["line"], "async ")]
-                if resolved[0] == "sink":
-                    sink = resolved[1]
-                    if call["once"] and sink.kind in self.catalog.once_ignored:
+                chain = [self._hop(key, call.line, "async ")]
+                if isinstance(resolved, _Sink):
+                    sink = resolved
+                    if call.once and sink.kind in self.catalog.once_ignored:
                         continue
                 else:
-                    callee = resolved[1]
-                    options = [table for table in ((severe,) if call["once"] else (every, severe)) if callee in table]
+                    options = [table for table in ((severe,) if call.once else (every, severe)) if resolved in table]
                     if not options:
                         continue
-                    table = min(options, key=lambda t: t[callee][0])
-                    sink, chain = self._follow(callee, table, chain)
-                seen_lines.add(call["line"])
+                    table = min(options, key=lambda t: t[resolved][0])
+                    sink, chain = self._follow(resolved, table, chain)
+                seen_lines.add(call.line)
                 # the same call twice in one function needs two fingerprints, still free of line numbers
-                symbol = f"{key[1]}|{call['text']}|{sink.name}"
+                symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}"))
         return findings
 
-    def _follow(self, start: FnKey, best: dict[FnKey, tuple[int, int, Any]], chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
+    def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
         """Walk the BFS pointers to the blocking call; they cannot cycle (each points to an earlier node)."""
         current = start
         while True:
             _, index, nxt = best[current]
-            call = self.python.functions[current]["calls"][index]
-            chain.append(self._hop(current, call["line"]))
+            key = self.keys[current]
+            call = self.calls[current][index]
+            chain.append(self._hop(key, call.line))
             if isinstance(nxt, _Sink):
-                chain.append({"function": nxt.display, "file": current[0], "line": call["line"]})
+                chain.append({"function": nxt.display, "file": key.path, "line": call.line})
                 return nxt, chain
             current = nxt
 
-    def _finding(self, key: FnKey, call: dict[str, Any], sink: _Sink, chain: list[dict[str, Any]], symbol: str) -> Finding:
-        rel, qualname = key
+    def _finding(self, key: FunctionSymbol, call: Call, sink: _Sink, chain: list[dict[str, Any]], symbol: str) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
-            chain.append({"function": sink.display, "file": rel, "line": call["line"]})
-            message = f"{what} blocks the event loop in async {qualname}()"
+            chain.append({"function": sink.display, "file": key.path, "line": call.line})
+            message = f"{what} blocks the event loop in async {key.qualname}()"
         else:
             via = " → ".join(hop["function"] for hop in chain[1:-1])
-            message = f"{what} blocks the event loop; reached from async {qualname}() via {via}"
+            message = f"{what} blocks the event loop; reached from async {key.qualname}() via {via}"
         last = chain[-1]
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
-            file=rel,
-            line=call["line"],
+            file=key.path,
+            line=call.line,
             message=message,
             symbol=symbol,
             evidence={

@@ -1,0 +1,588 @@
+"""Builds a module's `Module` (model.py) during the one walk of its tree (walk.py).
+
+The builder reads a module the way a reviewer would, flow-insensitively inside a function:
+
+* First, the module-level statements (also those under `if`/`try`/`with`) declare the module's
+  names — imports, functions, classes, assigned variables — so a function may use what is
+  defined below it.
+* Module-level assignments and classes are typed in source order, as the walk reaches them.
+* A function is read once the walk has left it, in two passes over its own nodes (not those of
+  nested functions or classes; lambdas included; decorators excluded), sorted by position:
+  first what names mean (imports, nested defs, assignments, `with ... as`, loop targets, ...),
+  then the calls. Its nested functions are read right after it, with its names in scope.
+
+The walk collects each function's nodes of interest as it leaves them; sorting them by
+(line, column, reverse postorder) gives the order of a position sort over a depth-first
+listing of the function: a call comes before the calls inside its callee expression.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Callable, Iterable
+
+from ._names import Names, Scope, Scopes, dotted, source
+from .astutil import module_statements
+from .imports import ImportCollector
+from .model import SCHEMA, Call, Class, Function, Module, Ref, TypeExpr, ValueOf
+from .walk import Context, walk
+
+#: the key under which analyzers share the builder of a file (`ParsedFile.collector`)
+COLLECTOR_KEY = "python-model"
+
+_MEMOIZERS = frozenset({"cache", "lru_cache", "cached_property", "cached", "memoize", "alru_cache"})
+_PROPERTIES = frozenset({"property", "cached_property"})
+_NON_BLOCKING = ("setblocking", "settimeout")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _guard_key(node: ast.AST, self_name: str | None) -> str | None:
+    """`_conf` or `self._client`: the names a lazy-initialisation guard tests and assigns."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self_name:
+        return f"self.{node.attr}"
+    return None
+
+
+def _guarded(test: ast.expr) -> ast.expr | None:
+    """What `if not x:` or `if x is None:` tests."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+        return test.left
+    return None
+
+
+def _mentions(node: ast.expr, name: str) -> bool:
+    """Does the expression's source text contain `name` (`except (BlockingIOError, OSError)`)?"""
+    if isinstance(node, ast.Name):
+        return name in node.id
+    if isinstance(node, ast.Tuple):
+        return any(_mentions(element, name) for element in node.elts)
+    return name in ast.unparse(node)
+
+
+def _names_in(target: ast.expr) -> Iterable[str]:
+    """Every name in an assignment target (`for k, (a, b) in ...`)."""
+    if isinstance(target, ast.Name):
+        return (target.id,)
+    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _child_on_path(ancestors: list[ast.AST], depth: int, node: ast.AST) -> ast.AST:
+    """The child of `ancestors[depth]` on the way down to `node`."""
+    return ancestors[depth + 1] if len(ancestors) > depth + 1 else node
+
+
+# --- what the walk collects ----------------------------------------------------------------
+
+_Key = tuple[int, int, int]  # (line, column, -postorder): see the module docstring
+
+
+class _RawCall:
+    """A call met by the walk, before its function is read."""
+
+    __slots__ = ("node", "depth", "parent", "in_arguments", "index")
+
+    def __init__(self, node: ast.Call, depth: int, parent: _RawCall | None, in_arguments: bool) -> None:
+        self.node = node
+        self.depth = depth
+        self.parent = parent  # the innermost call around it (in the same function)
+        self.in_arguments = in_arguments  # inside the parent's arguments, not its callee
+        self.index: int | None = None  # its place among the function's calls, once read
+
+
+class _FunctionRecord:
+    """A function the model describes, and its own nodes collected by the walk."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int, qualname: str, cls: str | None,
+                 in_function: bool) -> None:
+        self.node = node
+        self.depth = depth  # its index among the walk's ancestors of its nodes
+        self.qualname = qualname
+        self.cls = cls
+        self.in_function = in_function  # nested in another function: read with it, not on its own
+        decorators = [_decorator_name(d) for d in node.decorator_list]
+        self.decorators = tuple(d for d in decorators if d)
+        last_names = {d.rpartition(".")[2] for d in self.decorators}
+        self.decorator_ids = frozenset(map(id, node.decorator_list))
+        self.is_property = bool(last_names & _PROPERTIES)
+        self.is_memoized = bool(last_names & _MEMOIZERS)
+        args = node.args
+        named = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        #: in signature order, `*args` and `**kwargs` included
+        self.params = [p for p in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg] if p]
+        self.self_name = named[0].arg if cls and named and "staticmethod" not in last_names else None
+        self.imports: list[tuple[_Key, ast.Import | ast.ImportFrom]] = []
+        self.nested: list[tuple[_Key, _FunctionRecord]] = []
+        self.classes: list[str] = []
+        self.binders: list[tuple[_Key, ast.AST]] = []
+        self.calls: list[tuple[_Key, _RawCall]] = []
+        self.returns: list[tuple[_Key, ast.expr]] = []
+        self.awaited: set[int] = set()  # ids of awaited expressions
+        self.awaited_calls: list[ast.Call] = []
+        self.once: set[int] = set()  # ids of calls under a lazy-initialisation guard
+        self.polled: set[str] = set()
+
+    def owns(self, node: ast.AST, ancestors: list[ast.AST]) -> bool:
+        """Is `node`, found inside this function's def, one of its own nodes (not a decorator's)?"""
+        return not self.decorator_ids or id(_child_on_path(ancestors, self.depth, node)) not in self.decorator_ids
+
+
+def _decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        parts = dotted(node.func)
+        return ".".join(parts) + "()" if parts else ""
+    parts = dotted(node)
+    return ".".join(parts) if parts else ""
+
+
+class _ClassRecord:
+    """A module-level class being read: its body's assignments and methods."""
+
+    def __init__(self, node: ast.ClassDef, bases: tuple[Ref, ...]) -> None:
+        self.node = node
+        self.bases = bases
+        self.attributes: dict[str, list[TypeExpr]] = {}
+        self.methods: list[str] = []
+
+    def add_attribute(self, name: str, t: TypeExpr, unique: bool = False) -> None:
+        candidates = self.attributes.setdefault(name, [])
+        if not unique or t not in candidates:
+            candidates.append(t)
+
+    def freeze(self) -> Class:
+        node = self.node
+        return Class(node.name, node.lineno, node.col_offset, node.end_lineno or node.lineno,
+                     node.end_col_offset or 0, self.bases,
+                     {name: tuple(types) for name, types in self.attributes.items()}, tuple(self.methods))
+
+
+_UNREAD = object()  # a def or class the model does not describe: nothing in it is anyone's own node
+
+
+class _Region:
+    """An `if` guard or a `try` whose body matters to a function: where its body is on the walk."""
+
+    __slots__ = ("node", "depth", "body", "record", "key", "calls", "assigned")
+
+    def __init__(self, node: ast.If | ast.Try, depth: int, record: _FunctionRecord, key: str | None = None) -> None:
+        self.node = node
+        self.depth = depth
+        self.body = frozenset(map(id, node.body))
+        self.record = record
+        self.key = key  # the guarded name (`if` guards)
+        self.calls: list[ast.Call] = []  # the function's own calls in the body
+        self.assigned = False  # the body assigns the guarded name
+
+    def holds(self, node: ast.AST, ancestors: list[ast.AST]) -> bool:
+        return id(_child_on_path(ancestors, self.depth, node)) in self.body
+
+
+# --- the builder ---------------------------------------------------------------------------
+
+
+class ModelBuilder:
+    """A walk.py collector that builds the `Module` of one file (`module` after the walk)."""
+
+    #: every node type with an `enter_<type>` or `leave_<type>` handler (set below the class)
+    wants: tuple[type[ast.AST], ...]
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._names = Names()
+        self._imports = ImportCollector()
+        self._module_level: set[int] = set()  # ids of module-level statements
+        self._classes: dict[str, _ClassRecord] = {}
+        self._functions: list[Function] = []
+        self._stack: list[object] = []  # _FunctionRecord, _ClassRecord or _UNREAD per enclosing def/class
+        self._open_calls: list[_RawCall] = []  # own calls of a function around the current node
+        self._guards: list[_Region] = []
+        self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
+        self._postorder = 0
+        self._module: Module | None = None
+
+    @property
+    def module(self) -> Module:
+        if self._module is None:
+            raise RuntimeError("the module has not been walked")
+        return self._module
+
+    def enter(self, node: ast.AST, context: Context) -> None:
+        handler = _ENTER.get(node.__class__)
+        if handler is not None:
+            handler(self, node, context)
+
+    def leave(self, node: ast.AST, context: Context) -> None:
+        handler = _LEAVE.get(node.__class__)
+        if handler is not None:
+            handler(self, node, context)
+
+    def _owner(self, node: ast.AST, context: Context) -> _FunctionRecord | None:
+        """The described function `node` is an own node of, if any."""
+        top = self._stack[-1] if self._stack else None
+        if type(top) is _FunctionRecord and top.owns(node, context.ancestors):
+            return top
+        return None
+
+    def _key(self, node: ast.AST) -> _Key:
+        self._postorder += 1
+        return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), -self._postorder)
+
+    # --- module ----------------------------------------------------------------------------
+
+    def enter_Module(self, node: ast.Module, context: Context) -> None:
+        for statement in (stmt for top in node.body for stmt in module_statements(top)):
+            self._module_level.add(id(statement))
+            self._names.declare(statement)
+
+    def leave_Module(self, node: ast.Module, context: Context) -> None:
+        self._module = Module(
+            path=self.path,
+            schema=SCHEMA,
+            imports=tuple(self._imports.imports),
+            names=self._names.bindings(),
+            star_imports=tuple(self._names.star_imports),
+            classes={name: record.freeze() for name, record in self._classes.items()},
+            functions=tuple(self._functions),
+        )
+
+    # --- defs and classes ------------------------------------------------------------------
+
+    def enter_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
+        depth = len(context.ancestors)
+        top = self._stack[-1] if self._stack else None
+        record: object = _UNREAD
+        if top is None:
+            if id(node) in self._module_level:
+                record = _FunctionRecord(node, depth, node.name, None, False)
+        elif type(top) is _ClassRecord:
+            if context.parent is top.node:
+                top.methods.append(node.name)
+                record = _FunctionRecord(node, depth, f"{top.node.name}.{node.name}", top.node.name, False)
+        elif type(top) is _FunctionRecord:
+            record = _FunctionRecord(node, depth, f"{top.qualname}.{node.name}", None, True)
+        self._stack.append(record)
+
+    enter_AsyncFunctionDef = enter_FunctionDef
+
+    def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, context: Context) -> None:
+        record = self._stack.pop()
+        if type(record) is not _FunctionRecord:
+            return
+        if record.in_function:
+            outer: _FunctionRecord = self._stack[-1]  # type: ignore[assignment]
+            outer.nested.append((self._key(node), record))
+        else:
+            self._read(record, [self._names.module])
+
+    leave_AsyncFunctionDef = leave_FunctionDef
+
+    def enter_ClassDef(self, node: ast.ClassDef, context: Context) -> None:
+        record: object = _UNREAD
+        if not self._stack:
+            if id(node) in self._module_level:
+                record = self._classes[node.name] = _ClassRecord(node, self._names.bases(node))
+        else:
+            owner = self._owner(node, context)
+            if owner is not None:
+                owner.classes.append(node.name)
+        self._stack.append(record)
+
+    def leave_ClassDef(self, node: ast.ClassDef, context: Context) -> None:
+        self._stack.pop()
+
+    # --- statements ------------------------------------------------------------------------
+
+    def enter_Import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
+        self._imports.enter(node, context)
+
+    enter_ImportFrom = enter_Import
+
+    def leave_Import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None:
+            owner.imports.append((self._key(node), node))
+
+    leave_ImportFrom = leave_Import
+
+    def enter_Assign(self, node: ast.Assign | ast.AnnAssign, context: Context) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for guard in self._guards:
+            if not guard.assigned and guard.holds(node, context.ancestors):
+                self_name = guard.record.self_name
+                guard.assigned = any(_guard_key(target, self_name) == guard.key for target in targets)
+        if not self._stack:
+            if id(node) in self._module_level and node.value is not None:
+                self._type_module_variable(node, targets)
+            return
+        top = self._stack[-1]
+        if type(top) is _ClassRecord and context.parent is top.node:
+            self._type_class_attribute(top, node)
+
+    enter_AnnAssign = enter_Assign
+
+    def _type_module_variable(self, node: ast.Assign | ast.AnnAssign, targets: list[ast.expr]) -> None:
+        names = self._names
+        scopes = [names.module]
+        value_type = names.type_of(node.value, scopes, None)
+        if value_type is None and isinstance(node, ast.AnnAssign):
+            value_type = names.annotation_type(node.annotation, scopes)
+        if value_type is None or isinstance(value_type, ValueOf):
+            return
+        for target in targets:
+            if isinstance(target, ast.Name):
+                names.module.types[target.id] = value_type
+
+    def _type_class_attribute(self, record: _ClassRecord, node: ast.Assign | ast.AnnAssign) -> None:
+        scopes = [self._names.module]
+        if isinstance(node, ast.AnnAssign):
+            if isinstance(node.target, ast.Name):
+                t = (self._names.type_of(node.value, scopes, None) if node.value else None) or \
+                    self._names.annotation_type(node.annotation, scopes)
+                if t is not None:
+                    record.add_attribute(node.target.id, t)
+            return
+        t = self._names.type_of(node.value, scopes, None)
+        if t is not None:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    record.add_attribute(target.id, t)
+
+    def _leave_binding(self, node: ast.AST, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None:
+            owner.binders.append((self._key(node), node))
+
+    leave_Assign = leave_AnnAssign = leave_AugAssign = leave_For = leave_AsyncFor = leave_comprehension = \
+        leave_With = leave_AsyncWith = leave_NamedExpr = leave_ExceptHandler = _leave_binding
+
+    def leave_Return(self, node: ast.Return, context: Context) -> None:
+        if node.value is not None:
+            owner = self._owner(node, context)
+            if owner is not None:
+                owner.returns.append((self._key(node), node.value))
+
+    def enter_Await(self, node: ast.Await, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None:
+            owner.awaited.add(id(node.value))
+            if isinstance(node.value, ast.Call):
+                owner.awaited_calls.append(node.value)
+
+    def enter_AsyncWith(self, node: ast.AsyncWith, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None:
+            owner.awaited.update(id(item.context_expr) for item in node.items)
+
+    def enter_AsyncFor(self, node: ast.AsyncFor, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None:
+            owner.awaited.add(id(node.iter))
+
+    def enter_If(self, node: ast.If, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is None:
+            return
+        guarded = _guarded(node.test)
+        key = _guard_key(guarded, owner.self_name) if guarded is not None else None
+        if key is not None:
+            self._guards.append(_Region(node, len(context.ancestors), owner, key))
+
+    def leave_If(self, node: ast.If, context: Context) -> None:
+        if self._guards and self._guards[-1].node is node:
+            guard = self._guards.pop()
+            if guard.assigned:
+                guard.record.once.update(map(id, guard.calls))
+
+    def enter_Try(self, node: ast.Try, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None and any(h.type is not None and _mentions(h.type, "BlockingIOError") for h in node.handlers):
+            self._polling.append(_Region(node, len(context.ancestors), owner))
+
+    def leave_Try(self, node: ast.Try, context: Context) -> None:
+        if self._polling and self._polling[-1].node is node:
+            self._polling.pop()
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def enter_Call(self, node: ast.Call, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is None:
+            return
+        # calls around an own call are own calls of the same function: no def can stand between
+        parent = self._open_calls[-1] if self._open_calls else None
+        in_arguments = parent is not None and _child_on_path(context.ancestors, parent.depth, node) is not parent.node.func
+        self._open_calls.append(_RawCall(node, len(context.ancestors), parent, in_arguments))
+
+    def leave_Call(self, node: ast.Call, context: Context) -> None:
+        ancestors = context.ancestors
+        if self._polling and isinstance(node.func, ast.Attribute):
+            for region in self._polling:
+                if region.holds(node, ancestors):
+                    region.record.polled.add(source(node.func.value))
+        if not self._open_calls or self._open_calls[-1].node is not node:
+            return
+        raw = self._open_calls.pop()
+        owner: _FunctionRecord = self._stack[-1]  # type: ignore[assignment]  # only own calls are open
+        owner.calls.append((self._key(node), raw))
+        for guard in self._guards:
+            if guard.record is owner and guard.holds(node, ancestors):
+                guard.calls.append(node)
+        func = node.func
+        if (isinstance(func, ast.Attribute) and func.attr in _NON_BLOCKING and node.args
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value in (False, 0)):
+            owner.polled.add(source(func.value))
+
+    # --- reading a function ----------------------------------------------------------------
+
+    def _read(self, record: _FunctionRecord, scopes: Scopes) -> None:
+        """Both passes over one function's own nodes, then its nested functions."""
+        names = self._names
+        node = record.node
+        self_name = record.self_name
+        scope = Scope()
+        for param in record.params:
+            scope.locals.add(param.arg)
+            if param.arg != self_name:
+                t = names.annotation_type(param.annotation, scopes)
+                if t is not None:
+                    scope.types[param.arg] = t
+        inner = [*scopes, scope]
+        # Pass 1: what names mean in this function.
+        for _, statement in sorted(record.imports):
+            names.bind_import(scope, statement)
+        record.nested.sort()
+        for _, nested in record.nested:
+            scope.defs[nested.node.name] = nested.qualname
+        scope.locals.update(record.classes)
+        cls = self._classes.get(record.cls) if record.cls else None
+        for _, binder in sorted(record.binders):
+            self._bind(binder, scope, inner, cls, self_name)
+        # Pass 2: the calls it makes itself.
+        calls: list[Call] = []
+        for _, raw in sorted(record.calls):
+            call = raw.node
+            target = names.call_target(call, inner, self_name)
+            if target is None:
+                continue
+            raw.index = len(calls)
+            calls.append(Call(
+                target=target,
+                line=call.lineno,
+                col=call.col_offset,
+                end_line=call.end_lineno or call.lineno,
+                end_col=call.end_col_offset or 0,
+                text=_short(source(call.func)),
+                has_args=bool(call.args or call.keywords),
+                once=record.is_memoized or id(call) in record.once,
+                awaited=id(call) in record.awaited,
+                argument_of=_argument_of(raw),
+            ))
+        polled = record.polled
+        for call in record.awaited_calls:
+            polled.update(source(arg) for arg in call.args)
+        self._functions.append(Function(
+            qualname=record.qualname,
+            name=node.name,
+            cls=record.cls,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            line=node.lineno,
+            col=node.col_offset,
+            end_line=node.end_lineno or node.lineno,
+            end_col=node.end_col_offset or 0,
+            decorators=record.decorators,
+            params=tuple(param.arg for param in record.params),
+            is_property=record.is_property,
+            is_memoized=record.is_memoized,
+            polled=tuple(sorted(polled)),
+            returns=self._return_type(record, inner),
+            calls=tuple(calls),
+        ))
+        for _, nested in record.nested:
+            self._read(nested, inner)
+
+    def _bind(self, node: ast.AST, scope: Scope, scopes: Scopes, cls: _ClassRecord | None, self_name: str | None) -> None:
+        names = self._names
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            t = names.type_of(node.value, scopes, self_name) if node.value is not None else None
+            if t is None and isinstance(node, ast.AnnAssign):
+                t = names.annotation_type(node.annotation, scopes)
+            for target in targets:
+                self._assign(target, t, scope, cls, self_name)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            scope.locals.update(_names_in(node.target))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    t = names.type_of(item.context_expr, scopes, self_name) if isinstance(node, ast.With) else None
+                    self._assign(item.optional_vars, t, scope, cls, self_name)
+        elif isinstance(node, ast.NamedExpr):
+            self._assign(node.target, names.type_of(node.value, scopes, self_name), scope, cls, self_name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            scope.locals.add(node.name)
+
+    def _assign(self, target: ast.AST, t: TypeExpr | None, scope: Scope, cls: _ClassRecord | None,
+                self_name: str | None) -> None:
+        if isinstance(target, ast.Name):
+            if t is not None:
+                scope.types.setdefault(target.id, t)
+            else:
+                scope.locals.add(target.id)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
+            if t is not None and cls is not None:
+                # every candidate: `self.client = client or boto3.client(...)` branches differ
+                cls.add_attribute(target.attr, t, unique=True)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._assign(element, None, scope, cls, self_name)
+        elif isinstance(target, ast.Starred):
+            self._assign(target.value, None, scope, cls, self_name)
+
+    def _return_type(self, record: _FunctionRecord, scopes: Scopes) -> TypeExpr | None:
+        """`-> Client` or the first `return Client(...)`: what callers get (for repository patterns)."""
+        declared = self._names.annotation_type(record.node.returns, scopes)
+        if declared is not None:
+            return declared
+        for _, value in sorted(record.returns):
+            found = self._names.type_of(value, scopes, record.self_name)
+            if found is not None:
+                return found
+        return None
+
+
+def _handlers(prefix: str) -> dict[type[ast.AST], Callable[[ModelBuilder, Any, Context], None]]:
+    """The builder's handlers by node type, as ast.NodeVisitor names them: `enter_Call` for ast.Call.
+
+    Looked up on the class, not the instance: bound methods kept in a builder would make it a
+    reference cycle, keeping its whole tree alive until the garbage collector runs."""
+    return {getattr(ast, name.removeprefix(prefix)): handler for name, handler in vars(ModelBuilder).items()
+            if name.startswith(prefix)}
+
+
+_ENTER = _handlers("enter_")
+_LEAVE = _handlers("leave_")
+ModelBuilder.wants = tuple({**_ENTER, **_LEAVE})
+
+
+def _argument_of(raw: _RawCall) -> int | None:
+    """The innermost call described in the model whose arguments contain this call."""
+    below, parent = raw, raw.parent
+    while parent is not None:
+        if below.in_arguments and parent.index is not None:
+            return parent.index
+        below, parent = parent, parent.parent
+    return None
+
+
+def model_of(tree: ast.Module, path: str) -> Module:
+    """The model of one parsed module on its own walk (analyzers share one walk through the collector)."""
+    builder = ModelBuilder(path)
+    walk(tree, [builder])
+    return builder.module
