@@ -40,8 +40,8 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
 
 
 def _source_files(root: Path) -> list[str]:
-    from gapaudit.settings import Config
     from gapaudit.engine.discover import PYTHON, discover
+    from gapaudit.settings import Config
 
     return [f.rel for f in discover(root, Config()).files if f.kind == PYTHON]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from gapaudit.settings import Config  # noqa: E402
 from gapaudit.engine.discover import PYTHON, discover  # noqa: E402
+from gapaudit.settings import Config  # noqa: E402
 
 _CATALOG = yaml.safe_load((Path(__file__).resolve().parent.parent / "rules" / "blocking-calls.yml").read_text())["catalogs"]
 _SINK_SUFFIXES = {".".join(c.split(".")[-2:]) for g in _CATALOG["blocking-functions"] for c in g["calls"]}

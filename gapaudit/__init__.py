@@ -1,11 +1,11 @@
 """gapaudit: what will break in production that your green test suite does not show."""
 
 from ._version import __version__
-from .settings import Config, load_config
-from .errors import GapauditError
 from .engine.pipeline import scan
+from .errors import GapauditError
 from .model import Finding, Gap, Report, ScanOptions, Skipped
 from .rules import Rule, RuleSet, load_rules
+from .settings import Config, load_config
 
 __all__ = [
     "Config", "Finding", "Gap", "GapauditError", "Report", "Rule", "RuleSet", "ScanOptions", "Skipped",

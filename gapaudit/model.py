@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2")
 
+# What discovery makes of a file, and what each analyzer says it reads (`Analyzer.kinds`).
+PYTHON = "python"
+PYTHON_TEST = "python-test"
+ENV = "env"
+CONFIG = "config"
+CI = "ci"
+FRONTEND = "frontend"
+
 
 def priority_rank(priority: str) -> int:
     """0 for P0 (most severe) upwards; used for sorting and thresholds."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import scan_json
 
 
 @pytest.fixture(scope="module")
 def gaps(tmp_path_factory):
     import shutil
+
     from conftest import FIXTURES
 
     target = tmp_path_factory.mktemp("blocking") / "blocking"

@@ -7,8 +7,8 @@ client family one per constructor (calling a blocking method on the instance).
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli, scan_json
+
 from gapaudit.rules import load_rules
 
 CATALOG = load_rules()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from conftest import run_cli, scan_json
+
 from gapaudit.checks import default_analyzers
 from gapaudit.rules import builtin_rules_dir, load_rules
 

@@ -3,9 +3,7 @@ and no secret value ever reaches a report, the terminal or the cache."""
 
 from __future__ import annotations
 
-
 import pytest
-
 from conftest import one_line_error, run_cli, scan_json
 
 SECRETS = ["Zq8fK2pL9vX4mN7rT1yB6cW3hJ5dG0sA", "ghp_R2D2C3POr2d2c3poR2D2C3POr2d2c3poR2D2", "your-payments-key-here",

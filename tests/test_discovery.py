@@ -6,10 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import scan_json
+
+from gapaudit.engine.discover import (
+    CI,
+    CONFIG,
+    ENV,
+    FRONTEND,
+    PYTHON,
+    PYTHON_TEST,
+    classify,
+    discover,
+)
 from gapaudit.settings import Config
-from gapaudit.engine.discover import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, classify, discover
 
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES, run_cli
 
 pty = pytest.importorskip("pty")

@@ -7,8 +7,8 @@ import json
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from gapaudit.python import (
     SCHEMA,
     AnyMethod,

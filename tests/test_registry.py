@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 
@@ -57,7 +56,7 @@ def test_a_new_format_is_one_new_module(package, project):
 _TODO_FAMILY = '''
 from typing import Any
 
-from ...engine.discover import PYTHON
+from ...model import PYTHON
 from ...model import Finding
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project

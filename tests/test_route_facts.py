@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES
+
 from gapaudit.checks.base import ParsedFile
 from gapaudit.checks.routes import RoutesAnalyzer
 from gapaudit.checks.routes.facts import (
@@ -17,8 +17,8 @@ from gapaudit.checks.routes.facts import (
     PathConstant,
     Requests,
     RouteDeclaration,
-    RouteReference,
     Router,
+    RouteReference,
     imported,
 )
 from gapaudit.engine.discover import FRONTEND, PYTHON, PYTHON_TEST, classify

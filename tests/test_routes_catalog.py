@@ -4,8 +4,8 @@ under `rule-paths`, and an entry of the wrong shape stops the scan with one line
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli, scan_json
+
 from gapaudit.checks.routes.catalog import RoutesCatalog
 from gapaudit.rules import load_rules
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ROOT, one_line_error, run_cli
+
 from gapaudit.rules import load_rules
 
 

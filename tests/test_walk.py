@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from conftest import ROOT
+
 from gapaudit.python import Context, walk
 
 

@@ -9,7 +9,6 @@ from typing import TypeVar
 import click
 
 from ..engine.cache import default_cache_dir
-from ..engine.cache import default_cache_dir
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import ScanOptions

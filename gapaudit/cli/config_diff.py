@@ -23,7 +23,12 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
     The project's configuration (found in the current directory, or --config) applies as in a
     scan: its rule-paths, ignore and priority keys."""
     # imported on use, like every family's code (checks/ discovers them when a scan starts): faster --help
-    from ..checks.config import ConfigDriftAnalyzer, ConfigFile, config_diff, read_config_file
+    from ..checks.config import (
+        ConfigDriftAnalyzer,
+        ConfigFile,
+        config_diff,
+        read_config_file,
+    )
 
     root = Path(".")
     config = project_config(root, config_file)

@@ -10,7 +10,14 @@ import click
 from ..engine.pipeline import project_facts
 from ..errors import GapauditError
 from ..probe import imported_routes
-from ._common import config_opt, echo_table, engine_opts, path_arg, project_config, scan_options
+from ._common import (
+    config_opt,
+    echo_table,
+    engine_opts,
+    path_arg,
+    project_config,
+    scan_options,
+)
 
 
 @click.command("routes")

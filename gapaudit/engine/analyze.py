@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..model import Finding, Skipped
 from .cache import RACY_NS, ShardStore
 from .discover import Discovery, SourceFile
-from .keys import ENVIRONMENT, analyzer_key, config_text, digest, engine_key, file_key, link_key
+from .keys import (
+    ENVIRONMENT,
+    analyzer_key,
+    config_text,
+    digest,
+    engine_key,
+    file_key,
+    link_key,
+)
 from .link import read_link_shard
 from .progress import Progress
 
@@ -188,7 +196,10 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
             return Facts(discovery=discovery, link_key=key, suppressions=reused[1], skipped=reused[2],
                          unreadable=tuple(unreadable), reused=reused[0])
 
-    from ..checks import Project, default_analyzers  # imported only when something must be analyzed or linked
+    from ..checks import (  # imported only when something must be analyzed or linked
+        Project,
+        default_analyzers,
+    )
 
     analyzers = default_analyzers(rules)
     entry_keys = _entry_keys(analyzers, rules)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..model import Skipped
+from ..model import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, Skipped
 from ..settings import Config
 from .cache import RACY_NS, ShardStore
 from .keys import ENVIRONMENT, code_hash, config_text, digest
@@ -24,12 +24,6 @@ from .keys import ENVIRONMENT, code_hash, config_text, digest
 if TYPE_CHECKING:
     import pathspec
 
-PYTHON = "python"
-PYTHON_TEST = "python-test"
-ENV = "env"
-CONFIG = "config"
-CI = "ci"
-FRONTEND = "frontend"
 
 _SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "__pycache__", "venv", ".venv", ".tox", ".nox",

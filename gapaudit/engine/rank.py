@@ -7,11 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GapauditError
-from ..model import Finding, Gap, Report, fingerprint, priority_rank
+from ..model import (
+    FRONTEND,
+    PYTHON,
+    PYTHON_TEST,
+    Finding,
+    Gap,
+    Report,
+    fingerprint,
+    priority_rank,
+)
 from ..rules import RuleSet
 from ..settings import Config
 from .diff import in_diff
-from .discover import FRONTEND, PYTHON, PYTHON_TEST
 
 BASELINE_NAME = ".gapaudit-baseline.json"
 _CONTEXT_KINDS = frozenset({PYTHON, PYTHON_TEST, FRONTEND})  # never env/config files: they hold secrets

@@ -13,9 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ...engine.discover import PYTHON
 from ...errors import GapauditError
-from ...model import Finding
+from ...model import PYTHON, Finding
 from ...python import codec
 from ...python.build import COLLECTOR_KEY, ModelBuilder
 from ...python.model import (
@@ -32,7 +31,16 @@ from ...python.model import (
     SuperMethod,
     Target,
 )
-from ...python.resolve import ClassSymbol, External, Family, FunctionSymbol, Instance, Owner, PythonProject, Symbol
+from ...python.resolve import (
+    ClassSymbol,
+    External,
+    Family,
+    FunctionSymbol,
+    Instance,
+    Owner,
+    PythonProject,
+    Symbol,
+)
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project
 from .catalog import CATALOGS, BlockingCatalog

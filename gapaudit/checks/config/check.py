@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ...engine.discover import CI, CONFIG, ENV, PYTHON
-from ...model import Finding
+from ...model import CI, CONFIG, ENV, PYTHON, Finding
 from ...python import codec
 from ...python.env import EnvRead, EnvReadCollector, How
 from ...rules import RuleSet

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ...engine.discover import CI, PYTHON, PYTHON_TEST
+from ...model import CI, PYTHON, PYTHON_TEST
 from ...python import codec
 from ...python.env import EnvReadCollector
 from ...python.imports import Import, ImportCollector

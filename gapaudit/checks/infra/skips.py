@@ -21,8 +21,20 @@ from .ci import ci_provided_kinds
 from .production import ProductionFacts, production_uses
 from .shared import InfraAnalyzer, InfraFiles
 from .signals import Signals
-from .testfacts import (AliasScope, ClassScope, Fixture, FixtureScope, HelperScope, ModuleScope, Scope, SkipSite,
-                        SkipVocabulary, TestFileCollector, TestFileFacts, TestScope)
+from .testfacts import (
+    AliasScope,
+    ClassScope,
+    Fixture,
+    FixtureScope,
+    HelperScope,
+    ModuleScope,
+    Scope,
+    SkipSite,
+    SkipVocabulary,
+    TestFileCollector,
+    TestFileFacts,
+    TestScope,
+)
 
 
 class TestSuite:

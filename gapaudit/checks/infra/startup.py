@@ -13,8 +13,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ...engine.discover import PYTHON, PYTHON_TEST
-from ...model import Finding
+from ...model import PYTHON, PYTHON_TEST, Finding
 from ...python import codec
 from ...python.astutil import last_name, source_text
 from ...python.imports import ImportCollector

@@ -12,8 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...engine.discover import FRONTEND, PYTHON, PYTHON_TEST
-from ...model import Finding
+from ...model import FRONTEND, PYTHON, PYTHON_TEST, Finding
 from ...python import codec
 from ...python.imports import ImportCollector, Where
 from ...python.modules import ModuleIndex
@@ -21,7 +20,15 @@ from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project
 from .catalog import RoutesCatalog
 from .declarations import AIOHTTP_WEB, DeclarationCollector
-from .facts import ConstantReference, Declarations, Requests, RouteFacts, RouteReference, Router, imported
+from .facts import (
+    ConstantReference,
+    Declarations,
+    Requests,
+    RouteFacts,
+    Router,
+    RouteReference,
+    imported,
+)
 from .frontend import js_references
 from .paths import matches, normalise
 from .requests import RequestCollector

@@ -11,7 +11,14 @@ from ...python.imports import Import
 from ...python.ordering import ShallowFirst
 from ...python.walk import Context
 from .catalog import RoutesCatalog
-from .facts import Declarations, DjangoPattern, DynamicRegistration, Include, RouteDeclaration, Router
+from .facts import (
+    Declarations,
+    DjangoPattern,
+    DynamicRegistration,
+    Include,
+    RouteDeclaration,
+    Router,
+)
 from .paths import literal, regex_to_path
 
 AIOHTTP_WEB = "web"  # aiohttp's module: `web.get("/p", handler)` declares on the application
