@@ -245,6 +245,14 @@ def test_json_round_trip_on_real_files(path):
     assert codec.decode(json.loads(json.dumps(codec.encode(module)))) == module
 
 
-def test_a_module_that_binds_the_codec_tag_round_trips():
-    module = _model("from gettext import gettext as _\n\ndef hello():\n    return _('hello')\n")
+def test_names_and_paths_that_look_like_the_codec_s_own_round_trip():
+    module = _model("""
+        import ast
+        from gettext import gettext as _
+
+        def hello(source):
+            return _("hello"), ast.Module(body=[]), ast.Call
+    """)
+    call = module.functions[0].calls[1]
+    assert call.target == ImportRef(Imported("ast"), ("Module",))
     assert codec.decode(json.loads(json.dumps(codec.encode(module)))) == module

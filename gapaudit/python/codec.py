@@ -1,10 +1,12 @@
 """Frozen dataclasses to JSON and back, for facts that travel between processes and the cache.
 
-A dataclass becomes an object tagged with its class name (`"_": "Call"`), tuples and lists become
-JSON arrays (and come back as tuples: facts are immutable), dicts keep string keys (a dict that
-has the tag as a key, such as the names of a module that binds `_`, is written as tagged pairs).
-Only classes registered with `@codec.register` can be decoded, so a cache entry cannot name
-arbitrary code.
+A dataclass becomes a JSON array: its class name, then its fields in declaration order, the
+trailing ones that hold their default left out (`["Call", target, 12, 4, ...]`: no field names,
+so the facts of a large project pickle, cache and parse at about half the size). Tuples and
+lists become arrays too and come back as tuples (facts are immutable); one whose first item is
+a string that names a fact class (`("Module",)`, the attribute path of `ast.Module`) is written
+escaped, as `["()", [items]]`. Dicts keep string keys. Only classes registered with
+`@codec.register` are built on decoding, so a cache entry cannot name arbitrary code.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 
-_TAG = "_"
-_PAIRS = "{}"  # the tag of a dict written as [key, value] pairs: no class has this name
+_ESCAPED = "()"  # the head of an escaped tuple; no class has this name
 _SCALARS = frozenset({str, int, float, bool, type(None)})  # written as they are
 _CLASSES: dict[str, type] = {}
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}  # (name, default or _MISSING), in order
@@ -50,20 +51,19 @@ def encode(value: Any) -> Any:
         return value
     fields = _FIELDS.get(cls)
     if fields is not None:
-        out = {_TAG: cls.__name__}
-        for name, default in fields:
-            item = getattr(value, name)
-            if default is _MISSING or item != default:  # defaults stay implicit: smaller shards
-                out[name] = item if item.__class__ in _SCALARS else encode(item)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [item if item.__class__ in _SCALARS else encode(item) for item in value]
+        values = [getattr(value, name) for name, _ in fields]
+        end = len(values)
+        while end and fields[end - 1][1] is not _MISSING and values[end - 1] == fields[end - 1][1]:
+            end -= 1  # defaults stay implicit: smaller shards
+        return [cls.__name__, *[item if item.__class__ in _SCALARS else encode(item) for item in values[:end]]]
+    if isinstance(value, (list, tuple, frozenset, set)):
+        items = [item if item.__class__ in _SCALARS else encode(item)
+                 for item in (sorted(value) if isinstance(value, (frozenset, set)) else value)]
+        if items and items[0].__class__ is str and (items[0] in _CLASSES or items[0] == _ESCAPED):
+            return [_ESCAPED, items]
+        return items
     if isinstance(value, dict):
-        if _TAG in value:
-            return {_TAG: _PAIRS, "pairs": [[str(key), encode(item)] for key, item in value.items()]}
         return {str(key): encode(item) for key, item in value.items()}
-    if isinstance(value, (frozenset, set)):
-        return sorted(value)
     return value
 
 
@@ -83,44 +83,38 @@ def paused_gc() -> Iterator[None]:
 
 
 def decode(data: Any) -> Any:
-    """The inverse of `encode`; raises DecodeError on anything `encode` would not have written."""
+    """The inverse of `encode`; raises DecodeError on a fact with missing or extra fields."""
     with paused_gc():
         return _decode(data)
 
 
 def _decode(data: Any) -> Any:
     cls = data.__class__
-    if cls is list:
-        return tuple([item if item.__class__ in _SCALARS else _decode(item) for item in data])
-    if cls is not dict:
-        return data
-    tag = data.get(_TAG)
-    if tag is None:
+    if cls is dict:
         return {key: _decode(item) for key, item in data.items()}
-    if tag == _PAIRS:
-        pairs = data.get("pairs")
-        if not isinstance(pairs, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
-            raise DecodeError("malformed pairs")
-        return {key: _decode(item) for key, item in pairs}
-    fact_class = _CLASSES.get(tag) if isinstance(tag, str) else None
+    if cls is not list:
+        return data
+    head = data[0] if data else None
+    fact_class = _CLASSES.get(head) if head.__class__ is str else None
     if fact_class is None:
-        raise DecodeError(f"unknown fact class {tag!r}")
+        if head == _ESCAPED and len(data) == 2 and data[1].__class__ is list:
+            data = data[1]
+        return tuple([item if item.__class__ in _SCALARS else _decode(item) for item in data])
+    fields = _FIELDS[fact_class]
+    if len(data) > len(fields) + 1:
+        raise DecodeError(f"{head}: {len(data) - 1} fields, expected at most {len(fields)}")
     # filled in like pickle fills frozen dataclasses: their __init__ would cost a third more
     fact = object.__new__(fact_class)
-    found = 1  # the tag
-    for name, default in _FIELDS[fact_class]:
-        item = data.get(name, _MISSING)
-        if item is _MISSING:
-            if default is _MISSING:
-                raise DecodeError(f"{tag}: no {name!r}")
-            item = default
-        else:
-            found += 1
+    for position, (name, default) in enumerate(fields, 1):
+        if position < len(data):
+            item = data[position]
             if item.__class__ not in _SCALARS:
                 item = _decode(item)
+        elif default is _MISSING:
+            raise DecodeError(f"{head}: no {name!r}")
+        else:
+            item = default
         _set(fact, name, item)
-    if found != len(data):
-        raise DecodeError(f"{tag}: unknown fields {sorted(set(data) - {_TAG, *dict(_FIELDS[fact_class])})}")
     return fact
 
 
