@@ -134,6 +134,24 @@ def test_corrupt_shards_are_discarded(tmp_path):
     assert _scan(root, "--cache-dir", str(cache))[0] == clean
 
 
+def test_cached_facts_that_do_not_decode_are_recomputed(tmp_path):
+    """Well-formed JSON in the right place whose facts are not what this gapaudit writes (another
+    version's model, a hand-made entry) is a cache miss: the scan recomputes them, never stops."""
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    clean, _ = _scan(root, "--no-cache")
+    _scan(root, "--cache-dir", str(cache))
+    for path in _shards(cache):
+        data = _shard_data(path)
+        if _holds(data) == "file":
+            for entry in data.values():
+                if "facts" in entry:
+                    entry["facts"] = ["Module", "not a model"] if entry["analyzer"] == "blocking-async" else ["Nope"]
+            path.write_text(json.dumps(data))
+    (root / "app" / "util.py").write_text("def f():\n    return 2\n")  # so the link step runs again
+    report, stderr = _scan(root, "--cache-dir", str(cache))
+    assert _rules(report) == _rules(clean) and "error" not in stderr
+
+
 def _forge(cache: Path) -> None:
     """What a pull request could commit: link results with no findings, per-file facts with none."""
     for path in (cache / "v1").rglob("*.json"):

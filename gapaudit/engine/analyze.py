@@ -203,7 +203,8 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
 
     analyzers = default_analyzers(rules)
     entry_keys = _entry_keys(analyzers, rules)
-    found, todo = _plan(files, hashes, contents, analyzers, entry_keys, store, unreadable)
+    decoded: dict[tuple[str, str], Any] = {}
+    found, todo = _plan(files, hashes, contents, analyzers, entry_keys, store, unreadable, decoded)
     contents.clear()
     for job, (engine_text, texts) in zip(todo, _run(todo, analyzers, rules, jobs, progress), strict=True):
         own, entries = found[job.rel]
@@ -214,7 +215,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
         found[job.rel] = (json.loads(engine_text) if engine_text else own,
                           {**entries, **{name: json.loads(text) for name, text in texts.items()}})
     files = [f for f in files if f.rel in found]
-    per_analyzer, suppressions, skipped = _collect(files, found, analyzers)
+    per_analyzer, suppressions, skipped = _collect(files, found, analyzers, decoded)
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
                       kinds={f.rel: f.kind for f in discovery.files})
     key = link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files])  # hashes may have moved
@@ -234,18 +235,22 @@ _Found = dict[str, tuple[Any, dict[str, Any]]]  # rel -> (engine's entry, analyz
 
 
 def _plan(files: list[SourceFile], hashes: dict[str, str], contents: dict[str, bytes], analyzers: list[Analyzer],
-          entry_keys: dict[str, str], store: ShardStore | None, unreadable: list[Skipped]) -> tuple[_Found, list[_Job]]:
+          entry_keys: dict[str, str], store: ShardStore | None, unreadable: list[Skipped],
+          decoded: dict[tuple[str, str], Any]) -> tuple[_Found, list[_Job]]:
     """The entries the cache has for every file, and a job for every file with some missing.
-    `hashes` is updated for a file that changed since it was hashed."""
+    `hashes` is updated for a file that changed since it was hashed; cached facts that decode are
+    kept decoded in `decoded` ((rel, analyzer) -> facts), those that do not are recomputed."""
     found: _Found = {}
     todo: list[_Job] = []
+    readers = {a.name: a for a in analyzers}
     for file in files:
         sha = hashes[file.rel]
         names = [a.name for a in analyzers if file.kind in a.kinds]
         shard = store.get(file_key(file.kind, file.rel, sha)) if store else None
         cached = shard if isinstance(shard, dict) else {}
         own = _engine_entry(cached.get(entry_keys[_ENGINE]))
-        entries = {name: entry for name in names if (entry := _analyzer_entry(cached.get(entry_keys[name]), name))}
+        entries = {name: entry for name in names
+                   if (entry := _analyzer_entry(cached.get(entry_keys[name]), name, readers[name], file.rel, decoded))}
         missing = tuple(name for name in names if name not in entries)
         if own is not None and (not missing or "skipped" in own):
             found[file.rel] = (own, entries)
@@ -263,7 +268,7 @@ def _plan(files: list[SourceFile], hashes: dict[str, str], contents: dict[str, b
     return found, todo
 
 
-def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer],
+def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], decoded: dict[tuple[str, str], Any],
              ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, list[str]]], list[Skipped]]:
     """Facts per analyzer (in discovery order), suppressions, and the files some analyzer could not read."""
     per_analyzer: dict[str, dict[str, Any]] = {}
@@ -284,7 +289,7 @@ def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer],
             if "skipped" in shard:
                 reason = reason or shard["skipped"]
             else:
-                per_analyzer.setdefault(analyzer.name, {})[file.rel] = shard["facts"]
+                per_analyzer.setdefault(analyzer.name, {})[file.rel] = decoded.get((file.rel, analyzer.name), shard["facts"])
         if reason:
             skipped.append(Skipped(file.rel, reason))
     return per_analyzer, suppressions, skipped
@@ -328,9 +333,16 @@ def _engine_entry(data: Any) -> dict[str, Any] | None:
     return None
 
 
-def _analyzer_entry(data: Any, name: str) -> dict[str, Any] | None:
-    """{"analyzer": name, "facts": ...} or {"analyzer": name, "skipped": reason}, else None."""
-    if (isinstance(data, dict) and len(data) == 2 and data.get("analyzer") == name
+def _analyzer_entry(data: Any, name: str, analyzer: Analyzer, rel: str,
+                    decoded: dict[tuple[str, str], Any]) -> dict[str, Any] | None:
+    """{"analyzer": name, "facts": ...} or {"analyzer": name, "skipped": reason}, else None. Facts
+    must decode: an entry that does not (corrupt, or written by other code) is a miss, never an error."""
+    if not (isinstance(data, dict) and len(data) == 2 and data.get("analyzer") == name
             and ("facts" in data or isinstance(data.get("skipped"), str))):
-        return data
-    return None
+        return None
+    if "facts" in data:
+        try:
+            decoded[(rel, name)] = analyzer.decode(data["facts"])
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):  # codec.DecodeError is a ValueError
+            return None
+    return data

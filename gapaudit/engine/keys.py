@@ -60,7 +60,7 @@ def analyzer_key(name: str, family: str, catalogs: dict[str, Any]) -> str:
     """For one analyzer's entry in a file's shard: its family package, the code every family
     uses, the catalogs it reads."""
     catalog_text = json.dumps(catalogs, sort_keys=True, separators=(",", ":"), default=repr)
-    return digest(ENVIRONMENT, "analyzer", name, code_hash(f"checks/{family}", "checks/base.py", "python"), catalog_text)
+    return digest(ENVIRONMENT, "analyzer", name, code_hash(f"checks/{family}", "checks/base.py", "checks/catalogs.py", "python"), catalog_text)
 
 
 def config_text(config: Config) -> str:

@@ -82,6 +82,11 @@ def paused_gc() -> Iterator[None]:
         gc.enable()
 
 
+def is_fact(value: Any) -> bool:
+    """Is this an instance of a registered fact class (what `decode` makes of a tagged array)?"""
+    return type(value) in _FIELDS
+
+
 def decode(data: Any) -> Any:
     """The inverse of `encode`; raises DecodeError on a fact with missing or extra fields."""
     with paused_gc():

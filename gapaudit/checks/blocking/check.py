@@ -13,7 +13,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import GapauditError
 from ...model import PYTHON, Finding
 from ...python import codec
 from ...python.build import COLLECTOR_KEY, ModelBuilder
@@ -84,18 +83,12 @@ class BlockingAsyncAnalyzer(Analyzer):
             raise codec.DecodeError(f"expected a Module of schema {SCHEMA}")
         return module
 
-    def _module(self, rel: str, data: Any) -> Module:
-        try:
-            return self.decode(data)
-        except codec.DecodeError as exc:
-            raise GapauditError(f"the cached facts of {rel} are not this gapaudit's ({exc}): rerun with --no-cache") from None
-
     def link(self, project: Project) -> list[Finding]:
         facts = project.facts_of(self.name)
         if not facts:
             return []
         with codec.paused_gc():  # the collector took half of the link's time
-            modules = {rel: self._module(rel, data) for rel, data in facts.items()}
+            modules = {rel: self.decode(data) for rel, data in facts.items()}  # the engine decoded cached ones
             python = PythonProject(modules, project.discovery.package_dirs, self.catalog.constructor_family,
                                    self.catalog.family_derives)
             return _Linker(self.catalog, python).findings()

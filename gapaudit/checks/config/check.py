@@ -102,7 +102,12 @@ class ConfigDriftAnalyzer(Analyzer):
         return codec.encode(facts) if isinstance(facts, tuple) else facts
 
     def decode(self, data: Any) -> tuple[EnvRead, ...] | dict[str, Any] | None:
-        return codec.decode(data) if isinstance(data, list) else data
+        if not isinstance(data, list):
+            return data
+        reads = codec.decode(data)
+        if not all(isinstance(read, EnvRead) for read in reads):
+            raise codec.DecodeError("expected environment reads")
+        return reads
 
     # --- link ------------------------------------------------------------------------------
 

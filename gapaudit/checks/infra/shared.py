@@ -63,4 +63,7 @@ class InfraAnalyzer(Analyzer):
         return codec.encode(facts)
 
     def decode(self, data: Any) -> Any:
-        return codec.decode(data)
+        facts = codec.decode(data)
+        if not codec.is_fact(facts):
+            raise codec.DecodeError(f"expected infra facts, got {type(facts).__name__}")
+        return facts
