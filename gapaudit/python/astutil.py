@@ -43,15 +43,6 @@ def last_name(node: ast.AST) -> str:
     return ""
 
 
-def all_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node of a module, walked once and kept on the tree: six analyzers read the same file."""
-    nodes = getattr(tree, "_gapaudit_nodes", None)
-    if nodes is None:
-        nodes = list(ast.walk(tree))
-        tree._gapaudit_nodes = nodes  # type: ignore[attr-defined]
-    return nodes
-
-
 def module_statements(node: ast.stmt) -> Iterator[ast.stmt]:
     """A statement and those nested in its `if`/`try`/`with` blocks (`if TYPE_CHECKING: import x`,
     `try: import redis except ImportError: ...`): what runs at module level."""
