@@ -34,12 +34,12 @@ def test_without_the_entry_the_call_is_not_a_request(tmp_path):
 
 @pytest.mark.parametrize("catalog, problem", [
     ("  http-methods: {get: true}\n", "catalog 'http-methods' (routes-extra.yml): must be a list as in routes.yml, got a mapping"),
-    ("  client-factories: [TestClient, 3]\n", "catalog 'client-factories' (routes.yml, routes-extra.yml): entry 3 is not"),
-    ("  router-factories:\n    - {name: Sanic}\n", "catalog 'router-factories' (routes.yml, routes-extra.yml): entry "
-                                                    "{'name': 'Sanic'} lacks framework"),
-    ("  router-factories:\n    - {name: Sanic, framework: sanic}\n", "framework must be one of aiohttp, fastapi, flask"),
-    ("  router-factories:\n    - {name: Sanic, framework: fastapi, app: yes please}\n", "app must be true or false"),
-    ("  include-calls:\n    - {name: attach, prefix_first: true}\n", "has unknown key 'prefix_first'"),
+    ("  client-factories: [TestClient, 3]\n", "catalog 'client-factories' (routes.yml, routes-extra.yml): [6]: expected a string, got 3"),
+    ("  router-factories:\n    - {name: Sanic}\n", "catalog 'router-factories' (routes.yml, routes-extra.yml): [8]: "
+                                                    "lacks framework"),
+    ("  router-factories:\n    - {name: Sanic, framework: sanic}\n", "[8].framework: unknown framework 'sanic' (known: aiohttp, fastapi, flask"),
+    ("  router-factories:\n    - {name: Sanic, framework: fastapi, app: yes please}\n", "[8].app: expected true or false, got 'yes please'"),
+    ("  include-calls:\n    - {name: attach, prefix_first: true}\n", "unknown key 'prefix_first' (expected name, prefix-first)"),
     ("  router-subclass-endings:\n    - {ending: Routes, factory: Sanic}\n", "'Routes' stands for 'Sanic', which is not in"),
     ("  js-connection-constructors:\n    - {name: Socket, method: CONNECT}\n", "'Socket' has method 'CONNECT', not WS or"),
 ])

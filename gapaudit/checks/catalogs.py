@@ -55,6 +55,24 @@ class Entry:
             raise self.error(f"expected a string, got {_shown(self.value)}")
         return self.value
 
+    def name(self) -> str:
+        """A non-empty string: a name, a word, a key."""
+        if not self.string():
+            raise self.error("expected a non-empty string, got ''")
+        return self.value
+
+    def names(self) -> tuple[str, ...]:
+        """A list of non-empty strings."""
+        return tuple(item.name() for item in self.items())
+
+    def flag(self) -> bool:
+        """true or false; an absent optional field reads as false."""
+        if self.value is None:
+            return False
+        if not isinstance(self.value, bool):
+            raise self.error(f"expected true or false, got {_shown(self.value)}")
+        return self.value
+
     def integer(self) -> int:
         if type(self.value) is not int:  # not a bool either
             raise self.error(f"expected an integer, got {_shown(self.value)}")
