@@ -73,13 +73,13 @@ def test_catalog_entry_is_found(found, fn, source, rule, call):
 @pytest.mark.parametrize("catalog, problem", [
     ("blocking-functions:\n    - kind: netwrk\n      calls: [legacy.fetch]\n", "unknown kind 'netwrk'"),
     ("blocking-kinds:\n    network: GA199\n", "kind 'network' maps to unknown rule 'GA199'"),
-    ("blocking-clients:\n    - kind: db\n      constructors: [legacy.connect]\n", "'family' is missing"),
-    ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n", "(family legacy.Client): 'constructors' is missing"),
+    ("blocking-clients:\n    - kind: db\n      constructors: [legacy.connect]\n", "]: lacks family"),
+    ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n", "]: lacks constructors"),
     ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n      constructors: [legacy.Client]\n"
      "      kinds: {sleep: [wait], later: [poll]}\n", "unknown kind 'later'"),
-    ("blocking-methods:\n    - kind: sleep\n      methods: wait_forever\n", "'methods' must be a list of names"),
+    ("blocking-methods:\n    - kind: sleep\n      methods: wait_forever\n", "].methods: expected a list, got 'wait_forever'"),
     ("blocking-clients:\n    - family: legacy.Client\n      kind: db\n      constructors: [legacy.Client]\n"
-     "      derive: sometimes\n", "'derive' must be true or false"),
+     "      derive: sometimes\n", "].derive: expected true or false, got 'sometimes'"),
 ], ids=["unknown-kind", "unknown-rule", "no-family", "no-constructors", "unknown-method-kind", "not-a-list", "not-a-flag"])
 def test_a_user_catalog_entry_the_analyzer_cannot_use_is_one_line_and_exit_2(tmp_path, catalog, problem):
     (tmp_path / "app.py").write_text("async def main():\n    pass\n")

@@ -34,11 +34,11 @@ def test_without_the_entry_the_call_is_not_a_request(tmp_path):
 
 @pytest.mark.parametrize("catalog, problem", [
     ("  http-methods: {get: true}\n", "catalog 'http-methods' (routes-extra.yml): must be a list as in routes.yml, got a mapping"),
-    ("  client-factories: [TestClient, 3]\n", "catalog 'client-factories' (routes.yml, routes-extra.yml): [6]: expected a string, got 3"),
-    ("  router-factories:\n    - {name: Sanic}\n", "catalog 'router-factories' (routes.yml, routes-extra.yml): [8]: "
-                                                    "lacks framework"),
-    ("  router-factories:\n    - {name: Sanic, framework: sanic}\n", "[8].framework: unknown framework 'sanic' (known: aiohttp, fastapi, flask"),
-    ("  router-factories:\n    - {name: Sanic, framework: fastapi, app: yes please}\n", "[8].app: expected true or false, got 'yes please'"),
+    ("  client-factories: [TestClient, 3]\n", ("catalog 'client-factories' (routes.yml, routes-extra.yml): [", "]: expected a string, got 3")),
+    ("  router-factories:\n    - {name: Sanic}\n", ("catalog 'router-factories' (routes.yml, routes-extra.yml): [",
+                                                    "]: lacks framework")),
+    ("  router-factories:\n    - {name: Sanic, framework: sanic}\n", "].framework: unknown framework 'sanic' (known: aiohttp, fastapi, flask"),
+    ("  router-factories:\n    - {name: Sanic, framework: fastapi, app: yes please}\n", "].app: expected true or false, got 'yes please'"),
     ("  include-calls:\n    - {name: attach, prefix_first: true}\n", "unknown key 'prefix_first' (expected name, prefix-first)"),
     ("  router-subclass-endings:\n    - {ending: Routes, factory: Sanic}\n", "'Routes' stands for 'Sanic', which is not in"),
     ("  js-connection-constructors:\n    - {name: Socket, method: CONNECT}\n", "'Socket' has method 'CONNECT', not WS or"),
@@ -49,7 +49,8 @@ def test_a_malformed_entry_exits_2_with_one_line(tmp_path, catalog, problem, com
     done = run_cli(command, str(tmp_path), *(["--no-cache"] if command == "scan" else []))
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert problem in done.stderr
+    for part in problem if isinstance(problem, tuple) else (problem,):  # the entry's position varies
+        assert part in done.stderr
 
 
 def test_the_builtin_catalogs_load_and_are_all_declared():

@@ -8,11 +8,10 @@ one-line configuration error naming the catalog and its files (exit 2), never a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from ...errors import GapauditError
 from ...model import priority_rank
 from ...rules import RuleSet
+from ..catalogs import Entry
 
 #: the catalogs this module reads (BlockingAsyncAnalyzer.catalogs)
 CATALOGS = ("blocking-kinds", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
@@ -55,57 +54,6 @@ class ClientFamily:
         return method is None or method == "__call__" or method in self.returns_client or not self.blocks(method)
 
 
-class _Entry:
-    """One catalog entry read field by field; a problem raises the catalog's one-line error."""
-
-    def __init__(self, rules: RuleSet, catalog: str, position: int, raw: Any, fields: frozenset[str]) -> None:
-        self.rules = rules
-        self.catalog = catalog
-        self.label = f"entry {position}"
-        if not isinstance(raw, dict):
-            raise self.error(f"expected a mapping, got {type(raw).__name__}")
-        self.raw = raw
-        if isinstance(raw.get("family"), str):
-            self.label += f" (family {raw['family']})"
-        unknown = sorted(str(key) for key in raw if key not in fields)
-        if unknown:
-            raise self.error(f"unknown key {unknown[0]!r} (expected {', '.join(sorted(fields))})")
-
-    def error(self, problem: str) -> GapauditError:
-        return self.rules.catalog_error(self.catalog, f"{self.label}: {problem}")
-
-    def text(self, key: str) -> str:
-        if key not in self.raw:
-            raise self.error(f"'{key}' is missing")
-        value = self.raw[key]
-        if not isinstance(value, str) or not value:
-            raise self.error(f"'{key}' must be a name, got {value!r}")
-        return value
-
-    def names(self, key: str, required: bool = False) -> list[str]:
-        if key not in self.raw:
-            if required:
-                raise self.error(f"'{key}' is missing")
-            return []
-        names = _names(self.raw[key])
-        if names is None:
-            raise self.error(f"'{key}' must be a list of names")
-        return names
-
-    def flag(self, key: str) -> bool:
-        value = self.raw.get(key, False)
-        if not isinstance(value, bool):
-            raise self.error(f"'{key}' must be true or false, got {value!r}")
-        return value
-
-
-def _names(value: Any) -> list[str] | None:
-    """`value` if it is a list of non-empty strings, else None."""
-    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
-        return value
-    return None
-
-
 class BlockingCatalog:
     """What blocks, what offloads, and which rule each kind of blocking call is reported under."""
 
@@ -124,82 +72,53 @@ class BlockingCatalog:
             self.kind_rule[str(kind)] = rule
             self.kind_priority[str(kind)] = priority_rank(rules.rules[rule].priority)
         self.functions: dict[str, str] = {}  # qualified name -> kind
-        for entry in self._entries("blocking-functions", {"kind", "calls"}):
-            kind = self._kind(entry, entry.text("kind"))
-            for call in entry.names("calls", required=True):
+        for entry in self._entries("blocking-functions", ("kind", "calls")):
+            kind = self._kind(entry["kind"])
+            for call in entry["calls"].names():
                 self.functions[call] = kind
         self.any_methods: dict[str, str] = {}  # method name -> kind, whatever the receiver
-        for entry in self._entries("blocking-methods", {"kind", "methods"}):
-            kind = self._kind(entry, entry.text("kind"))
-            for method in entry.names("methods", required=True):
+        for entry in self._entries("blocking-methods", ("kind", "methods")):
+            kind = self._kind(entry["kind"])
+            for method in entry["methods"].names():
                 self.any_methods[method] = kind
         self.families: dict[str, ClientFamily] = {}
         self.constructors: dict[str, str] = {}  # qualified constructor -> family name
-        for entry in self._entries("blocking-clients", {
-            "family", "kind", "constructors", "methods", "safe", "kinds", "derive", "returns_client",
-            "unless_args", "pollable", "constructor_blocks",
-        }):
+        for entry in self._entries("blocking-clients", ("family", "kind", "constructors"), (
+                "methods", "safe", "kinds", "derive", "returns_client", "unless_args", "pollable", "constructor_blocks")):
             family = self._family(entry)
             self.families[family.name] = family
-            for constructor in entry.names("constructors", required=True):
+            for constructor in entry["constructors"].names():
                 self.constructors.setdefault(constructor, family.name)
-        offload = rules.catalog("offload-calls") or {}
-        if not isinstance(offload, dict) or set(offload) - {"functions", "methods"}:
-            raise rules.catalog_error("offload-calls", "expected a mapping with 'functions' and 'methods'")
-        functions, methods = _names(offload.get("functions", [])), _names(offload.get("methods", []))
-        if functions is None or methods is None:
-            raise rules.catalog_error("offload-calls", "'functions' and 'methods' must be lists of names")
-        self.offload_functions, self.offload_methods = frozenset(functions), frozenset(methods)
-        once_ignored = _names(rules.catalog("run-once-ignored-kinds") or [])
-        if once_ignored is None:
-            raise rules.catalog_error("run-once-ignored-kinds", "expected a list of kinds")
-        for kind in once_ignored:
-            if kind not in self.kind_rule:
-                raise rules.catalog_error("run-once-ignored-kinds", self._unknown_kind(kind))
-        self.once_ignored = frozenset(once_ignored)
+        offload = Entry.of(rules, "offload-calls").fields(optional=("functions", "methods"))
+        self.offload_functions = frozenset(offload["functions"].names())
+        self.offload_methods = frozenset(offload["methods"].names())
+        self.once_ignored = frozenset(self._kind(kind) for kind in Entry.of(rules, "run-once-ignored-kinds").items())
         # builtins worth following a call to: the catalog's (`open`, `input`), as functions or constructors
         self.builtins = frozenset(n for n in [*self.functions, *self.constructors] if n.startswith("builtins."))
 
-    def _entries(self, catalog: str, fields: set[str]) -> list[_Entry]:
-        raw = self.rules.catalog(catalog) or []
-        if not isinstance(raw, list):
-            raise self.rules.catalog_error(catalog, f"expected a list of entries, got {type(raw).__name__}")
-        return [_Entry(self.rules, catalog, position, item, frozenset(fields)) for position, item in enumerate(raw, 1)]
+    def _entries(self, catalog: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict[str, Entry]]:
+        return [item.fields(required, optional) for item in Entry.of(self.rules, catalog).items()]
 
-    def _unknown_kind(self, kind: str) -> str:
-        return f"unknown kind '{kind}' (blocking-kinds has {', '.join(sorted(self.kind_rule))})"
+    def _kind(self, entry: Entry) -> str:
+        return entry.one_of(self.kind_rule, "kind")
 
-    def _kind(self, entry: _Entry, kind: str) -> str:
-        if kind not in self.kind_rule:
-            raise entry.error(self._unknown_kind(kind))
-        return kind
-
-    def _family(self, entry: _Entry) -> ClientFamily:
-        name = entry.text("family")
-        kind = self._kind(entry, entry.text("kind"))
-        methods = entry.raw.get("methods", [])
-        if methods != "*":
-            methods = entry.names("methods")
-        by_kind = entry.raw.get("kinds") or {}
-        if not isinstance(by_kind, dict):
-            raise entry.error("'kinds' must map a kind to a list of methods")
+    def _family(self, entry: dict[str, Entry]) -> ClientFamily:
+        methods = None if entry["methods"].value == "*" else frozenset(entry["methods"].names())
         kinds: dict[str, str] = {}
-        for method_kind, names in by_kind.items():
-            listed = _names(names)
-            if listed is None:
-                raise entry.error(f"'kinds.{method_kind}' must be a list of methods")
-            kinds.update(dict.fromkeys(listed, self._kind(entry, str(method_kind))))
+        for method_kind, names in entry["kinds"].mapping().items():
+            kind = self._kind(Entry(self.rules, names.catalog, method_kind, names.path))
+            kinds.update(dict.fromkeys(names.names(), kind))
         return ClientFamily(
-            name=name,
-            kind=kind,
-            constructor_blocks=entry.flag("constructor_blocks"),
-            methods=None if methods == "*" else frozenset(methods),
-            safe=frozenset(entry.names("safe")),
+            name=entry["family"].name(),
+            kind=self._kind(entry["kind"]),
+            constructor_blocks=entry["constructor_blocks"].flag(),
+            methods=methods,
+            safe=frozenset(entry["safe"].names()),
             kinds=kinds,
-            derive=entry.flag("derive"),
-            returns_client=frozenset(entry.names("returns_client")),
-            unless_args=entry.flag("unless_args"),
-            pollable=entry.flag("pollable"),
+            derive=entry["derive"].flag(),
+            returns_client=frozenset(entry["returns_client"].names()),
+            unless_args=entry["unless_args"].flag(),
+            pollable=entry["pollable"].flag(),
         )
 
     def constructor_family(self, name: str) -> str | None:
