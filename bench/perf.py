@@ -17,7 +17,10 @@ Each corpus gets N rounds (--runs, default 5); a round runs, one after the other
   gapaudit cold        gapaudit scan <dir> --cache-dir <new empty dir> --format json -o /dev/null
   warm                 the same command again, nothing changed
   one file changed     `# perf` appended to one fixed non-test file (the median one by lines), on a
-                       copy of the warm cache; the file is restored byte for byte (and its mtime)
+                       copy of the warm cache; the file is restored byte for byte (and its mtime).
+                       A comment changes no fact, so the link results are reused;
+  one file edited      the same, but appending a function (`def _perf_edit(): return len("perf")`):
+                       the file's facts change, so every file's facts are read and linked again
   default command warm gapaudit scan <dir> --cache-dir <warm cache> --output-dir <tmp>: all five formats
   flake8-async subset  flake8-async on the first 40 non-test .py files in sorted order (a whole
                        service takes it 20-90 s), also shown per file
@@ -72,7 +75,8 @@ BIG = "all (combined)"
 BIG_LINES = 500_000
 SAMPLE_EVERY = 0.1  # seconds between memory samples
 JSON_ONLY = ("--format", "json", "-o", os.devnull)
-MODES = ("ruff", "cold", "warm", "changed", "default", "flake8")
+MODES = ("ruff", "cold", "warm", "changed", "edited", "default", "flake8")
+EDITS = {"changed": b"# perf\n", "edited": b"\n\ndef _perf_edit():\n    return len('perf')\n"}
 # The file lists come from this walk, not from gapaudit's discovery, so they stay the same while the
 # code under test changes; it prunes what every Python tool skips and names tests as gapaudit does.
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", "venv", ".venv", ".tox",
@@ -214,11 +218,11 @@ def gapaudit(root: Path, cache: Path, *extra: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def appended(path: Path) -> Iterator[None]:
+def appended(path: Path, text: bytes) -> Iterator[None]:
     original = path.read_bytes()
     stat = path.stat()
     try:
-        path.write_bytes(original + (b"" if original.endswith(b"\n") else b"\n") + b"# perf\n")
+        path.write_bytes(original + (b"" if original.endswith(b"\n") else b"\n") + text)
         yield
     finally:
         path.write_bytes(original)
@@ -233,10 +237,11 @@ def one_round(tree: Tree, tmp: Path, timeout: float) -> dict[str, Sample]:
     samples["warm"] = run(gapaudit(tree.root, cache, *JSON_ONLY), timeout)
     # A copy: the cache is keyed by content, so scanning the edit in place would leave the edited
     # file's facts cached and make the next round's identical edit a cache hit.
-    edited_cache = tmp / "cache-edited"
-    shutil.copytree(cache, edited_cache)
-    with appended(tree.root / tree.edited):
-        samples["changed"] = run(gapaudit(tree.root, edited_cache, *JSON_ONLY), timeout)
+    for mode, text in EDITS.items():
+        edited_cache = tmp / f"cache-{mode}"
+        shutil.copytree(cache, edited_cache)
+        with appended(tree.root / tree.edited, text):
+            samples[mode] = run(gapaudit(tree.root, edited_cache, *JSON_ONLY), timeout)
     samples["default"] = run(gapaudit(tree.root, cache, "--output-dir", str(tmp / "reports")), timeout)
     subset = [str(tree.root / rel) for rel in tree.sources[:FLAKE8_FILES]]
     samples["flake8"] = run([FLAKE8_ASYNC, *subset], timeout, ok=(0, 1))  # 1: it found something
@@ -263,11 +268,11 @@ def _times(ratio: float) -> str:
 
 def time_table(results: list[tuple[Tree, dict[str, Sample]]]) -> list[str]:
     rows = ["| corpus | lines | ruff cold | gapaudit cold (×ruff) | warm (×ruff) | one file changed (×ruff) "
-            "| default command warm | flake8-async subset | peak MB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| one file edited (×ruff) | default command warm | flake8-async subset | peak MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for tree, s in results:
         ruff = s["ruff"].seconds
-        vs_ruff = [f"{s[m].seconds:.2f} s ({_times(s[m].seconds / ruff)})" for m in ("cold", "warm", "changed")]
+        vs_ruff = [f"{s[m].seconds:.2f} s ({_times(s[m].seconds / ruff)})" for m in ("cold", "warm", "changed", "edited")]
         n = min(FLAKE8_FILES, len(tree.sources))
         flake8 = f"{s['flake8'].seconds:.2f} s / {n} files ({1000 * s['flake8'].seconds / n:.0f} ms/file)"
         rows.append(f"| {tree.name} | {tree.lines:,} | {ruff:.2f} s | {' | '.join(vs_ruff)} "
@@ -276,9 +281,9 @@ def time_table(results: list[tuple[Tree, dict[str, Sample]]]) -> list[str]:
 
 
 def mode_table(results: list[tuple[Tree, dict[str, Sample]]], cell: Callable[[Sample], str]) -> list[str]:
-    rows = ["| corpus | ruff cold | gapaudit cold | warm | one file changed | default command warm "
-            "| flake8-async subset |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| corpus | ruff cold | gapaudit cold | warm | one file changed | one file edited "
+            "| default command warm | flake8-async subset |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
     rows += [f"| {tree.name} | {' | '.join(cell(s[m]) for m in MODES)} |" for tree, s in results]
     return rows
 

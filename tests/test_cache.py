@@ -85,7 +85,7 @@ def test_one_changed_file_recomputes_only_its_facts(tmp_path):
     root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
     _scan(root, "--cache-dir", str(cache))
     before = _shards(cache)
-    (root / "app" / "util.py").write_text("def f():\n    return 2\n")
+    (root / "app" / "util.py").write_text("import time\n\n\ndef f():\n    time.sleep(1)\n")
     report, _ = _scan(root, "--cache-dir", str(cache))
     after = _shards(cache)
     assert _new(before, after) == ["file", "findings"]  # app/util.py's facts, and the link results
@@ -94,6 +94,18 @@ def test_one_changed_file_recomputes_only_its_facts(tmp_path):
         "blocking-async", "config-drift", "engine", "infra-skip", "mocked-infra", "routes", "startup-untested"]
     assert all(after[p] == before[p] for p in before if _holds(json.loads(before[p][1])) == "file")
     assert _rules(report) == [("GA103", "app/main.py")]
+
+
+def test_an_edit_that_changes_no_fact_reuses_the_link_results(tmp_path):
+    """Link results are keyed by every file's facts, not its text: a changed literal or comment
+    re-analyzes that file alone, and the findings come from the cache."""
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    first, _ = _scan(root, "--cache-dir", str(cache))
+    before = _shards(cache)
+    (root / "app" / "util.py").write_text("def f():\n    return 2  # was 1\n")
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    assert _new(before, _shards(cache)) == ["file"]  # app/util.py's facts; no new link results
+    assert report["gaps"] == first["gaps"] and _rules(report) == [("GA103", "app/main.py")]
 
 
 def test_a_changed_catalog_reruns_only_the_analyzer_that_reads_it(tmp_path):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..model import Finding, Skipped
-from .cache import RACY_NS, ShardStore
+from .cache import RACY_NS, ShardStore, loads
 from .discover import Discovery, SourceFile
 from .keys import (
     ENVIRONMENT,
@@ -138,41 +138,43 @@ def _run_in_worker(job: _Job) -> tuple[str | None, dict[str, str]]:
 
 
 def _manifest(data: Any) -> dict[str, list[Any]]:
-    """rel -> [mtime_ns, size, sha256] as stored, or {} when the shard has another shape."""
+    """rel -> [mtime_ns, size, sha256 of the content, digest of its shard] as stored, or {} when
+    the shard has another shape."""
     files = data.get("files") if isinstance(data, dict) and len(data) == 1 else None
     if not isinstance(files, dict):
         return {}
     return {rel: entry for rel, entry in files.items()
-            if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], int)
-            and isinstance(entry[1], int) and isinstance(entry[2], str)}
+            if isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], int)
+            and isinstance(entry[1], int) and isinstance(entry[2], str) and isinstance(entry[3], str)}
 
 
-def _hash_files(discovery: Discovery, config: Config, store: ShardStore | None, started_ns: int,
+def _hash_files(discovery: Discovery, known: dict[str, list[Any]], digests: dict[str, str],
                 ) -> tuple[dict[str, str], dict[str, bytes], list[Skipped]]:
     """Every file's content hash: from the manifest when mtime and size did not change (the file is
-    not even read, as ruff does), else read and hashed. Returns hashes, the contents read, read errors."""
-    key = digest(ENVIRONMENT, "manifest", str(discovery.root), config_text(config))
-    known = _manifest(store.get(key)) if store else {}
+    not even read, as ruff does), else read and hashed. Returns hashes, the contents read, read
+    errors; `digests` gets the shard digest of every file the manifest vouches for."""
     hashes: dict[str, str] = {}
     contents: dict[str, bytes] = {}
     unreadable: list[Skipped] = []
-    manifest: dict[str, list[Any]] = {}
     for file in discovery.files:
         entry = known.get(file.rel)
         if entry is not None and entry[0] == file.mtime_ns and entry[1] == file.size:
-            sha = entry[2]
-        else:
-            content = _read(file, unreadable)
-            if content is None:
-                continue
+            hashes[file.rel] = entry[2]
+            digests[file.rel] = entry[3]
+            continue
+        content = _read(file, unreadable)
+        if content is not None:
             contents[file.rel] = content
-            sha = hashlib.sha256(content).hexdigest()
-        hashes[file.rel] = sha
-        if file.mtime_ns < started_ns - RACY_NS:
-            manifest[file.rel] = [file.mtime_ns, file.size, sha]
-    if store and manifest != known:
-        store.put(key, {"files": manifest})
+            hashes[file.rel] = hashlib.sha256(content).hexdigest()
     return hashes, contents, unreadable
+
+
+def _save_manifest(store: ShardStore, key: str, known: dict[str, list[Any]], files: list[SourceFile],
+                   hashes: dict[str, str], digests: dict[str, str], started_ns: int) -> None:
+    manifest = {f.rel: [f.mtime_ns, f.size, hashes[f.rel], digests[f.rel]] for f in files
+                if f.rel in digests and f.mtime_ns < started_ns - RACY_NS}
+    if manifest != known:
+        store.put(key, {"files": manifest})
 
 
 def _read(file: SourceFile, unreadable: list[Skipped]) -> bytes | None:
@@ -184,17 +186,37 @@ def _read(file: SourceFile, unreadable: list[Skipped]) -> bytes | None:
         return None
 
 
+def _shard_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: str, store: ShardStore | None,
             jobs: int, progress: Progress | None, reuse_link: bool = True) -> Facts:
-    """Every file's facts, or the cached link results when no file, rule or setting changed."""
-    hashes, contents, unreadable = _hash_files(discovery, config, store, time.time_ns())
+    """Every file's facts, or the cached link results when no file's facts, no rule and no setting
+    changed. The link results are keyed by every file's shard (its facts), not its content: an edit
+    that changes no fact (a comment, a blank line at the end) re-analyzes that file alone and
+    reuses the rest; only when some fact changed are all files' facts read and linked."""
+    started_ns = time.time_ns()
+    manifest_key = digest(ENVIRONMENT, "manifest", str(discovery.root), config_text(config))
+    known = _manifest(store.get(manifest_key)) if store else {}
+    digests: dict[str, str] = {}  # rel -> digest of the file's shard text, once known
+    hashes, contents, unreadable = _hash_files(discovery, known, digests)
     files = [f for f in discovery.files if f.rel in hashes]
-    key = link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files])
-    if reuse_link and store:
-        reused = read_link_shard(store.get(key))
-        if reused is not None:
-            return Facts(discovery=discovery, link_key=key, suppressions=reused[1], skipped=reused[2],
-                         unreadable=tuple(unreadable), reused=reused[0])
+
+    def key() -> str:
+        return link_key(rules_hash, config_text(config), [(f.rel, f.kind, digests[f.rel]) for f in files])
+
+    def reused() -> Facts | None:
+        shard = read_link_shard(store.get(key())) if store and reuse_link and len(digests) == len(files) else None
+        if shard is None:
+            return None
+        if store:
+            _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
+        return Facts(discovery=discovery, link_key=key(), suppressions=shard[1], skipped=shard[2],
+                     unreadable=tuple(unreadable), reused=shard[0])
+
+    if (found_reused := reused()) is not None:  # nothing changed: no shard read, no analyzer imported
+        return found_reused
 
     from ..checks import (  # imported only when something must be analyzed or linked
         Project,
@@ -202,24 +224,21 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     )
 
     analyzers = default_analyzers(rules)
-    entry_keys = _entry_keys(analyzers, rules)
-    decoded: dict[tuple[str, str], Any] = {}
-    found, todo = _plan(files, hashes, contents, analyzers, entry_keys, store, unreadable, decoded)
+    plan = _Plan(analyzers, rules, store, hashes, contents, unreadable, digests)
+    # first the files the manifest did not vouch for (new, edited): their facts may be the old ones
+    plan.complete([f for f in files if f.rel not in digests], jobs, progress)
+    if (found_reused := reused()) is not None:
+        return found_reused
+    plan.complete([f for f in files if f.rel not in plan.found], jobs, progress)
     contents.clear()
-    for job, (engine_text, texts) in zip(todo, _run(todo, analyzers, rules, jobs, progress), strict=True):
-        own, entries = found[job.rel]
-        if store:  # the file's shard: what was still good in it, and what was computed now
-            kept = {_ENGINE: engine_text or _dump(own), **{name: _dump(entry) for name, entry in entries.items()}}
-            shard = ",".join(f'"{entry_keys[name]}":{text}' for name, text in {**kept, **texts}.items())
-            store.put_text(file_key(job.kind, job.rel, hashes[job.rel]), "{" + shard + "}")
-        found[job.rel] = (json.loads(engine_text) if engine_text else own,
-                          {**entries, **{name: json.loads(text) for name, text in texts.items()}})
-    files = [f for f in files if f.rel in found]
-    per_analyzer, suppressions, skipped = _collect(files, found, analyzers, decoded)
+    plan.decode(files, jobs, progress)
+    files = [f for f in files if f.rel in plan.found]
+    per_analyzer, suppressions, skipped = _collect(files, plan.found, analyzers, plan.decoded)
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
                       kinds={f.rel: f.kind for f in discovery.files})
-    key = link_key(rules_hash, config_text(config), [(f.rel, f.kind, hashes[f.rel]) for f in files])  # hashes may have moved
-    return Facts(discovery=discovery, link_key=key, suppressions=suppressions, skipped=tuple(skipped),
+    if store:
+        _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
+    return Facts(discovery=discovery, link_key=key(), suppressions=suppressions, skipped=tuple(skipped),
                  unreadable=tuple(unreadable), project=project, analyzers=tuple(analyzers))
 
 
@@ -232,40 +251,91 @@ def _entry_keys(analyzers: list[Analyzer], rules: RuleSet) -> dict[str, str]:
 
 _ENGINE = ""  # the engine's own entry in a file's shard, beside one per analyzer name
 _Found = dict[str, tuple[Any, dict[str, Any]]]  # rel -> (engine's entry, analyzer name -> entry)
+_DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)  # codec.DecodeError is a ValueError
 
 
-def _plan(files: list[SourceFile], hashes: dict[str, str], contents: dict[str, bytes], analyzers: list[Analyzer],
-          entry_keys: dict[str, str], store: ShardStore | None, unreadable: list[Skipped],
-          decoded: dict[tuple[str, str], Any]) -> tuple[_Found, list[_Job]]:
-    """The entries the cache has for every file, and a job for every file with some missing.
-    `hashes` is updated for a file that changed since it was hashed; cached facts that decode are
-    kept decoded in `decoded` ((rel, analyzer) -> facts), those that do not are recomputed."""
-    found: _Found = {}
-    todo: list[_Job] = []
-    readers = {a.name: a for a in analyzers}
-    for file in files:
-        sha = hashes[file.rel]
-        names = [a.name for a in analyzers if file.kind in a.kinds]
-        shard = store.get(file_key(file.kind, file.rel, sha)) if store else None
+class _Plan:
+    """Every file's entries: what its cached shard still holds, the rest computed and stored."""
+
+    def __init__(self, analyzers: list[Analyzer], rules: RuleSet, store: ShardStore | None,
+                 hashes: dict[str, str], contents: dict[str, bytes], unreadable: list[Skipped],
+                 digests: dict[str, str]) -> None:
+        self.analyzers = analyzers
+        self.rules = rules
+        self.entry_keys = _entry_keys(analyzers, rules)
+        self.readers = {a.name: a for a in analyzers}
+        self.store = store
+        self.hashes = hashes
+        self.contents = contents
+        self.unreadable = unreadable
+        self.digests = digests
+        self.found: _Found = {}
+        self.decoded: dict[tuple[str, str], Any] = {}  # (rel, analyzer) -> facts as the analyzer reads them
+
+    def complete(self, files: list[SourceFile], jobs: int, progress: Progress | None,
+                 reject: dict[str, set[str]] | None = None) -> None:
+        """Find or compute every entry of these files; `reject` names cached entries not to trust."""
+        todo = [job for file in files if (job := self._plan(file, (reject or {}).get(file.rel, set()))) is not None]
+        for job, (engine_text, texts) in zip(todo, _run(todo, self.analyzers, self.rules, jobs, progress),
+                                             strict=True):
+            own, entries = self.found[job.rel]
+            kept = {_ENGINE: engine_text or _dump(own), **{name: _dump(entry) for name, entry in entries.items()}}
+            shard = "{" + ",".join(f'"{self.entry_keys[name]}":{text}' for name, text in {**kept, **texts}.items()) + "}"
+            if self.store:  # the file's shard: what was still good in it, and what was computed now
+                self.store.put_text(file_key(job.kind, job.rel, self.hashes[job.rel]), shard)
+            self.digests[job.rel] = _shard_digest(shard)
+            self.found[job.rel] = (json.loads(engine_text) if engine_text else own,
+                                   {**entries, **{name: json.loads(text) for name, text in texts.items()}})
+
+    def decode(self, files: list[SourceFile], jobs: int, progress: Progress | None) -> None:
+        """Every entry's facts as its analyzer reads them. Cached facts that do not decode (corrupt,
+        or written by other code) are a miss, recomputed, never an error."""
+        rejected = {rel: bad for rel in self.found if (bad := self._decode(rel))}
+        if rejected:
+            self.complete([f for f in files if f.rel in rejected], jobs, progress, rejected)
+            for rel in rejected:
+                if rel in self.found and self._decode(rel):
+                    raise ValueError(f"facts just computed for {rel} do not decode")
+
+    def _decode(self, rel: str) -> set[str]:
+        bad: set[str] = set()
+        for name, entry in self.found[rel][1].items():
+            if "facts" in entry and (rel, name) not in self.decoded:
+                try:
+                    self.decoded[(rel, name)] = self.readers[name].decode(entry["facts"])
+                except _DECODE_ERRORS:
+                    bad.add(name)
+        return bad
+
+    def _plan(self, file: SourceFile, reject: set[str]) -> _Job | None:
+        """Record the file's cached entries; a job for those missing, None when none is (or the
+        file cannot be read). `hashes` is updated for a file that changed since it was hashed."""
+        sha = self.hashes[file.rel]
+        names = [a.name for a in self.analyzers if file.kind in a.kinds]
+        text = self.store.get_text(file_key(file.kind, file.rel, sha)) if self.store else None
+        shard = loads(text) if text is not None else None
         cached = shard if isinstance(shard, dict) else {}
-        own = _engine_entry(cached.get(entry_keys[_ENGINE]))
+        own = _engine_entry(cached.get(self.entry_keys[_ENGINE]))
         entries = {name: entry for name in names
-                   if (entry := _analyzer_entry(cached.get(entry_keys[name]), name, readers[name], file.rel, decoded))}
+                   if name not in reject and (entry := _analyzer_entry(cached.get(self.entry_keys[name]), name))}
         missing = tuple(name for name in names if name not in entries)
         if own is not None and (not missing or "skipped" in own):
-            found[file.rel] = (own, entries)
-            continue
-        content = contents.get(file.rel)
+            self.found[file.rel] = (own, entries)
+            if text is not None:
+                self.digests[file.rel] = _shard_digest(text)
+            return None
+        content = self.contents.get(file.rel)
         if content is None:  # hashed from the manifest: read it now, and trust what was read
-            content = _read(file, unreadable)
+            content = _read(file, self.unreadable)
             if content is None:
-                continue
+                self.found.pop(file.rel, None)
+                self.digests.pop(file.rel, None)
+                return None
             if (now := hashlib.sha256(content).hexdigest()) != sha:  # changed since it was hashed
-                hashes[file.rel] = now
+                self.hashes[file.rel] = now
                 own, entries, missing = None, {}, tuple(names)
-        found[file.rel] = (own, entries)
-        todo.append(_Job(file.rel, file.kind, content, own is None, missing))
-    return found, todo
+        self.found[file.rel] = (own, entries)
+        return _Job(file.rel, file.kind, content, own is None, missing)
 
 
 def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], decoded: dict[tuple[str, str], Any],
@@ -333,16 +403,10 @@ def _engine_entry(data: Any) -> dict[str, Any] | None:
     return None
 
 
-def _analyzer_entry(data: Any, name: str, analyzer: Analyzer, rel: str,
-                    decoded: dict[tuple[str, str], Any]) -> dict[str, Any] | None:
-    """{"analyzer": name, "facts": ...} or {"analyzer": name, "skipped": reason}, else None. Facts
-    must decode: an entry that does not (corrupt, or written by other code) is a miss, never an error."""
+def _analyzer_entry(data: Any, name: str) -> dict[str, Any] | None:
+    """{"analyzer": name, "facts": ...} or {"analyzer": name, "skipped": reason}, else None. Whether
+    the facts decode is checked only when they are read (`_Plan.decode`)."""
     if not (isinstance(data, dict) and len(data) == 2 and data.get("analyzer") == name
             and ("facts" in data or isinstance(data.get("skipped"), str))):
         return None
-    if "facts" in data:
-        try:
-            decoded[(rel, name)] = analyzer.decode(data["facts"])
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError):  # codec.DecodeError is a ValueError
-            return None
     return data

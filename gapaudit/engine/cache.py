@@ -54,6 +54,11 @@ class ShardStore:
 
     def get(self, key: str) -> Any | None:
         """The shard's data, or None (absent, unreadable, a symlink, not JSON)."""
+        text = self.get_text(key)
+        return None if text is None else loads(text)
+
+    def get_text(self, key: str) -> str | None:
+        """The shard's text, or None (absent, unreadable, a symlink, not UTF-8)."""
         folder = self._folder(key, create=False)
         if folder is None:
             return None
@@ -63,8 +68,8 @@ class ShardStore:
             return None
         try:
             with os.fdopen(fd, "rb") as shard:
-                return json.loads(shard.read())
-        except (OSError, ValueError, RecursionError):
+                return shard.read().decode("utf-8")
+        except (OSError, ValueError):
             return None
 
     def put(self, key: str, data: Any) -> None:
@@ -124,6 +129,14 @@ class ShardStore:
                     (self.root / name).write_text(text, encoding="utf-8")
         except OSError:
             pass
+
+
+def loads(text: str) -> Any | None:
+    """A shard's data, or None when it is not JSON."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _real_dir(path: str) -> bool:

@@ -48,6 +48,7 @@ class InfraCatalog:
 
     def __init__(self, rules: RuleSet) -> None:
         self.kinds = [InfraKind.of(name, entry) for name, entry in Entry.of(rules, "infra-kinds").mapping().items()]
+        self._module_kinds: dict[str, frozenset[str]] = {}
         names = {kind.name for kind in self.kinds}
         self.fakes: dict[str, str] = {fake: entry.one_of(names, "infrastructure kind")
                                       for fake, entry in Entry.of(rules, "infra-fakes").mapping().items()}
@@ -89,5 +90,10 @@ class InfraCatalog:
         return {k.name for k in self.kinds for image in images for pattern in k.images if pattern in image}
 
     def kinds_of_modules(self, modules: Iterable[str]) -> set[str]:
-        modules = list(modules)
-        return {k.name for k in self.kinds for m in modules if k.module_matches(m)}
+        found: set[str] = set()
+        for module in modules:
+            kinds = self._module_kinds.get(module)
+            if kinds is None:  # a project imports the same modules in hundreds of files: once each
+                kinds = self._module_kinds[module] = frozenset(k.name for k in self.kinds if k.module_matches(module))
+            found |= kinds
+        return found
