@@ -89,9 +89,12 @@ class Skipped:
 
     file: str
     reason: str
+    # cut short by a limit (size, time budget, YAML nodes) or unreadable: code there may run in
+    # production unseen, so the scan is incomplete; not for a file that is not valid for its kind
+    limit: bool = False
 
-    def to_dict(self) -> dict[str, str]:
-        return {"file": self.file, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "reason": self.reason, **({"limit": True} if self.limit else {})}
 
 
 @dataclass
@@ -106,6 +109,11 @@ class Report:
     files_scanned: int
     duration_s: float
     context: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # fingerprint -> code lines
+
+    @property
+    def incomplete(self) -> bool:
+        """Some file was cut short by a limit or could not be read (`Skipped.limit`)."""
+        return any(s.limit for s in self.skipped)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -123,6 +131,7 @@ class Report:
             "summary": self.summary,
             "gaps": [gap.to_dict() for gap in self.gaps],
             "skipped": [s.to_dict() for s in self.skipped],
+            "complete": not self.incomplete,
         }
 
     def fails(self, fail_on: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,10 +34,17 @@ class Config:
     rule_paths: tuple[str, ...] = ()
     config_pairs: tuple[tuple[str, str], ...] = ()
     source: str = "defaults"
+    from_repository: bool = False  # read from a file inside the scanned tree: hostile input
 
     def rule_files(self, root: Path) -> tuple[Path, ...]:
-        """The project's own rule files (`rule-paths`, relative to the scanned root)."""
-        return tuple((root / p).resolve() for p in self.rule_paths)
+        """The project's own rule files (`rule-paths`, relative to the scanned root). A repository's
+        own config may not reach outside it (it would read any file and echo it in an error)."""
+        paths = tuple((root / p).resolve() for p in self.rule_paths)
+        for given, path in zip(self.rule_paths, paths):
+            if self.from_repository and not path.is_relative_to(root.resolve()):
+                raise GapauditError(f"{self.source}: config key 'rule-paths' entry {given!r} leads outside the "
+                                    "scanned directory")
+        return paths
 
 
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
@@ -148,7 +155,10 @@ def _load_file(path: Path) -> Config:
     if path.suffix == ".toml":
         data = _read_toml(path)
         if path.name == "pyproject.toml":
-            return _from_mapping(data.get("tool", {}).get("gapaudit", {}), f"{path} [tool.gapaudit]")
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise GapauditError(f"{path}: 'tool' must be a table, got {type(tool).__name__}")
+            return _from_mapping(tool.get("gapaudit", {}), f"{path} [tool.gapaudit]")
         return _from_mapping(data, str(path))
     if path.suffix in (".yml", ".yaml"):
         return _from_mapping(_read_yaml(path), str(path))
@@ -160,11 +170,13 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if explicit is not None:
         if not explicit.is_file():
             raise GapauditError(f"config file {explicit} does not exist")
-        return _load_file(explicit)
-    for name in ("gapaudit.yml", "gapaudit.yaml"):
+        return _from(explicit, root)
+    for name in ("gapaudit.yml", "gapaudit.yaml", "pyproject.toml"):
         if (root / name).is_file():
-            return _load_file(root / name)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        return _load_file(pyproject)
+            return _from(root / name, root)
     return Config()
+
+
+def _from(path: Path, root: Path) -> Config:
+    config = _load_file(path)
+    return replace(config, from_repository=path.resolve().is_relative_to(root.resolve()))

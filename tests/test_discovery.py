@@ -87,7 +87,11 @@ def test_max_file_size_is_configurable(tmp_path):
     _write(tmp_path, "app/big.py", BLOCKING + "# padding\n" * 50)
     _write(tmp_path, "gapaudit.yml", "max-file-size: 100\n")
     code, report = scan_json(tmp_path)
-    assert code == 0 and [s["file"] for s in report["skipped"]] == ["app/big.py"]
+    # the time.sleep in it went unseen: no gap, but exit 3, the scan is incomplete
+    assert code == 3 and report["skipped"] == [{"file": "app/big.py", "reason": report["skipped"][0]["reason"], "limit": True}]
+    assert report["complete"] is False and report["gaps"] == []
+    code, report = scan_json(tmp_path, "--fail-on", "never")
+    assert code == 0 and report["complete"] is False
 
 
 GITIGNORE = ["*.pyc", "__pycache__/", "/build", "docs/_build/", "!keep.pyc", "**/generated/**", "node_modules",

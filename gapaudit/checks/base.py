@@ -19,7 +19,12 @@ C = TypeVar("C", bound=Collector)
 
 
 class ParseError(Exception):
-    """The file is not valid for its kind; its reason goes to the report's `skipped` list."""
+    """The file is not valid for its kind; its reason goes to the report's `skipped` list. With
+    `limit`, it was too big to analyze safely (YAML nodes, ...): the scan is then incomplete."""
+
+    def __init__(self, reason: str, *, limit: bool = False) -> None:
+        super().__init__(reason)
+        self.limit = limit
 
 
 @dataclass

@@ -23,6 +23,6 @@ def baseline_command(path: Path, config_file: Path | None, output: Path | None, 
     config = project_config(path, config_file)
     report = scan(path, config, scan_options(path, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs))
     target = output or path / BASELINE_NAME
-    count = write_baseline(report, target)
+    count = write_baseline(report, target, path)
     click.echo(f"Wrote {count} gap{'s' if count != 1 else ''} to {target}.")
     return 0

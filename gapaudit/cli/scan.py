@@ -11,13 +11,15 @@ from ..engine.progress import Progress
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
 from ..model import Report
+from ..output import output_dir as resolve_output_dir
+from ..output import write_text
 from ..report import RENDERERS, render
 from ..report.terminal import summary_line
 from ..settings import FAIL_ON_CHOICES, FORMATS
 from ._common import config_opt, engine_opts, path_arg, project_config, scan_options
 
 
-def _write(report: Report, formats: tuple[str, ...], output: str | None, output_dir: Path) -> None:
+def _write(report: Report, formats: tuple[str, ...], output: str | None, output_dir: Path, root: Path) -> None:
     """`-o FILE|-` takes the one format; else every format goes to its file under `output_dir`,
     and the terminal format to stdout as well."""
     if output is not None:
@@ -27,7 +29,7 @@ def _write(report: Report, formats: tuple[str, ...], output: str | None, output_
         if output == "-":
             click.echo(text, nl=False)
             return
-        _write_file(Path(output), text if formats[0] != "terminal" else click.unstyle(text))
+        write_text(Path(output), text if formats[0] != "terminal" else click.unstyle(text), root)
         click.echo(summary_line(report), err=True)
         return
     for fmt in formats:
@@ -35,15 +37,7 @@ def _write(report: Report, formats: tuple[str, ...], output: str | None, output_
         if fmt == "terminal":
             click.echo(text, nl=False)
             text = click.unstyle(text)
-        _write_file(output_dir / RENDERERS[fmt].file_name, text)
-
-
-def _write_file(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise GapauditError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_text(output_dir / RENDERERS[fmt].file_name, text, root)
 
 
 @click.command("scan")
@@ -68,6 +62,10 @@ def scan_command(path: Path, formats: tuple[str, ...], output: str | None, outpu
     config = project_config(path, config_file)
     options = scan_options(path, cache_dir=cache_dir, no_cache=no_cache, jobs=jobs, baseline=baseline,
                            no_baseline=no_baseline, diff=diff_base)
+    destination = resolve_output_dir(path, output_dir, config.output_dir)  # refused before any work
     report = scan(path, config, options, Progress.for_stderr())
-    _write(report, formats or config.formats, output, output_dir or path / config.output_dir)
-    return 1 if report.fails(fail_on or config.fail_on) else 0
+    _write(report, formats or config.formats, output, destination, path)
+    threshold = fail_on or config.fail_on
+    if report.fails(threshold):
+        return 1
+    return 3 if report.incomplete and threshold != "never" else 0

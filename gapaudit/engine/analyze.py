@@ -10,14 +10,17 @@ themselves come from the cache (`Facts.reused`), so no shard is read and no anal
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import time
+import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..model import Finding, Skipped
+from ..model import PYTHON, PYTHON_TEST, Finding, Skipped
+from .budget import FILE_TIME_BUDGET_S, OverBudget, time_budget
 from .cache import RACY_NS, ShardStore, loads
 from .discover import Discovery, SourceFile
 from .keys import (
@@ -84,6 +87,18 @@ def _suppressions(text: str) -> dict[int, list[str]]:
     return found
 
 
+def decode_source(content: bytes, python: bool) -> str:
+    """A file's text: UTF-8 without its BOM; Python in the encoding it declares (PEP 263, as the
+    interpreter reads it: a coding line in the first two lines, or a BOM)."""
+    if not python:
+        return content.decode("utf-8-sig")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(content).readline)
+    except SyntaxError:  # an unknown codec named, or bytes no coding line explains: what Python assumes
+        encoding = "utf-8"
+    return content.decode(encoding)  # "utf-8-sig" when there is a BOM: it is dropped
+
+
 def _dump(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
@@ -95,35 +110,44 @@ def _run_job(job: _Job, analyzers: dict[str, Analyzer]) -> tuple[str | None, dic
     from ..checks import ParsedFile, ParseError
 
     try:
-        text = job.content.decode("utf-8")
+        text = decode_source(job.content, python=job.kind in (PYTHON, PYTHON_TEST))
     except UnicodeDecodeError as exc:
-        return _dump({"skipped": f"not UTF-8 (byte {exc.start})"}), {}
+        declared = "UTF-8" if exc.encoding.startswith("utf-8") else f"valid {exc.encoding}"
+        return _dump({"skipped": f"not {declared} (byte {exc.start})"}), {}
     engine = _dump({"suppressions": _suppressions(text)}) if job.engine else None
     parsed = ParsedFile(rel=job.rel, kind=job.kind, text=text)
-    readers = [analyzers[name] for name in job.analyzers]
-    failed: str | None = None
+    readers = [analyzer for name in job.analyzers if (analyzer := analyzers.get(name))]
+    entries: dict[str, dict[str, Any]] = {a.name: {"analyzer": a.name} for a in readers}
     try:
-        for analyzer in readers:
-            analyzer.prepare(parsed)
-        parsed.walk_collectors()
-    except ParseError as exc:
-        failed = str(exc)
-    except RecursionError:
-        failed = "too deeply nested to analyze"
-    results: dict[str, str] = {}
-    for analyzer in readers:
-        data: dict[str, Any] = {"analyzer": analyzer.name}
-        if failed:
-            data["skipped"] = failed
-        else:
+        with time_budget(FILE_TIME_BUDGET_S):
             try:
-                data["facts"] = analyzer.encode(analyzer.file_facts(parsed))
+                for analyzer in readers:
+                    analyzer.prepare(parsed)
+                parsed.walk_collectors()
             except ParseError as exc:
-                data["skipped"] = str(exc)
+                for entry in entries.values():
+                    entry.update(_skip(str(exc), exc.limit))
             except RecursionError:
-                data["skipped"] = "too deeply nested to analyze"
-        results[analyzer.name] = _dump(data)
-    return engine, results
+                for entry in entries.values():
+                    entry.update(_skip("too deeply nested to analyze"))
+            for analyzer in readers:
+                entry = entries[analyzer.name]
+                if "skipped" in entry:
+                    continue
+                try:
+                    entry["facts"] = analyzer.encode(analyzer.file_facts(parsed))
+                except ParseError as exc:
+                    entry.update(_skip(str(exc), exc.limit))
+                except RecursionError:
+                    entry.update(_skip("too deeply nested to analyze"))
+    except OverBudget:
+        reason = f"analysis took over {FILE_TIME_BUDGET_S} s (the per-file time budget)"
+        entries = {name: {"analyzer": name, **_skip(reason, True), "retry": True} for name in entries}
+    return engine, {name: _dump(entry) for name, entry in entries.items()}
+
+
+def _skip(reason: str, limit: bool = False) -> dict[str, Any]:
+    return {"skipped": reason, "limit": True} if limit else {"skipped": reason}
 
 
 def _init_worker(rules: RuleSet) -> None:
@@ -182,7 +206,7 @@ def _read(file: SourceFile, unreadable: list[Skipped]) -> bytes | None:
         with open(file.location, "rb") as source:
             return source.read()
     except OSError as exc:
-        unreadable.append(Skipped(file.rel, f"cannot read: {exc.strerror or exc}"))
+        unreadable.append(Skipped(file.rel, f"cannot read: {exc.strerror or exc}", limit=True))
         return None
 
 
@@ -281,7 +305,9 @@ class _Plan:
             own, entries = self.found[job.rel]
             kept = {_ENGINE: engine_text or _dump(own), **{name: _dump(entry) for name, entry in entries.items()}}
             shard = "{" + ",".join(f'"{self.entry_keys[name]}":{text}' for name, text in {**kept, **texts}.items()) + "}"
-            if self.store:  # the file's shard: what was still good in it, and what was computed now
+            # the file's shard: what was still good in it, and what was computed now; not a run
+            # out of time, which a less busy machine may finish
+            if self.store and not any('"retry":true' in text for text in texts.values()):
                 self.store.put_text(file_key(job.kind, job.rel, self.hashes[job.rel]), shard)
             self.digests[job.rel] = _shard_digest(shard)
             self.found[job.rel] = (json.loads(engine_text) if engine_text else own,
@@ -357,11 +383,11 @@ def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], 
             if shard is None:
                 continue
             if "skipped" in shard:
-                reason = reason or shard["skipped"]
+                reason = reason or Skipped(file.rel, shard["skipped"], shard.get("limit") is True)
             else:
                 per_analyzer.setdefault(analyzer.name, {})[file.rel] = decoded.get((file.rel, analyzer.name), shard["facts"])
         if reason:
-            skipped.append(Skipped(file.rel, reason))
+            skipped.append(reason)
     return per_analyzer, suppressions, skipped
 
 
@@ -406,7 +432,10 @@ def _engine_entry(data: Any) -> dict[str, Any] | None:
 def _analyzer_entry(data: Any, name: str) -> dict[str, Any] | None:
     """{"analyzer": name, "facts": ...} or {"analyzer": name, "skipped": reason}, else None. Whether
     the facts decode is checked only when they are read (`_Plan.decode`)."""
-    if not (isinstance(data, dict) and len(data) == 2 and data.get("analyzer") == name
-            and ("facts" in data or isinstance(data.get("skipped"), str))):
+    if not isinstance(data, dict) or data.get("analyzer") != name:
         return None
-    return data
+    if "facts" in data and len(data) == 2:
+        return data
+    if isinstance(data.get("skipped"), str) and set(data) <= {"analyzer", "skipped", "limit", "retry"}:
+        return data
+    return None

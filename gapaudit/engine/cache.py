@@ -5,10 +5,19 @@ Layout: `<cache>/v1/<2 hex>/<key>.json`. A key is a hash of everything its shard
 missing, unreadable, a symlink, not JSON or of the wrong shape is a miss, never an error.
 Concurrent scans may share a cache: every write is a temporary file renamed over the shard, so a
 lost race only means one of two identical shards wins.
+
+A shard's file name is an HMAC of its key under a secret of this user (`secret` in the user's
+cache directory, made on first use, readable by the user alone). Keys are computable from
+gapaudit's public code, so without it a pull request could commit a cache (for a CI job that
+passes `--cache-dir` inside the checkout) holding "no facts" for its own files; with it, shards
+nobody on this machine wrote are never found. A cache restored into a fresh CI machine is
+reused only if the secret comes with it (cache the whole user cache directory).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import stat
@@ -49,6 +58,7 @@ class ShardStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._secret = _secret(root)
         self._base = os.path.join(root, LAYOUT)  # strings, not Paths: thousands of shards per scan
         self._dirs: set[str] = set()  # shard folders checked to be real directories, not symlinks
 
@@ -59,6 +69,7 @@ class ShardStore:
 
     def get_text(self, key: str) -> str | None:
         """The shard's text, or None (absent, unreadable, a symlink, not UTF-8)."""
+        key = self._name(key)
         folder = self._folder(key, create=False)
         if folder is None:
             return None
@@ -77,6 +88,7 @@ class ShardStore:
 
     def put_text(self, key: str, text: str) -> None:
         """Write a shard atomically; a cache that cannot be written only makes the next scan slower."""
+        key = self._name(key)
         folder = self._folder(key, create=True)
         if folder is None:
             return
@@ -95,6 +107,9 @@ class ShardStore:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+    def _name(self, key: str) -> str:
+        return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
 
     def _folder(self, key: str, create: bool) -> str | None:
         """`<cache>/v1/<2 hex>`, if it is (or, with `create`, could be made) a real directory."""
@@ -125,10 +140,51 @@ class ShardStore:
             os.makedirs(self._base, exist_ok=True)
             # if the cache sits in a checkout after all (an explicit --cache-dir), git and backup tools skip it
             for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", _TAG)):
-                if not os.path.lexists(self.root / name):
-                    (self.root / name).write_text(text, encoding="utf-8")
+                try:  # O_EXCL and O_NOFOLLOW: never write into a file or through a symlink already there
+                    fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
+                except OSError:
+                    continue
+                with os.fdopen(fd, "wb") as out:
+                    out.write(text.encode("utf-8"))
         except OSError:
             pass
+
+
+_SECRET_BYTES = 32
+
+
+def _secret(cache: Path) -> bytes:
+    """This user's cache secret, made on first use (O_EXCL, O_NOFOLLOW, mode 0600); kept in the
+    user's cache directory, else in `cache` itself. Without one that can be read or made, a
+    random one for this run: nothing cached is found, nothing forged either."""
+    home = default_cache_dir()
+    for folder in (home, cache) if home is not None else (cache,):
+        path = os.path.join(folder, "secret")
+        try:
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+            with os.fdopen(fd, "rb") as existing:
+                value = existing.read(_SECRET_BYTES + 1)
+            if len(value) == _SECRET_BYTES and os.stat(path).st_uid == _uid():
+                return value
+            continue  # not ours, or not a secret: never trusted
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        value = os.urandom(_SECRET_BYTES)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(value)
+            return value
+        except OSError:  # another scan made it first (that run finds no shard), or no room for one
+            continue
+    return os.urandom(_SECRET_BYTES)
+
+
+def _uid() -> int:
+    return os.getuid() if hasattr(os, "getuid") else 0
 
 
 def loads(text: str) -> Any | None:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import GapauditError
 from ..model import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, Skipped
 from ..settings import Config
 from .cache import RACY_NS, ShardStore
@@ -45,10 +46,18 @@ class _Spec:
     all of them costs far less than pathspec's search per pattern. Patterns that match at any depth
     share their `(?:.+/)?` prefix, so it is tried once, not once per pattern."""
 
-    def __init__(self, lines: list[str] | tuple[str, ...]) -> None:
+    def __init__(self, lines: list[str] | tuple[str, ...], key: str | None = None) -> None:
+        """`key`: the config key the patterns come from (a bad one is a config error); None for a
+        .gitignore, whose bad lines are dropped, as git does."""
         import pathspec  # here: a scan that reuses the last walk never needs it
 
-        self._spec: pathspec.GitIgnoreSpec = pathspec.GitIgnoreSpec.from_lines(lines)
+        try:
+            self._spec: pathspec.GitIgnoreSpec = pathspec.GitIgnoreSpec.from_lines(lines)
+        except (ValueError, re.error):
+            bad = [line for line in lines if not _valid(line)]
+            if key is not None:
+                raise GapauditError(f"config key '{key}': {bad[0]!r} is not a valid gitignore-style pattern") from None
+            self._spec = pathspec.GitIgnoreSpec.from_lines([line for line in lines if line not in bad])
         regexes = [p.regex for p in self._spec.patterns if p.include is not None and p.regex is not None]
         any_depth = [r.pattern[len(_ANY_DEPTH):] for r in regexes if r.pattern.startswith(_ANY_DEPTH)]
         anchored = [r.pattern[1:] for r in regexes if r.pattern.startswith("^") and not r.pattern.startswith(_ANY_DEPTH)]
@@ -65,6 +74,16 @@ class _Spec:
         if self._check is not None and self._check.match(path) is None:
             return False
         return self._spec.match_file(path)
+
+
+def _valid(line: str) -> bool:
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except (ValueError, re.error):
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)
@@ -124,8 +143,8 @@ def classify(rel: str, test_spec: _Spec | None = None) -> str | None:
     return None
 
 
-def _spec(patterns: tuple[str, ...]) -> _Spec | None:
-    return _Spec(patterns) if patterns else None
+def _spec(patterns: tuple[str, ...], key: str) -> _Spec | None:
+    return _Spec(patterns, key) if patterns else None
 
 
 @dataclass
@@ -136,6 +155,7 @@ class _Walk:
     candidates: list[tuple[str, str]] = field(default_factory=list)  # (rel, kind) of every file worth reading
     folders: dict[str, int] = field(default_factory=dict)  # rel ("" for the root) -> mtime_ns
     ignore_files: dict[str, list[int]] = field(default_factory=dict)  # rel -> [mtime_ns, size]
+    unnamed: list[str] = field(default_factory=list)  # names that are not UTF-8, shown escaped: skipped
     complete: bool = True  # False when a folder or a .gitignore could not be read: not worth keeping
 
     def trusted(self, started_ns: int) -> bool:
@@ -143,6 +163,25 @@ class _Walk:
         changed during the walk or just before (a second change could keep the same mtime)."""
         stamps = [*self.folders.values(), *(m for m, _ in self.ignore_files.values())]
         return self.complete and all(stamp < started_ns - RACY_NS for stamp in stamps)
+
+
+def _inside(path: str, top: str) -> bool:
+    return path.startswith(top)
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name from the file system is valid UTF-8 (else it holds surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(base: str, name: str) -> str:
+    """A name that is not UTF-8, its bad bytes as \\xNN (what the reports show)."""
+    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return f"{base}/{shown}" if base else shown
 
 
 def _gitignore(path: str, walk: _Walk, rel: str) -> _Spec | None:
@@ -163,14 +202,20 @@ def discover(root: Path, config: Config, store: ShardStore | None = None) -> Dis
     started_ns = time.time_ns()
     top = os.path.join(str(root), "")  # strings, not Paths: this runs for every file of the tree
     key = digest(ENVIRONMENT, "discovery", code_hash("engine/discover.py"), top, config_text(config))
-    candidates = _replay(top, store.get(key)) if store else None
-    if candidates is None:
+    replayed = _replay(top, store.get(key)) if store else None
+    if replayed is None:
         walk = _walk(root, config)
-        candidates = walk.candidates
+        candidates, unnamed = walk.candidates, walk.unnamed
         if store and walk.trusted(started_ns):
-            store.put(key, {"candidates": walk.candidates, "folders": walk.folders, "ignore_files": walk.ignore_files})
+            store.put(key, {"candidates": walk.candidates, "folders": walk.folders, "ignore_files": walk.ignore_files,
+                            "unnamed": walk.unnamed})
+    else:
+        candidates, unnamed = replayed
     files: list[SourceFile] = []
-    skipped: list[Skipped] = []
+    real_top = os.path.join(os.path.realpath(root), "")
+    # not importable, and not a name any report could show as is
+    skipped = [Skipped(rel, "name is not UTF-8" + (" (folder not read)" if rel.endswith("/") else ""))
+               for rel in unnamed]
     for rel, kind in candidates:
         path = top + rel.replace("/", os.sep)
         try:
@@ -178,15 +223,22 @@ def discover(root: Path, config: Config, store: ShardStore | None = None) -> Dis
         except OSError:
             skipped.append(Skipped(rel, "broken symlink" if os.path.islink(path) else "cannot stat file"))
             continue
+        if os.path.islink(path) and not _inside(os.path.realpath(path), real_top):
+            # ~/.aws/credentials, a runner's .env: a report must not show what lies outside the tree
+            skipped.append(Skipped(rel, "symlink to a file outside the scanned directory"))
+            continue
         if info.st_size > config.max_file_size:
-            skipped.append(Skipped(rel, f"file too large ({info.st_size:,} bytes > max-file-size {config.max_file_size:,})"))
+            # a bundle too big to read is routine in a frontend; Python, config and CI files may hide code
+            skipped.append(Skipped(rel, f"file too large ({info.st_size:,} bytes > max-file-size {config.max_file_size:,})",
+                                   limit=kind != FRONTEND))
             continue
         files.append(SourceFile(location=path, rel=rel, kind=kind, mtime_ns=info.st_mtime_ns, size=info.st_size))
     return Discovery(root=root, files=tuple(files), skipped=tuple(skipped))
 
 
-def _replay(top: str, data: Any) -> list[tuple[str, str]] | None:
-    """The cached walk's files if every folder and .gitignore it depended on is unchanged, else None."""
+def _replay(top: str, data: Any) -> tuple[list[tuple[str, str]], list[str]] | None:
+    """The cached walk's files (and names it skipped) if every folder and .gitignore it depended on
+    is unchanged, else None."""
     try:
         for rel, mtime in data["folders"].items():
             info = os.stat(top + rel.replace("/", os.sep))
@@ -197,18 +249,20 @@ def _replay(top: str, data: Any) -> list[tuple[str, str]] | None:
             if info.st_mtime_ns != mtime or info.st_size != size:
                 return None
         candidates = [(rel, kind) for rel, kind in data["candidates"]]
+        unnamed = list(data["unnamed"])
     except (OSError, KeyError, TypeError, ValueError, AttributeError):
         return None
-    if not all(isinstance(rel, str) and isinstance(kind, str) for rel, kind in candidates):
+    if not all(isinstance(rel, str) and isinstance(kind, str) for rel, kind in candidates) \
+            or not all(isinstance(rel, str) for rel in unnamed):
         return None
-    return candidates
+    return candidates, unnamed
 
 
 def _walk(root: Path, config: Config) -> _Walk:
     """Walk `root` once: honour .gitignore files, excludes and includes, classify every file."""
-    include = _spec(config.include)
-    exclude = _spec((*config.exclude, f"{config.output_dir.strip('/')}/"))
-    tests = _spec(config.test_paths)
+    include = _spec(config.include, "include")
+    exclude = _spec((*config.exclude, f"{config.output_dir.strip('/')}/"), "exclude")
+    tests = _spec(config.test_paths, "test-paths")
     ignores: dict[str, _Spec] = {}  # directory rel ("" for root) -> its .gitignore
     test_dirs: list[str] = []  # below a conftest.py every module is test code (`t/`, `qa/` layouts)
     walk = _Walk()
@@ -239,9 +293,10 @@ def _walk(root: Path, config: Config) -> _Walk:
             spec = _gitignore(os.path.join(dirpath, ".gitignore"), walk, f"{base}/.gitignore" if base else ".gitignore")
             if spec is not None:
                 ignores[base] = spec
+        walk.unnamed += [f"{_shown(base, d)}/" for d in dirnames if not _utf8(d)]
         dirnames[:] = sorted(
             d for d in dirnames
-            if d not in _SKIP_DIRS
+            if _utf8(d) and d not in _SKIP_DIRS
             and not d.endswith(".egg-info")
             and not ignored(f"{base}/{d}" if base else d, is_dir=True)
         )
@@ -249,6 +304,10 @@ def _walk(root: Path, config: Config) -> _Walk:
             test_dirs.append(base + "/")
         for name in sorted(filenames):
             rel = f"{base}/{name}" if base else name
+            if not _utf8(name):
+                if classify(_shown(base, name), tests) is not None:
+                    walk.unnamed.append(_shown(base, name))
+                continue
             kind = classify(rel, tests)
             if kind == PYTHON and any(rel.startswith(d) for d in test_dirs):
                 kind = PYTHON_TEST

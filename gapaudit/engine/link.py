@@ -46,8 +46,8 @@ def read_link_shard(data: Any) -> _Shard | None:
         if not all(isinstance(lines, dict) and all(isinstance(ids, list) and all(isinstance(i, str) for i in ids)
                                                    for ids in lines.values()) for lines in suppressions.values()):
             return None
-        skipped = tuple(Skipped(file, reason) for file, reason in data["skipped"])
-        if not all(isinstance(s.file, str) and isinstance(s.reason, str) for s in skipped):
+        skipped = tuple(Skipped(file, reason, limit) for file, reason, limit in data["skipped"])
+        if not all(isinstance(s.file, str) and isinstance(s.reason, str) and isinstance(s.limit, bool) for s in skipped):
             return None
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -67,7 +67,7 @@ def _link_shard(facts: Facts, findings: list[Finding]) -> str | None:
     """The shard for these findings, or None when they would not come back identical from JSON
     (a tuple in the evidence would come back a list)."""
     payload = {"findings": [vars(f) for f in findings], "suppressions": facts.suppressions,
-               "skipped": [[s.file, s.reason] for s in facts.skipped]}
+               "skipped": [[s.file, s.reason, s.limit] for s in facts.skipped]}
     try:
         text = json.dumps(payload, separators=(",", ":"))
     except (TypeError, ValueError):

@@ -17,8 +17,10 @@ from ..model import (
     fingerprint,
     priority_rank,
 )
+from ..output import write_text
 from ..rules import RuleSet
 from ..settings import Config
+from .analyze import decode_source
 from .diff import in_diff
 
 BASELINE_NAME = ".gapaudit-baseline.json"
@@ -91,8 +93,9 @@ def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3)
             continue
         if gap.file not in lines_of:
             try:
-                lines_of[gap.file] = (root / gap.file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+                content = (root / gap.file).read_bytes()
+                lines_of[gap.file] = decode_source(content, kinds[gap.file] in (PYTHON, PYTHON_TEST)).splitlines()
+            except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
                 lines_of[gap.file] = []
         lines = lines_of[gap.file]
         start, end = max(1, gap.line - radius), min(len(lines), gap.line + radius)
@@ -100,12 +103,9 @@ def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3)
     return context
 
 
-def write_baseline(report: Report, path: Path) -> int:
+def write_baseline(report: Report, path: Path, root: Path) -> int:
     """Accept every current gap; returns how many were written."""
     entries = {g.fingerprint: {"rule": g.rule, "file": g.file, "message": g.message} for g in report.gaps}
-    try:
-        path.write_text(json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n",
-                        encoding="utf-8")
-    except OSError as exc:
-        raise GapauditError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
+    write_text(path, json.dumps({"schema": "gapaudit-baseline/1", "fingerprints": entries}, indent=2) + "\n", root,
+               make_parents=False, what="baseline")
     return len(entries)
