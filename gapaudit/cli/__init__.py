@@ -8,7 +8,8 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import GapauditError
+from ..errors import GapauditError, one_line
+from ..escape import printable
 from .baseline import baseline_command
 from .config_diff import config_diff_command
 from .routes import routes_command
@@ -40,11 +41,12 @@ def main() -> None:
         click.echo("gapaudit: interrupted", err=True)
         code = 130
     except GapauditError as exc:
-        click.echo(f"gapaudit: error: {exc}", err=True)
+        click.echo(f"gapaudit: error: {printable(one_line(exc))}", err=True)
         code = 2
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         if os.environ.get("GAPAUDIT_DEBUG"):
             raise
-        click.echo(f"gapaudit: internal error: {type(exc).__name__}: {exc} (GAPAUDIT_DEBUG=1 shows the traceback)", err=True)
+        click.echo(f"gapaudit: internal error: {type(exc).__name__}: {printable(one_line(exc))} "
+                   "(GAPAUDIT_DEBUG=1 shows the traceback)", err=True)
         code = 2
     sys.exit(code if isinstance(code, int) else 0)

@@ -11,6 +11,7 @@ import click
 from ..engine.cache import default_cache_dir
 from ..engine.rank import BASELINE_NAME
 from ..errors import GapauditError
+from ..escape import printable
 from ..model import ScanOptions
 from ..settings import Config, load_config
 
@@ -72,6 +73,8 @@ def scan_options(path: Path, *, cache_dir: Path | None, no_cache: bool, jobs: in
 
 
 def echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns of text from the repository, escaped (one row is one line)."""
+    rows = [tuple(printable(str(cell)) for cell in row) for row in rows]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -9,6 +9,7 @@ import click
 
 from ..engine.pipeline import project_facts
 from ..errors import GapauditError
+from ..escape import printable
 from ..probe import imported_routes
 from ._common import (
     config_opt,
@@ -57,12 +58,12 @@ def routes_command(path: Path, config_file: Path | None, fmt: str, app_target: s
         for r in routes])
     click.echo(f"\n{len(routes)} routes, {sum(r.tested for r in routes)} tested; {len(refs)} requests found in tests and frontend.")
     for where in table.dynamic[:5]:
-        click.echo(f"note: routes registered with a computed path at {where} are not listed; "
+        click.echo(f"note: routes registered with a computed path at {printable(where)} are not listed; "
                    "requests under that router are not reported as undeclared")
     if comparison is not None:
         click.echo(f"import-based table: {comparison['imported']} routes; the static table has "
                    f"{comparison['found']} of them ({comparison['recall']:.1%}).")
         for label in ("only_imported", "only_static"):
             for route in comparison[label]:
-                click.echo(f"  {label.replace('_', ' ')}: {route}")
+                click.echo(f"  {label.replace('_', ' ')}: {printable(str(route))}")
     return 0

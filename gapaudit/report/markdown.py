@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import re
 
+from ..escape import printable
 from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
 from ._renderer import renderer
@@ -13,13 +15,29 @@ _BADGE = {"P0": "🔴 P0", "P1": "🟠 P1", "P2": "🔵 P2"}
 _OPEN_GAPS = 10  # per priority; the rest fold into <details> so a PR comment stays readable
 
 
+# Markdown is built from escaped fragments only: text from the repository (file names included)
+# can hold backticks, brackets, HTML or newlines that would open raw HTML, links or new lines.
+_MARKDOWN = re.compile(r"([\\`*_\[\]{}()#+\-.!|~])")  # and <, >, & as HTML entities
+
+
 def _cell(text: str) -> str:
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+    """Repository text as plain Markdown text: on one line, every Markdown and HTML character inert."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(printable(text), quote=False))
+
+
+def _code(text: str) -> str:
+    """Repository text shown as code: a code span (nothing is markup inside one, and `printable`
+    keeps it on one line), or, when the text holds a backtick that would close it, <code> with the
+    text HTML-escaped."""
+    text = printable(text)
+    if "`" not in text:
+        return f"`{text}`"
+    return f"<code>{html.escape(text, quote=True)}</code>"
 
 
 def _gap(gap) -> list[str]:
     lines = [
-        f"- **`{gap.file}:{gap.line}`** · `{gap.rule}` · {_cell(gap.title)}  ",
+        f"- **{_code(f'{gap.file}:{gap.line}')}** · `{gap.rule}` · {_cell(gap.title)}  ",
         f"  {_cell(gap.message)}",
         "  <details><summary>evidence and fix</summary>",
         "",
@@ -32,7 +50,7 @@ def _gap(gap) -> list[str]:
 @renderer("markdown", file_name="gapaudit.md", order=20)
 def render(report: Report) -> str:
     s = report.summary
-    out = [f"## gapaudit: `{report.target}`", "", summary_line(report), ""]
+    out = [f"## gapaudit: {_code(report.target)}", "", summary_line(report), ""]
     out += ["| Priority | Gaps |", "|---|---:|"]
     out += [f"| {_BADGE[p]} | {s[p]} |" for p in PRIORITIES]
     out += [f"| suppressed | {s['suppressed']} |", ""]
@@ -57,6 +75,6 @@ def render(report: Report) -> str:
             out += ["</details>", ""]
     if report.skipped:
         out += [f"<details><summary>{len(report.skipped)} skipped files</summary>", ""]
-        out += [f"- `{s.file}`: {_cell(s.reason)}" for s in report.skipped]
+        out += [f"- {_code(s.file)}: {_cell(s.reason)}" for s in report.skipped]
         out += ["", "</details>", ""]
     return "\n".join(out)

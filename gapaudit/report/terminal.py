@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..escape import printable
 from ..model import PRIORITIES, Report
 from ._evidence import evidence_lines
 from ._renderer import renderer
@@ -27,6 +28,8 @@ def summary_line(report: Report) -> str:
         extras.append(f"{report.suppressed} suppressed")
     if report.skipped:
         extras.append(f"{len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''} skipped")
+    if report.incomplete:
+        extras.append("scan incomplete: a file hit a limit or could not be read")
     return f"{parts[0]}; {', '.join(extras)}."
 
 
@@ -39,16 +42,16 @@ def render(report: Report) -> str:
         if not gaps:
             continue
         out.append(click.style(f"{_HEADINGS[priority]} ({len(gaps)})", fg=_COLOURS[priority], bold=True))
-        for gap in gaps:
+        for gap in gaps:  # every text from the repository escaped before any style is added
             label = click.style(f"{gap.rule} [{gap.priority}]", fg=_COLOURS[priority])
-            out.append(f"{click.style(f'{gap.file}:{gap.line}:', bold=True)} {label} {gap.message}")
+            out.append(f"{click.style(f'{printable(gap.file)}:{gap.line}:', bold=True)} {label} {printable(gap.message)}")
             for line in evidence_lines(gap.evidence):
-                out.append(f"    {line}")
-            out.append(click.style(f"    fix: {gap.fix}", dim=True))
+                out.append(f"    {printable(line)}")
+            out.append(click.style(f"    fix: {printable(gap.fix)}", dim=True))
         out.append("")
     if report.skipped:
         out.append(click.style("Skipped files", bold=True))
-        out.extend(f"{s.file}: {s.reason}" for s in report.skipped)
+        out.extend(f"{printable(s.file)}: {printable(s.reason)}" for s in report.skipped)
         out.append("")
     out.append(summary_line(report))
     return "\n".join(out) + "\n"
