@@ -18,6 +18,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 FAIL_ON_CHOICES = (*PRIORITIES, "never")
 DEFAULT_MAX_FILE_SIZE = 1_000_000  # bytes; minified bundles and dumps are not source worth scanning
+DEFAULT_FILE_TIME_BUDGET_S = 10.0  # seconds per file; why: engine/budget.py
+MAX_FILE_TIME_BUDGET_S = 600.0  # a repository's own config cannot make one file cost more
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Config:
     output_dir: str = "reports"
     formats: tuple[str, ...] = FORMATS
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    file_time_budget: float = DEFAULT_FILE_TIME_BUDGET_S
     rule_paths: tuple[str, ...] = ()
     config_pairs: tuple[tuple[str, str], ...] = ()
     source: str = "defaults"
@@ -86,6 +89,12 @@ def _positive_int(key: str, value: Any) -> int:
     return value
 
 
+def _budget(key: str, value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= MAX_FILE_TIME_BUDGET_S:
+        raise GapauditError(f"config key '{key}' must be a number of seconds above 0 and at most {MAX_FILE_TIME_BUDGET_S:g}")
+    return float(value)
+
+
 def _string(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise GapauditError(f"config key '{key}' must be a non-empty string")
@@ -110,6 +119,7 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "output-dir": ("output_dir", _string),
     "format": ("formats", _formats),
     "max-file-size": ("max_file_size", _positive_int),
+    "file-time-budget": ("file_time_budget", _budget),
     "rule-paths": ("rule_paths", _str_list),
     "config-pairs": ("config_pairs", _pairs),
 }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..model import PYTHON, PYTHON_TEST, Finding, Skipped
-from .budget import FILE_TIME_BUDGET_S, OverBudget, time_budget
+from .budget import OverBudget, time_budget
 from .cache import RACY_NS, ShardStore, loads
 from .discover import Discovery, SourceFile
 from .keys import (
@@ -69,6 +69,7 @@ class _Job:
     content: bytes
     engine: bool  # compute the engine's own facts (suppressions) too
     analyzers: tuple[str, ...]  # the analyzers whose facts are missing
+    budget: float  # seconds the file may take (config `file-time-budget`)
 
 
 _worker_analyzers: dict[str, Analyzer] = {}
@@ -119,7 +120,7 @@ def _run_job(job: _Job, analyzers: dict[str, Analyzer]) -> tuple[str | None, dic
     readers = [analyzer for name in job.analyzers if (analyzer := analyzers.get(name))]
     entries: dict[str, dict[str, Any]] = {a.name: {"analyzer": a.name} for a in readers}
     try:
-        with time_budget(FILE_TIME_BUDGET_S):
+        with time_budget(job.budget):
             try:
                 for analyzer in readers:
                     analyzer.prepare(parsed)
@@ -141,7 +142,7 @@ def _run_job(job: _Job, analyzers: dict[str, Analyzer]) -> tuple[str | None, dic
                 except RecursionError:
                     entry.update(_skip("too deeply nested to analyze"))
     except OverBudget:
-        reason = f"analysis took over {FILE_TIME_BUDGET_S} s (the per-file time budget)"
+        reason = f"analysis took over {job.budget:g} s (file-time-budget)"
         entries = {name: {"analyzer": name, **_skip(reason, True), "retry": True} for name in entries}
     return engine, {name: _dump(entry) for name, entry in entries.items()}
 
@@ -248,7 +249,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     )
 
     analyzers = default_analyzers(rules)
-    plan = _Plan(analyzers, rules, store, hashes, contents, unreadable, digests)
+    plan = _Plan(analyzers, rules, config.file_time_budget, store, hashes, contents, unreadable, digests)
     # first the files the manifest did not vouch for (new, edited): their facts may be the old ones
     plan.complete([f for f in files if f.rel not in digests], jobs, progress)
     if (found_reused := reused()) is not None:
@@ -281,11 +282,12 @@ _DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)  
 class _Plan:
     """Every file's entries: what its cached shard still holds, the rest computed and stored."""
 
-    def __init__(self, analyzers: list[Analyzer], rules: RuleSet, store: ShardStore | None,
+    def __init__(self, analyzers: list[Analyzer], rules: RuleSet, budget: float, store: ShardStore | None,
                  hashes: dict[str, str], contents: dict[str, bytes], unreadable: list[Skipped],
                  digests: dict[str, str]) -> None:
         self.analyzers = analyzers
         self.rules = rules
+        self.budget = budget
         self.entry_keys = _entry_keys(analyzers, rules)
         self.readers = {a.name: a for a in analyzers}
         self.store = store
@@ -361,7 +363,7 @@ class _Plan:
                 self.hashes[file.rel] = now
                 own, entries, missing = None, {}, tuple(names)
         self.found[file.rel] = (own, entries)
-        return _Job(file.rel, file.kind, content, own is None, missing)
+        return _Job(file.rel, file.kind, content, own is None, missing, self.budget)
 
 
 def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], decoded: dict[tuple[str, str], Any],
