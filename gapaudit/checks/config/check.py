@@ -4,7 +4,7 @@ Per file: the keys of .env files (python-dotenv), YAML/JSON/TOML config files na
 environment (flattened to dotted keys), compose `environment:`/`env_file:`, and the environment
 variables Python code reads (`os.getenv`, `os.environ[...]`, pydantic `BaseSettings` fields with
 their prefix, aliases and defaults, `dotenv_values(...)[...]`). Values are reduced to classes
-(`_configfiles.py`): no secret is cached or reported.
+(`files.py`) and keys holding a token renamed (`secrets.py`): no secret is cached or reported.
 
 Pairs are found by name — `.env.test`/`testing.env`/`.env.ci` against `.env.production`/
 `production.env`, `config/testing.yaml` against `config/production.yaml` — in the same folder,
@@ -90,11 +90,12 @@ class ConfigDriftAnalyzer(Analyzer):
         if file.kind == PYTHON:
             return tuple(r for r in file.collector("env-reads", EnvReadCollector).reads if r.how in _DEPLOYMENT_READS)
         if file.kind == ENV:
-            return {"env": read_env(file.text, self.classifier)}
+            return {"env": self.classifier.scrub(read_env(file.text, self.classifier))}
         if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
-            return {"compose": read_compose(file.text, self.classifier)}
+            return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier))}
         if file.kind == CONFIG and _role(file.rel, self.files):
-            return {"config": read_structured(file.rel, file.text, self.classifier)}
+            keys = read_structured(file.rel, file.text, self.classifier)
+            return {"config": None if keys is None else self.classifier.scrub(keys)}
         return None
 
     def encode(self, facts: tuple[EnvRead, ...] | dict[str, Any] | None) -> Any:
@@ -263,11 +264,12 @@ class ConfigDriftAnalyzer(Analyzer):
                     evidence={"key": key, "host": value["host"], "deployment": containerized or "not containerized"},
                     priority=None if containerized else "P1",
                 ))
-            elif kind in ("token", "secret"):
+            if kind in ("token", "secret") or value.get("shape"):  # a host's URL may hold a password too
+                what = ("a password in its URL" if kind in ("host", "localhost")
+                        else f"a literal {value['shape']} token" if kind == "token" else "a literal secret")
                 findings.append(Finding(
                     rule="GA306", file=rel, line=value["line"],
-                    message=f"{key} in {config.rel} holds a literal "
-                            + (f"{value['shape']} token" if kind == "token" else "secret") + " (value not shown)",
+                    message=f"{key} in {config.rel} holds {what} (value not shown)",
                     symbol=f"{key}|{config.rel}",
                     evidence={"key": key, "value": "redacted", "why": value.get("shape", "secret-named key, real-looking value")},
                 ))
@@ -306,20 +308,25 @@ def _number(value: dict[str, Any]) -> str:
 
 
 def read_config_file(rel: str, text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]] | None:
-    """Keys of any supported config file: .env, YAML/JSON/TOML, or a compose file (service.KEY)."""
+    """Keys of any supported config file: .env, YAML/JSON/TOML, or a compose file (service.KEY);
+    keys holding a token renamed, as in a scan."""
     name = rel.rsplit("/", 1)[-1]
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
-        return read_env(text, classifier)
+        return classifier.scrub(read_env(text, classifier))
     if "compose" in name:
-        services = read_compose(text, classifier)
+        services = classifier.scrub_compose(read_compose(text, classifier))
         if services is not None:
             return {f"{service}.{key}": value for service, spec in services.items() for key, value in spec["env"].items()}
-    return read_structured(rel, text, classifier)
+    keys = read_structured(rel, text, classifier)
+    return None if keys is None else classifier.scrub(keys)
 
 
 def config_diff(analyzer: ConfigDriftAnalyzer, a: ConfigFile, b: ConfigFile) -> tuple[list[tuple[str, str, str, str]], list[Finding]]:
-    """`gapaudit config-diff A B`: rows (key, A, B, status) with value classes only, and B checked as
-    production against A (no code is read, so a missing key is at most P1)."""
+    """`gapaudit config-diff A B`: rows (key, A, B, status), and B checked as production against A
+    (no code is read, so a missing key is at most P1). The files are read with the revealing
+    classifier (`ValueClassifier.revealing`): a cell shows a value's kind, and the value itself
+    (escaped, tokens hidden) unless its key names a secret or it is a token; "same" compares
+    digests keyed for this process."""
     rows = []
     for key in sorted(set(a.keys) | set(b.keys)):
         left, right = a.keys.get(key), b.keys.get(key)
@@ -331,14 +338,23 @@ def config_diff(analyzer: ConfigDriftAnalyzer, a: ConfigFile, b: ConfigFile) -> 
 
 
 def _same(left: dict[str, Any], right: dict[str, Any]) -> bool:
-    return all(left.get(k) == right.get(k) for k in ("kind", "value", "host", "digest", "length"))
+    if "digest" in left or "digest" in right:
+        return left["kind"] == right["kind"] and left.get("digest") == right.get("digest")
+    return all(left.get(k) == right.get(k) for k in ("kind", "value", "host"))
 
 
 def _cell(value: dict[str, Any] | None) -> str:
     if value is None:
         return "-"
-    if value["kind"] in ("bool", "number"):
-        return f"{value['kind']} {_number(value) if value['kind'] == 'number' else str(value['value']).lower()}"
-    if value["kind"] in ("host", "localhost"):
-        return f"{value['kind']} {value['host']}"
-    return value["kind"]
+    kind = value["kind"]
+    if kind == "bool":
+        return f"bool {str(value['value']).lower()}"
+    if kind == "number":
+        return f"number {_number(value)}"
+    if kind == "token":
+        return f"token {value['shape']} (hidden)"
+    if "shown" in value:
+        return f"{kind} {value['shown']}"
+    if kind in ("host", "localhost"):  # a secret-named key's URL: its host only
+        return f"{kind} {value['host']}" + (" (password hidden)" if value.get("shape") else "")
+    return kind if kind in ("empty", "wildcard", "structure") else f"{kind} (hidden)"  # a secret-named key's
