@@ -195,7 +195,7 @@ def test_config_diff_escapes_what_it_shows(tmp_path):
     done = run_cli("config-diff", str(tmp_path / "testing.yaml"), str(tmp_path / "production.yaml"))
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout
-    assert '"a\\u001b[31mred"' in done.stdout and "\\u001b[2Jkey" in done.stdout
+    assert '"a\\u001b[31mred"' in done.stdout and "\\x1b[2Jkey" in done.stdout  # keys through gapaudit.escape
     assert "2bd8deba" not in done.stdout and '"run ***"' in done.stdout  # a random-looking run is hidden
 
 

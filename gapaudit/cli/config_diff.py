@@ -9,6 +9,7 @@ import click
 from ..checks import check_catalogs
 from ..engine.rank import rank
 from ..errors import GapauditError
+from ..escape import printable
 from ..rules import project_rules
 from ._common import config_opt, echo_table, project_config
 
@@ -35,7 +36,6 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
         config_diff,
         read_config_file,
     )
-    from ..checks.config.secrets import printable
 
     root = Path(".")
     config = project_config(root, config_file)
@@ -54,8 +54,7 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
             raise GapauditError(f"{path} is not a .env, YAML, JSON, TOML or compose file gapaudit can read")
         files.append(ConfigFile(path.as_posix(), keys))
     rows, findings = config_diff(analyzer, files[0], files[1])
-    echo_table(("key", printable(str(test_file)), printable(str(production_file)), "status"),
-               [(printable(key), left, right, printable(status)) for key, left, right, status in rows])
+    echo_table(("key", str(test_file), str(production_file), "status"), rows)  # escaped by echo_table
     # ranked as a scan ranks: the project's ignore and priority overrides apply; no baseline, no diff
     gaps, _ = rank(findings, rules, config, facts={}, baseline=set(), changed=None)
     if gaps:

@@ -26,7 +26,7 @@ from .discover import Discovery, discover
 from .keys import ENVIRONMENT, code_hash, digest
 from .link import Linked, link
 from .progress import Progress
-from .rank import context, load_baseline, rank
+from .rank import context, load_baseline, rank, token_hider
 
 if TYPE_CHECKING:
     from ..checks import Project
@@ -126,7 +126,7 @@ def rank_stage(scan: Scan, linked: Linked) -> Report:
         rules=scan.rules,
         files_scanned=len(facts.discovery.files),
         duration_s=time.perf_counter() - scan.started,
-        context=context(scan.root, gaps, {f.rel: f.kind for f in facts.discovery.files}),
+        context=context(scan.root, gaps, {f.rel: f.kind for f in facts.discovery.files}, token_hider(scan.rules)),
     )
 
 

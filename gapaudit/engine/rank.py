@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def rank(
     changed: dict[str, frozenset[int]] | None,
 ) -> tuple[list[Gap], int]:
     ignored = rules.matching(config.ignore)
+    hide = token_hider(rules)
     gaps: dict[str, Gap] = {}
     suppressed = 0
     for finding in findings:
@@ -74,17 +76,38 @@ def rank(
             category=rule.category,
             priority=priority_of(finding, rules, config),
             title=rule.title,
-            message=finding.message,
+            message=hide(finding.message),
             file=finding.file,
             line=finding.line,
-            evidence=finding.evidence,
+            evidence=_hidden(finding.evidence, hide),
             fix=rule.fix.strip(),
         ))
     ordered = sorted(gaps.values(), key=lambda g: (priority_rank(g.priority), g.file, g.line, g.rule))
     return ordered, suppressed
 
 
-def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3) -> dict[str, list[tuple[int, str]]]:
+def token_hider(rules: RuleSet) -> Callable[[str], str]:
+    """Every token shape of the catalog (JWT, AWS, GitHub, private keys, URL passwords, ...) hidden
+    wherever a text from the repository may carry one: a skip reason, a string in a message, the
+    source lines shown around a gap."""
+    from ..checks.catalogs import Entry
+    from ..checks.config.secrets import Secrets
+
+    return Secrets({name: Entry.of(rules, name) for name in ("secret-keys", "token-shapes")}).redact
+
+
+def _hidden(value: Any, hide: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return hide(value)
+    if isinstance(value, list):
+        return [_hidden(item, hide) for item in value]
+    if isinstance(value, dict):
+        return {key: item if key == "file" else _hidden(item, hide) for key, item in value.items()}
+    return value
+
+
+def context(root: Path, gaps: list[Gap], kinds: dict[str, str], hide: Callable[[str], str],
+            radius: int = 3) -> dict[str, list[tuple[int, str]]]:
     """A few source lines around each gap, for source files only (config files may hold secrets)."""
     lines_of: dict[str, list[str]] = {}
     context: dict[str, list[tuple[int, str]]] = {}
@@ -99,7 +122,7 @@ def context(root: Path, gaps: list[Gap], kinds: dict[str, str], radius: int = 3)
                 lines_of[gap.file] = []
         lines = lines_of[gap.file]
         start, end = max(1, gap.line - radius), min(len(lines), gap.line + radius)
-        context[gap.fingerprint] = [(n, lines[n - 1]) for n in range(start, end + 1)]
+        context[gap.fingerprint] = [(n, hide(lines[n - 1])) for n in range(start, end + 1)]
     return context
 
 

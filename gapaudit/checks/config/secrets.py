@@ -131,8 +131,3 @@ def random_looking(run: str) -> bool:
         return True
     mixed = sum(_class(a) != _class(b) for a, b in pairwise(text))
     return mixed >= _RANDOM_MIX * (len(text) - 1)
-
-
-def printable(text: str) -> str:
-    """A key or a message for the terminal: control and non-ASCII characters escaped."""
-    return text if text.isascii() and text.isprintable() else json.dumps(text)[1:-1]
