@@ -153,8 +153,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _read_yaml(path: Path) -> Any:
     import yaml  # only projects configured by gapaudit.yml pay for importing it
 
+    from . import yamlsafe
+
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yamlsafe.load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise GapauditError(f"cannot read {path}: {exc.__class__.__name__}: {exc}") from None
     except yaml.YAMLError as exc:

@@ -21,7 +21,7 @@ from ...model import CI, CONFIG, ENV, PYTHON, Finding
 from ...python import codec
 from ...python.env import EnvRead, EnvReadCollector, How
 from ...rules import RuleSet
-from ..base import Analyzer, ParsedFile, Project
+from ..base import Analyzer, ParsedFile, ParseError, Project
 from ..catalogs import Entry
 from .files import ValueClassifier, read_compose, read_env, read_structured
 
@@ -36,6 +36,16 @@ _CATALOG_KEYS = ("config-files", "placeholders", "host-keys", "bind-keys", "limi
 class ConfigFile:
     rel: str
     keys: dict[str, dict[str, Any]]
+    #: False when part of it could not be read (a compose service's env_file that did not parse):
+    #: a key it lacks may be in the part not read, so is never reported missing
+    complete: bool = True
+    #: (compose file, service) of a compose service's environment, named `file#service`
+    service: tuple[str, str] | None = None
+
+    @property
+    def file(self) -> str:
+        """The file its findings point at."""
+        return self.service[0] if self.service else self.rel
 
 
 def _words(rel: str) -> list[str]:
@@ -123,6 +133,9 @@ class ConfigDriftAnalyzer(Analyzer):
         env_files = {rel: f["env"] for rel, f in facts.items() if "env" in f}
         configs = {rel: f["config"] for rel, f in facts.items() if f.get("config")}
         composes = {rel: f["compose"] for rel, f in facts.items() if f.get("compose")}
+        # config and .env files that did not parse (skipped, with the reason, in the report): never
+        # compared, and never replaced by another file as the pair of a test file
+        unparsed = {rel for rel, kind in project.kinds.items() if kind in (ENV, CONFIG) and rel not in decoded}
         containerized = next((f"{rel} defines {len(c)} services" for rel, c in sorted(composes.items()) if c), None)
 
         files = {rel: ConfigFile(rel, keys) for rel, keys in {**env_files, **configs}.items()}
@@ -130,40 +143,58 @@ class ConfigDriftAnalyzer(Analyzer):
             for service, spec in services.items():
                 keys = dict(spec["env"])
                 folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+                complete = True
                 for env_file in spec["env_files"]:
                     keys = {**env_files.get(_normalise(folder + env_file), {}), **keys}
-                files[f"{rel}#{service}"] = ConfigFile(f"{rel}#{service}", keys)
+                    complete = complete and _normalise(folder + env_file) not in unparsed
+                files[f"{rel}#{service}"] = ConfigFile(f"{rel}#{service}", keys, complete, (rel, service))
 
         findings: list[Finding] = []
-        for test, prod in self._pairs(files, project):
+        for test, prod in self._pairs(files, unparsed, project):
             findings.extend(self.compare(files[test], files[prod], reads))
         production = [files[rel] for rel in sorted({**env_files, **configs}) if _role(rel, self.files) == "production"]
-        production += [ConfigFile(f"{rel}#{service}", spec["env"]) for rel, services in sorted(composes.items())
+        production += [ConfigFile(f"{rel}#{service}", spec["env"], service=(rel, service))
+                       for rel, services in sorted(composes.items())
                        if _role(rel, self.files) != "test" for service, spec in services.items()]
         for config in production:
             findings.extend(self.production_checks(config, containerized))
         return findings
 
-    def _pairs(self, files: dict[str, ConfigFile], project: Project) -> list[tuple[str, str]]:
+    def _pairs(self, files: dict[str, ConfigFile], unparsed: set[str], project: Project) -> list[tuple[str, str]]:
+        """(test, production) pairs of `files`; a file in `unparsed` takes part in pairing as if it
+        had parsed, and pairs that include one are dropped."""
         pairs = [(t, p) for t, p in project.config.config_pairs if t in files and p in files]
         # compose: a service of a test compose file against the same service of the deploy one
-        services = [rel.split("#") for rel in files if "#" in rel]
-        for test_file, service in services:
-            if _role(test_file, self.files) == "test":
-                deploy = [f for f, s in services if s == service and _role(f, self.files) != "test"]
-                if deploy:
-                    pairs.append((f"{test_file}#{service}", f"{deploy[0]}#{service}"))
-        roles = {rel: _role(rel.split("#")[0], self.files) for rel in files if "#" not in rel}
+        # (indexed by service: a compose file may define a hundred thousand of them)
+        services = [(key, file.service) for key, file in files.items() if file.service]
+        compose_roles = {rel: _role(rel, self.files) for _, (rel, _) in services}
+        deploy: dict[str, str] = {}
+        for key, (rel, service) in services:
+            if compose_roles[rel] != "test":
+                deploy.setdefault(service, key)
+        for key, (rel, service) in services:
+            if compose_roles[rel] == "test" and service in deploy:
+                pairs.append((key, deploy[service]))
+        roles = {rel: _role(rel, self.files) for rel in [*(k for k, f in files.items() if not f.service), *sorted(unparsed)]}
         tests = [r for r, role in roles.items() if role == "test"]
         prods = [r for r, role in roles.items() if role == "production"]
+        stems = {rel: _stem(rel, self.files) for rel in [*tests, *prods]}
+        same_stem: dict[tuple[str, str], list[str]] = {}
+        same_kind: dict[str, list[str]] = {}
+        for prod in prods:
+            same_stem.setdefault(stems[prod], []).append(prod)
+            same_kind.setdefault(prod.rsplit(".", 1)[-1], []).append(prod)
+        tests_of_kind: dict[str, int] = {}
         for test in tests:
-            same = [p for p in prods if _stem(p, self.files) == _stem(test, self.files)]
-            kind = [p for p in prods if p.rsplit(".", 1)[-1] == test.rsplit(".", 1)[-1]]
+            tests_of_kind[test.rsplit(".", 1)[-1]] = tests_of_kind.get(test.rsplit(".", 1)[-1], 0) + 1
+        for test in tests:
+            same = same_stem.get(stems[test], [])
+            kind = same_kind.get(test.rsplit(".", 1)[-1], [])
             if same:
                 pairs.append((test, same[0]))
-            elif len(kind) == 1 and len([t for t in tests if t.rsplit(".", 1)[-1] == test.rsplit(".", 1)[-1]]) == 1:
+            elif len(kind) == 1 and tests_of_kind[test.rsplit(".", 1)[-1]] == 1:
                 pairs.append((test, kind[0]))
-        return list(dict.fromkeys(pairs))
+        return [(t, p) for t, p in dict.fromkeys(pairs) if t in files and p in files]
 
     def compare(self, test: ConfigFile, prod: ConfigFile, reads: dict[str, list]) -> list[Finding]:
         """`prod` checked against `test`: keys the code `reads` without a default, weaker toggles, limits."""
@@ -173,6 +204,8 @@ class ConfigDriftAnalyzer(Analyzer):
             if mine is not None and mine["kind"] != "empty":
                 findings.extend(self._weaker(key, value, mine, test, prod))
                 findings.extend(self._limits(key, value, mine, test, prod))
+                continue
+            if mine is None and not prod.complete:
                 continue
             state = "empty" if mine is not None else "missing"
             required = [(rel, r) for rel, r in reads.get(key.upper(), reads.get(key, [])) if r.required]
@@ -189,7 +222,7 @@ class ConfigDriftAnalyzer(Analyzer):
             elif value["kind"] != "empty":
                 readers = reads.get(key, [])
                 findings.append(Finding(
-                    rule="GA302", file=test.rel.split("#")[0], line=value["line"],
+                    rule="GA302", file=test.file, line=value["line"],
                     message=f"{key} is set for tests but {state} in {prod.rel}"
                             + (f" (read with a default at {readers[0][0]}:{readers[0][1].line})" if readers else ""),
                     symbol=f"{key}|{prod.rel}",
@@ -198,9 +231,9 @@ class ConfigDriftAnalyzer(Analyzer):
                 ))
         for key, value in sorted(prod.keys.items()):
             # secrets have their own rule (GA306); a reference is resolved at deploy time
-            if key not in test.keys and value["kind"] not in ("empty", "reference", "secret", "token"):
+            if key not in test.keys and test.complete and value["kind"] not in ("empty", "reference", "secret", "token"):
                 findings.append(Finding(
-                    rule="GA307", file=prod.rel.split("#")[0], line=value["line"],
+                    rule="GA307", file=prod.file, line=value["line"],
                     message=f"{key} is set in {prod.rel} but never in {test.rel}: tests never ran with it",
                     symbol=f"{key}|{test.rel}",
                     evidence={"key": key, "production": f"{prod.rel}:{value['line']} ({value['kind']})"},
@@ -222,7 +255,7 @@ class ConfigDriftAnalyzer(Analyzer):
             return []
         shown = "*" if unsafe == "*" else str(prod_value["value"]).lower()
         return [Finding(
-            rule="GA305", file=prod.rel.split("#")[0], line=prod_value["line"],
+            rule="GA305", file=prod.file, line=prod_value["line"],
             message=f"{key}={shown} in {prod.rel} but not in {test.rel}: production is less safe than what tests ran",
             symbol=f"{key}|{prod.rel}",
             evidence={"key": key, "production": f"{shown} ({prod.rel}:{prod_value['line']})",
@@ -236,7 +269,7 @@ class ConfigDriftAnalyzer(Analyzer):
         if not any(part in upper for part in self.limit_keys):
             return []
         return [Finding(
-            rule="GA308", file=prod.rel.split("#")[0], line=prod_value["line"],
+            rule="GA308", file=prod.file, line=prod_value["line"],
             message=f"{key} is {_number(prod_value)} in production and {_number(test_value)} in tests",
             symbol=f"{key}|{prod.rel}",
             evidence={"key": key, "production": _number(prod_value), "test": _number(test_value)},
@@ -245,7 +278,7 @@ class ConfigDriftAnalyzer(Analyzer):
     def production_checks(self, config: ConfigFile, containerized: str | None) -> list[Finding]:
         """One production file on its own: placeholders, localhost, literal secrets."""
         findings = []
-        rel = config.rel.split("#")[0]
+        rel = config.file
         for key, value in sorted(config.keys.items()):
             kind = value["kind"]
             if kind == "placeholder":
@@ -309,7 +342,14 @@ def _number(value: dict[str, Any]) -> str:
 
 def read_config_file(rel: str, text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]] | None:
     """Keys of any supported config file: .env, YAML/JSON/TOML, or a compose file (service.KEY);
-    keys holding a token renamed, as in a scan."""
+    keys holding a token renamed, as in a scan. None if it is none of those or does not parse."""
+    try:
+        return _read_config_file(rel, text, classifier)
+    except ParseError:
+        return None
+
+
+def _read_config_file(rel: str, text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]] | None:
     name = rel.rsplit("/", 1)[-1]
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return classifier.scrub(read_env(text, classifier))

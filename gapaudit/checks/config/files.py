@@ -14,12 +14,15 @@ import io
 import json
 import re
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from dotenv import dotenv_values
+from dotenv import parser as _dotenv
 
+from ... import yamlsafe
+from ..base import ParseError
 from ..catalogs import Entry
 from .secrets import Secrets, digest
 
@@ -30,6 +33,17 @@ else:  # pragma: no cover
 
 _REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?-[^}]*)?\}?$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d+)?$")
+_COMMENT_START = re.compile(r"\s#")
+#: A config file's keys, and characters of its dotted keys: a legitimate 60,000-key file is well
+#: within both; each key is classified and cached, so these bound the facts of one file.
+_MAX_KEYS = 200_000
+_MAX_KEY_CHARS = 16_000_000
+#: Keys that are not simple tokens each cost a search of the whole file for their line.
+_SEARCHED_KEYS = 32
+_SIMPLE_KEY = re.compile(r"[^\s\"':=]+")
+_KEY_TOKEN = re.compile(r"(?:^|(?<=[\s\"']))([^\s\"':=]+)[\"']?\s*[:=]")
+_WORD_KEY = re.compile(r"\w+")
+_WORD_KEY_TOKEN = re.compile(r"(?<!\w)(\w+)\s*[:=]")
 
 
 class ValueClassifier:
@@ -187,62 +201,202 @@ def _lines_of_keys(text: str) -> dict[str, int]:
     return lines
 
 
-def _line_of(text: str, key: str) -> int:
-    """The first line holding `key`: a bare line without `=` (a token pasted alone)."""
-    return next((number for number, line in enumerate(text.splitlines(), start=1) if key in line), 1)
+def _env_bindings(text: str) -> Iterator[tuple[str, str | None, int]]:
+    r"""(key, value, line) of each statement of a .env file, as `dotenv_values(interpolate=False)`
+    reads them (python-dotenv's own parser), but quietly: a statement it cannot parse raises
+    ParseError naming its line, where python-dotenv would log a warning that names no file and drop
+    the line.
+
+    One difference: an unquoted value's trailing comment is cut in linear time (python-dotenv's
+    `re.sub(r"\s+#.*", "", part)` is quadratic on a long run of blanks: 40,000 of them take 4 s)."""
+    reader = _dotenv.Reader(io.StringIO(text))
+    while reader.has_next():
+        reader.read_regex(_dotenv._multiline_whitespace)
+        if not reader.has_next():
+            return
+        line = reader.position.line
+        try:
+            reader.read_regex(_dotenv._export)
+            key = _dotenv.parse_key(reader)
+            reader.read_regex(_dotenv._whitespace)
+            value: str | None = None
+            if reader.peek(1) == "=":
+                (equal_sign,) = reader.read_regex(_dotenv._equal_sign)
+                # `KEY= # comment` is empty; `KEY=#value` is not
+                value = "" if len(equal_sign) > 1 and reader.peek(1) == "#" else _env_value(reader)
+            reader.read_regex(_dotenv._comment)
+            reader.read_regex(_dotenv._end_of_line)
+        except _dotenv.Error:
+            raise ParseError(f"line {line}: not a .env statement python-dotenv can parse") from None
+        if key is not None:
+            yield key, value, line
+
+
+def _env_value(reader: Any) -> str:
+    if reader.peek(1) in ("'", '"', "", "\n", "\r"):
+        return _dotenv.parse_value(reader)
+    (part,) = reader.read_regex(_dotenv._unquoted_value)
+    comment = _COMMENT_START.search(part)  # the first blank before a `#`: where `\s+#.*` starts
+    return (part[:comment.start()] if comment else part).rstrip()
 
 
 def read_env(text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]]:
-    """KEY -> {line, value class} of a .env file (python-dotenv: quoting, export, multiline)."""
-    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    """KEY -> {line, value class} of a .env file (python-dotenv: quoting, export, multiline).
+    Raises ParseError if a statement does not parse: its keys would otherwise read as missing."""
+    values: dict[str, str | None] = {}
+    statements: dict[str, int] = {}  # key -> the line of its first statement (`TOKEN` alone on a line)
+    for key, value, line in _env_bindings(text):
+        values[key] = value
+        statements.setdefault(key, line)
     lines = _lines_of_keys(text)
-    return {key: {"line": lines.get(key) or _line_of(text, key), **classifier.classify(key, raw)} for key, raw in values.items()}
+    return {key: {"line": lines.get(key) or statements[key], **classifier.classify(key, raw)} for key, raw in values.items()}
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+def _flatten(data: dict[Any, Any]) -> dict[str, Any]:
+    """Nested mappings as dotted keys, depth first (iterative: nesting costs no recursion). Raises
+    ParseError beyond `_MAX_KEYS` keys or `_MAX_KEY_CHARS` characters of dotted keys: a long key
+    above many leaves repeats in each of them (a 100 KB key over 10,000 leaves is 1 GB of keys)."""
     flat: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            flat.update(_flatten(value, f"{prefix}{key}."))
-    else:
-        flat[prefix[:-1]] = data
+    chars = 0
+    stack = [("", iter(data.items()))]
+    while stack:
+        prefix, items = stack[-1]
+        for key, value in items:
+            path = f"{prefix}{key}"
+            chars += len(path)
+            if chars > _MAX_KEY_CHARS:
+                raise ParseError(f"more than {_MAX_KEY_CHARS:,} characters of dotted keys", limit=True)
+            if isinstance(value, dict):
+                stack.append((path + ".", iter(value.items())))
+                break
+            flat[path] = value
+            if len(flat) > _MAX_KEYS:
+                raise ParseError(f"more than {_MAX_KEYS:,} keys", limit=True)
+        else:
+            stack.pop()
     return flat
 
 
-def read_structured(rel: str, text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]] | None:
-    """Dotted key -> {line, value class} of a YAML, JSON or TOML config file; None if it does not parse."""
+class _KeyLines:
+    """The line of a key: the first line where it is written as a key. Simple keys (`simple`) are
+    indexed in one pass over the text (`token` finds every one); any other key is searched line
+    by line with `pattern(key)`, see `_Searches`. None when it is not found."""
+
+    def __init__(self, lines: list[str], token: re.Pattern[str], simple: re.Pattern[str],
+                 pattern: Callable[[str], str]) -> None:
+        self.first: dict[str, int] = {}
+        for number, line in enumerate(lines, start=1):
+            for match in token.finditer(line):
+                self.first.setdefault(match.group(1), number)
+        self.simple = simple
+        self.search = _Searches(lines, pattern)
+
+    def __call__(self, key: str) -> int | None:
+        if self.simple.fullmatch(key):
+            return self.first.get(key)
+        return self.search(key)
+
+
+class _Searches:
+    """The first line where `pattern(key)` is found, for the first `_SEARCHED_KEYS` keys asked
+    about (each search reads the whole file: unbounded, they would make it quadratic); None after."""
+
+    def __init__(self, lines: list[str], pattern: Callable[[str], str]) -> None:
+        self.lines = lines
+        self.pattern = pattern
+        self.found: dict[str, int | None] = {}
+
+    def __call__(self, key: str) -> int | None:
+        if key not in self.found:
+            if len(self.found) >= _SEARCHED_KEYS:
+                return None
+            pattern = re.compile(self.pattern(key))
+            self.found[key] = next((i for i, line in enumerate(self.lines, 1) if pattern.search(line)), None)
+        return self.found[key]
+
+
+def _structured_lines(text: str) -> _KeyLines:
+    # a key ends before an optional closing quote, blanks and `:`/`=`, starts a line or follows a
+    # blank or a quote: `(^|[\s"'])KEY["']?\s*[:=]`
+    return _KeyLines(text.splitlines(), _KEY_TOKEN, _SIMPLE_KEY,
+                     lambda key: rf"(^|[\s\"']){re.escape(key)}[\"']?\s*[:=]")
+
+
+class _ComposeLines:
+    r"""The line of a compose environment key: written as a key (`\bKEY\b\s*[:=]`, a word key
+    being a whole run of word characters), else a list item of its own (`- KEY`, no `=`), else
+    the first line holding it (`_Searches`), else 1."""
+
+    def __init__(self, text: str) -> None:
+        lines = text.splitlines()
+        self.keys = _KeyLines(lines, _WORD_KEY_TOKEN, _WORD_KEY, lambda key: rf"\b{re.escape(key)}\b\s*[:=]")
+        self.items: dict[str, int] = {}
+        for number, line in enumerate(lines, start=1):
+            item = line.strip()
+            if item.startswith("-"):  # `- KEY`, `- "KEY"`
+                item = item[1:].strip()
+                if len(item) > 1 and item[0] in "'\"" and item[-1] == item[0]:
+                    item = item[1:-1]
+                self.items.setdefault(item, number)
+        self.search = _Searches(lines, re.escape)
+
+    def __call__(self, key: str) -> int:
+        return self.keys(key) or self.items.get(key) or self.search(key) or 1
+
+
+def _load(rel: str, text: str) -> Any:
+    """The data of a YAML, JSON or TOML file; ParseError (naming the format and the reason) if it
+    does not parse or is beyond a bound."""
     try:
         if rel.endswith((".yaml", ".yml")):
-            data = yaml.safe_load(text)
-        elif rel.endswith(".json"):
-            data = json.loads(text)
-        elif rel.endswith(".toml"):
-            data = tomllib.loads(text)
-        else:
-            return None
-    except (yaml.YAMLError, ValueError, tomllib.TOMLDecodeError):
+            return yamlsafe.load(text)
+        if rel.endswith(".json"):
+            return json.loads(text)
+        if rel.endswith(".toml"):
+            return tomllib.loads(text)
+    except yamlsafe.YAMLLimitError as exc:
+        raise ParseError(f"YAML: {exc}", limit=True) from None
+    except yaml.YAMLError as exc:
+        raise ParseError(f"not valid YAML: {_one_line(exc)}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParseError(f"not valid TOML: {exc}") from None
+    except ValueError as exc:  # json.JSONDecodeError, and an over-long int of JSON
+        raise ParseError(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ParseError("nested too deeply to read", limit=True) from None
+    return None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def read_structured(rel: str, text: str, classifier: ValueClassifier) -> dict[str, dict[str, Any]] | None:
+    """Dotted key -> {line, value class} of a YAML, JSON or TOML config file; None for another
+    format, {} for a document that is not a mapping (a list, a scalar: no keys). Raises ParseError
+    if it does not parse."""
+    if not rel.endswith((".yaml", ".yml", ".json", ".toml")):
         return None
+    data = _load(rel, text)
     if not isinstance(data, dict):
-        return None
-    source = text.splitlines()
+        return {}
+    flat = _flatten(data)
+    line_of = _structured_lines(text)
     result = {}
-    for key, raw in _flatten(data).items():
+    for key, raw in flat.items():
         leaf = key.rsplit(".", 1)[-1]
-        line = next((i for i, l in enumerate(source, 1) if re.search(rf"(^|[\s\"']){re.escape(leaf)}[\"']?\s*[:=]", l)), 1)
-        result[key] = {"line": line, **classifier.classify(leaf, raw, secret=classifier.is_secret_key(key))}
+        result[key] = {"line": line_of(leaf) or 1, **classifier.classify(leaf, raw, secret=classifier.is_secret_key(key))}
     return result
 
 
 def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | None:
-    """service -> {"env": KEY -> value class, "env_files": [paths]} of a compose file."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
+    """service -> {"env": KEY -> value class, "env_files": [paths]} of a compose file; None if it
+    has no `services:` mapping. Raises ParseError if it does not parse."""
+    data = _load("compose.yml", text)
     services = (data or {}).get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
         return None
-    lines = text.splitlines()
+    line_of = _ComposeLines(text)
     result = {}
     for name, service in services.items():
         if not isinstance(service, dict):
@@ -254,8 +408,6 @@ def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | Non
         env_files = [env_files] if isinstance(env_files, str) else [e if isinstance(e, str) else e.get("path", "") for e in env_files]
         env = {}
         for key, raw in environment.items():
-            line = next((i for i, l in enumerate(lines, 1) if re.search(rf"\b{re.escape(str(key))}\b\s*[:=]", l)), None)
-            line = line or next((i for i, l in enumerate(lines, 1) if str(key) in l), 1)  # a list item without `=`
-            env[str(key)] = {"line": line, **classifier.classify(str(key), raw)}
+            env[str(key)] = {"line": line_of(str(key)), **classifier.classify(str(key), raw)}
         result[str(name)] = {"env": env, "env_files": env_files}
     return result

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 import yaml
 
+from ... import yamlsafe
 from ...python import codec
+from ..base import ParseError
 from .catalog import InfraCatalog
+
+# `^\s*image` would let `\s*` run over blank lines from every line start: quadratic on a file of
+# blank lines. The match is the same from the last line start, so the indent stops at the line's end.
+_INI_IMAGE = re.compile(r"(?m)^[^\S\n]*image\s*=\s*(\S+)")
+_PATH_RUN = re.compile(r"[\w./-]+")
+_COMPOSE_COMMAND = re.compile(r"docker[ -]compose\b")
+_UP = re.compile(r"\bup\b")
 
 
 @codec.register
@@ -21,9 +31,13 @@ class CIFacts:
 
 
 def ci_facts(text: str) -> CIFacts:
+    """Raises ParseError for YAML beyond yamlsafe's bounds (an alias bomb); YAML that does not parse
+    (a Dockerfile, tox.ini, a templated workflow) leaves only what the text itself says."""
     images: list[str] = []
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.load(text)
+    except yamlsafe.YAMLLimitError as exc:
+        raise ParseError(f"YAML: {exc}", limit=True) from None
     except yaml.YAMLError:
         data = None
 
@@ -44,10 +58,53 @@ def ci_facts(text: str) -> CIFacts:
 
     walk(data)
     # tox-docker (`[docker:redis]` / `image = redis:7`) and other INI-style service declarations
-    images.extend(re.findall(r"(?m)^\s*image\s*=\s*(\S+)", text))
-    compose_mentions = sorted(set(re.findall(r"[\w./-]*(?:docker-)?compose[\w.-]*\.ya?ml", text)))
-    starts_compose = bool(re.search(r"docker[ -]compose\b.*\bup\b", text))
-    return CIFacts(tuple(images), tuple(compose_mentions), starts_compose)
+    images.extend(_INI_IMAGE.findall(text))
+    compose_mentions = sorted(set(_compose_mentions(text)))
+    return CIFacts(tuple(images), tuple(compose_mentions), _starts_compose(text))
+
+
+def _compose_mentions(text: str) -> Iterable[str]:
+    r"""What `re.findall(r"[\w./-]*(?:docker-)?compose[\w.-]*\.ya?ml", text)` finds, in linear time
+    (the regex backtracks over every start of a long run of path characters: quadratic).
+
+    A match lies within one run of `[\w./-]`, and starts at the run's start (the prefix takes any
+    path characters). Its greedy prefix reaches the *last* `compose` that has a `.yml`/`.yaml` after
+    it before the next `/`, and its greedy `[\w.-]*` the last such `.ya?ml`: one match per run, as
+    nothing after it can start another."""
+    for run in _PATH_RUN.finditer(text):
+        word = run.group()
+        if "compose" not in word:
+            continue
+        slashes = [i for i, c in enumerate(word) if c == "/"]
+        last_yml: dict[int, int] = {}  # segment (index among the slashes) -> start of its last .ya?ml
+        end = word.rfind("compose")
+        while end >= 0:
+            after = end + len("compose")
+            segment = bisect.bisect_left(slashes, after)
+            if segment not in last_yml:
+                start = slashes[segment - 1] + 1 if segment else 0
+                stop = slashes[segment] if segment < len(slashes) else len(word)
+                last_yml[segment] = max(word.rfind(".yml", start, stop), word.rfind(".yaml", start, stop))
+            found = last_yml[segment]
+            if found >= after:
+                yield word[:found + (5 if word.startswith(".yaml", found) else 4)]
+                break
+            end = word.rfind("compose", 0, end)
+
+
+def _starts_compose(text: str) -> bool:
+    r"""`re.search(r"docker[ -]compose\b.*\bup\b", text)` in linear time: on each line, `up` after
+    the line's first `docker compose` (the regex would scan the rest of the line from each one)."""
+    checked = -1  # the end of the last line checked
+    for command in _COMPOSE_COMMAND.finditer(text):
+        if command.start() < checked:
+            continue
+        checked = text.find("\n", command.end())
+        if checked < 0:
+            checked = len(text)
+        if _UP.search(text, command.end(), checked):
+            return True
+    return False
 
 
 def ci_provided_kinds(catalog: InfraCatalog, ci_files: dict[str, CIFacts], test_modules: Iterable[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from ...python import codec
 from ...python.imports import ImportCollector, Where
 from ...python.modules import ModuleIndex
 from ...rules import RuleSet
-from ..base import Analyzer, ParsedFile, Project
+from ..base import Analyzer, ParsedFile, ParseError, Project
 from .catalog import RoutesCatalog
 from .declarations import AIOHTTP_WEB, DeclarationCollector
 from .facts import (
@@ -204,8 +204,12 @@ class RoutesAnalyzer(Analyzer):
         if file.kind == FRONTEND:
             try:
                 return Requests(js_references(file.rel, file.text, self.catalog))
-            except BaseException:  # noqa: BLE001 - ast-grep raises PanicException, a BaseException
-                return Requests()
+            except Exception:
+                raise  # the engine's to handle: the file's time budget ran out (so the scan is incomplete), ...
+            except BaseException as exc:  # ast-grep raises PanicException, a BaseException
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                    raise
+                raise ParseError(f"ast-grep cannot parse it ({type(exc).__name__})") from None
         imports = file.collector("imports", ImportCollector).imports
         if file.kind == PYTHON_TEST:
             requests = file.collector("routes.requests", self._requests)

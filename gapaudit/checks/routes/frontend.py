@@ -12,21 +12,39 @@ from typing import TYPE_CHECKING
 
 from .catalog import RoutesCatalog
 from .facts import RouteReference
-from .paths import url_path
+from .paths import MAX_PATH, url_path
 
 if TYPE_CHECKING:
     from ast_grep_py import SgNode
 
 _METHOD_OPTION = re.compile(r"method\s*:\s*['\"`](\w+)")
 _NAMES = ("identifier", "member_expression")  # the callees that can name a client; others may be huge (an IIFE)
+# Bounds on the text read per call, so that work stays linear in the file: a callee, an options
+# object and a URL each contain the calls nested in them (`a.then(f).then(g)...`: the callee of each
+# `then` is the whole chain before it, so reading every callee's text is quadratic on a long chain).
+_MAX_NAME = 256  # characters of a callee: a client's name (`api.get`, `window.fetch`) is short
+_MAX_OPTIONS = 1_024  # an options object longer than this is read by its own keys, not searched
 
 
 def _language(rel: str) -> str:
     return "tsx" if rel.endswith((".tsx", ".jsx")) else "typescript" if rel.endswith(".ts") else "javascript"
 
 
+def _span(node: SgNode) -> int:
+    """The length of a node's text without reading it (see `_Lines`)."""
+    edit = node.replace("")
+    return edit.end_pos - edit.start_pos
+
+
 def _url(node: SgNode) -> str | None:
     """A JS string or template literal as a path: `${API}/users/${id}` -> `{}/users/{}`."""
+    try:
+        return _url_of(node)
+    except RecursionError:  # `"a" + "b" + ...` nested deeper than Python recurses
+        return None
+
+
+def _url_of(node: SgNode) -> str | None:
     kind = node.kind()
     if kind == "string":
         return node.text()[1:-1]
@@ -41,7 +59,7 @@ def _url(node: SgNode) -> str | None:
         return "".join(parts)
     if kind == "binary_expression":
         children = node.children()
-        left, right = _url(children[0]), _url(children[-1])
+        left, right = _url_of(children[0]), _url_of(children[-1])
         if left is not None:
             return left + (right if right is not None else "{}")
         return right
@@ -69,14 +87,40 @@ def _client_bases(root: SgNode, catalog: RoutesCatalog) -> dict[str, str]:
         if value is None or name is None or value.kind() != "call_expression":
             continue
         func = value.field("function")
-        if func is None or func.kind() != "member_expression" or func.text() not in catalog.js_client_factories:
+        if (func is None or func.kind() != "member_expression" or _span(func) > _MAX_NAME
+                or func.text() not in catalog.js_client_factories):
             continue
-        base = next((pair.field("value") for pair in value.find_all(kind="pair")
+        base = next((pair.field("value") for pair in _pairs(value.field("arguments"))
                      if (key := pair.field("key")) is not None and key.text().strip("'\"") in catalog.js_base_url_keys),
                     None)
         url = _url(base) if base is not None else None
+        if url is not None and len(url) > MAX_PATH:
+            continue
         bases[name.text()] = (url_path(url) or "") if url else ""
     return bases
+
+
+def _pairs(node: SgNode | None) -> list[SgNode]:
+    """The `key: value` pairs of the object literals among `node`'s children (the arguments of a
+    call, or an object itself), not of the objects nested in them: reading a whole subtree per
+    call is quadratic when calls nest."""
+    if node is None:
+        return []
+    objects = [node] if node.kind() == "object" else [c for c in node.children() if c.kind() == "object"]
+    return [pair for obj in objects for pair in obj.children() if pair.kind() == "pair"]
+
+
+def _method(options: SgNode) -> str:
+    """The method of `fetch(url, options)`: a `method:` in the options (GET if none)."""
+    if _span(options) <= _MAX_OPTIONS:
+        found = _METHOD_OPTION.search(options.text())
+        return found.group(1).upper() if found else "GET"
+    for pair in _pairs(options):
+        key, value = pair.field("key"), pair.field("value")
+        if key is not None and value is not None and key.text().strip("'\"") == "method" and _span(value) <= _MAX_NAME:
+            found = _METHOD_OPTION.search(f"method: {value.text()}")
+            return found.group(1).upper() if found else "GET"
+    return "GET"
 
 
 def js_references(rel: str, text: str, catalog: RoutesCatalog) -> tuple[RouteReference, ...]:
@@ -90,7 +134,7 @@ def js_references(rel: str, text: str, catalog: RoutesCatalog) -> tuple[RouteRef
         constructed = call.kind() == "new_expression"
         func = call.field("constructor" if constructed else "function")
         args = call.field("arguments")
-        if func is None or args is None or func.kind() not in _NAMES:
+        if func is None or args is None or func.kind() not in _NAMES or _span(func) > _MAX_NAME:
             continue
         arg_nodes = [c for c in args.children() if c.kind() not in ("(", ")", ",")]
         if not arg_nodes:
@@ -102,8 +146,7 @@ def js_references(rel: str, text: str, catalog: RoutesCatalog) -> tuple[RouteRef
         elif name in catalog.js_fetch_functions:
             method = "GET"
             if len(arg_nodes) > 1:
-                found = _METHOD_OPTION.search(arg_nodes[1].text())
-                method = found.group(1).upper() if found else "GET"
+                method = _method(arg_nodes[1])
         elif "." in name:
             obj, verb = name.rsplit(".", 1)
             if verb.lower() in catalog.http_methods and (obj in catalog.js_client_libraries or obj in bases):
@@ -111,7 +154,7 @@ def js_references(rel: str, text: str, catalog: RoutesCatalog) -> tuple[RouteRef
         if method is None:
             continue
         url = _url(arg_nodes[0])
-        if url is None:
+        if url is None or len(url) > MAX_PATH:
             continue
         if "://" in url or url.startswith("{}"):
             path = url_path(url)

@@ -10,11 +10,16 @@ from urllib.parse import urlsplit
 _PARAM = re.compile(r"\{[^}]*\}|<[^>]*>|(?<=/):[A-Za-z_]\w*|\$\{[^}]*\}")
 _PATH_PARAM = re.compile(r"\{[^}:]*:path\}|<path:[^>]*>")  # matches the rest of the path, slashes included
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "{}"})
+#: Longer paths are left as written: `_PARAM` reads from every `{` to the end of a path with no `}`
+#: (quadratic: 20,000 `{` take 2 s), and no route is that long (servers reject URLs of 8 KB).
+MAX_PATH = 2_048
 
 
 def normalise(path: str) -> str:
     """`/users/{id:int}/` -> `/users/{}`; query strings and trailing slashes dropped."""
     path = path.split("?", 1)[0].split("#", 1)[0]
+    if len(path) > MAX_PATH:
+        return path
     path = _PARAM.sub("{}", _PATH_PARAM.sub("{**}", path))
     path = re.sub(r"/+", "/", "/" + path.lstrip("/"))
     return path.rstrip("/") or "/"
