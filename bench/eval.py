@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Precision of gapaudit's gaps on the evaluation set (bench/eval.yml), judged by people.
+
+  python bench/eval.py scan LABEL     scan every service into bench/results/eval-LABEL/<name>.json
+  python bench/eval.py worklist LABEL the gaps to judge: every P0, and a fixed-seed sample of 60
+                                      P1/P2 per half (spread over categories), minus those already
+                                      judged; written to bench/results/eval-LABEL/worklist.jsonl
+  python bench/eval.py score LABEL    precision per half, priority and category from the verdicts
+
+Verdicts are data: bench/eval/verdicts.jsonl, one JSON object per line,
+{"service", "fingerprint", "rule", "priority", "file", "line", "verdict": "true"|"false", "reason"}.
+A gap is judged once, by its fingerprint: a later scan that reports the same gap reuses the
+verdict; a gap whose priority changed is judged again only if its verdict depended on it.
+Services come from bench/eval-corpus/<name>/, extracted at the pinned commits.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+CORPUS = BENCH / "eval-corpus"
+VERDICTS = BENCH / "eval" / "verdicts.jsonl"
+SAMPLE_SEED = 20261122
+SAMPLE_SIZE = 60  # P1/P2 gaps per half
+
+
+def services() -> dict[str, dict]:
+    return yaml.safe_load((BENCH / "eval.yml").read_text())
+
+
+def results(label: str) -> Path:
+    return BENCH / "results" / f"eval-{label}"
+
+
+def scan(label: str) -> None:
+    out = results(label)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in services():
+        done = subprocess.run([sys.executable, "-m", "gapaudit", "scan", str(CORPUS / name), "--no-cache",
+                               "--no-baseline", "--format", "json", "-o", str(out / f"{name}.json"),
+                               "--fail-on", "never"], capture_output=True, text=True, check=False)
+        print(f"{name}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+
+
+def gaps(label: str) -> list[dict]:
+    found = []
+    for name, info in services().items():
+        report = json.loads((results(label) / f"{name}.json").read_text())
+        found += [{"service": name, "split": info["split"], **gap} for gap in report["gaps"]]
+    return found
+
+
+def verdicts() -> dict[tuple[str, str], dict]:
+    if not VERDICTS.is_file():
+        return {}
+    rows = [json.loads(line) for line in VERDICTS.read_text().splitlines() if line.strip()]
+    return {(row["service"], row["fingerprint"]): row for row in rows}
+
+
+def sample(all_gaps: list[dict]) -> list[dict]:
+    """Every P0; 60 P1/P2 per half, round-robin over categories so each is represented."""
+    chosen = [g for g in all_gaps if g["priority"] == "P0"]
+    rng = random.Random(SAMPLE_SEED)
+    for split in ("tune", "held-out"):
+        by_category: dict[str, list[dict]] = defaultdict(list)
+        for gap in sorted((g for g in all_gaps if g["split"] == split and g["priority"] != "P0"),
+                          key=lambda g: (g["service"], g["fingerprint"])):
+            by_category[gap["category"]].append(gap)
+        for pool in by_category.values():
+            rng.shuffle(pool)
+        picked: list[dict] = []
+        while len(picked) < SAMPLE_SIZE and any(by_category.values()):
+            for category in sorted(by_category):
+                if by_category[category] and len(picked) < SAMPLE_SIZE:
+                    picked.append(by_category[category].pop())
+        chosen += picked
+    return chosen
+
+
+def worklist(label: str) -> None:
+    judged = verdicts()
+    todo = [g for g in sample(gaps(label)) if (g["service"], g["fingerprint"]) not in judged]
+    path = results(label) / "worklist.jsonl"
+    path.write_text("".join(json.dumps({k: g[k] for k in ("service", "split", "fingerprint", "rule", "priority",
+                                                          "category", "file", "line", "message", "evidence")}) + "\n"
+                            for g in todo))
+    print(f"{len(todo)} gaps to judge -> {path} ({Counter((g['split'], g['priority']) for g in todo)})")
+
+
+def score(label: str) -> None:
+    judged = verdicts()
+    chosen = sample(gaps(label))
+    table: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    missing = 0
+    for gap in chosen:
+        verdict = judged.get((gap["service"], gap["fingerprint"]))
+        if verdict is None:
+            missing += 1
+            continue
+        level = "P0" if gap["priority"] == "P0" else "P1/P2"
+        for key in ((gap["split"], level), (gap["split"], f"{level} {gap['category']}")):
+            table[key][verdict["verdict"]] += 1
+    print(f"| half | gaps | judged | true | precision |\n|---|---|---:|---:|---:|")
+    for (split, what), counts in sorted(table.items()):
+        total = counts["true"] + counts["false"]
+        print(f"| {split} | {what} | {total} | {counts['true']} | {counts['true'] / total:.0%} |")
+    if missing:
+        print(f"\n{missing} sampled gaps have no verdict yet (run `worklist`)")
+
+
+if __name__ == "__main__":
+    command, label = sys.argv[1], sys.argv[2]
+    {"scan": scan, "worklist": worklist, "score": score}[command](label)
