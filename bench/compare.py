@@ -73,6 +73,15 @@ def run_corpus(root: Path) -> dict:
             direct.add(here)
         else:
             transitive.add(f"{here}>{gap['evidence']['blocking_at']}")
+        # the other sites of the same root cause (one gap per async function and rule)
+        for site in gap["evidence"].get("same_function", []):
+            at = site.split(" at ", 1)[1]
+            if " (blocking at " in at:
+                at, blocking = at.removesuffix(")").split(" (blocking at ")
+                transitive.add(f"{at}>{blocking}")
+            else:
+                direct.add(at)
+            locations.add(at)
     lines = sum(len((root / f).read_text(encoding="utf-8", errors="replace").splitlines()) for f in files)
     return {
         "files": len(files), "lines": lines, "skipped": len(report["skipped"]),

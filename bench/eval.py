@@ -7,10 +7,10 @@
                                       judged; written to bench/results/eval-LABEL/worklist.jsonl
   python bench/eval.py score LABEL    precision per half, priority and category from the verdicts
 
-Verdicts are data: bench/eval/verdicts.jsonl, one JSON object per line,
+Verdicts are data: bench/eval/verdicts-*.jsonl (one file per judging session), one JSON object per line,
 {"service", "fingerprint", "rule", "priority", "file", "line", "verdict": "true"|"false", "reason"}.
-A gap is judged once, by its fingerprint: a later scan that reports the same gap reuses the
-verdict; a gap whose priority changed is judged again only if its verdict depended on it.
+A gap is judged once, by its fingerprint and priority: a later scan that reports the same gap at
+the same priority reuses the verdict; one whose priority changed is judged again.
 Services come from bench/eval-corpus/<name>/, extracted at the pinned commits.
 """
 
@@ -27,7 +27,7 @@ import yaml
 
 BENCH = Path(__file__).resolve().parent
 CORPUS = BENCH / "eval-corpus"
-VERDICTS = BENCH / "eval" / "verdicts.jsonl"
+VERDICTS = BENCH / "eval"
 SAMPLE_SEED = 20261122
 SAMPLE_SIZE = 60  # P1/P2 gaps per half
 
@@ -59,10 +59,9 @@ def gaps(label: str) -> list[dict]:
 
 
 def verdicts() -> dict[tuple[str, str], dict]:
-    if not VERDICTS.is_file():
-        return {}
-    rows = [json.loads(line) for line in VERDICTS.read_text().splitlines() if line.strip()]
-    return {(row["service"], row["fingerprint"]): row for row in rows}
+    rows = [json.loads(line) for path in sorted(VERDICTS.glob("verdicts-*.jsonl"))
+            for line in path.read_text().splitlines() if line.strip()]
+    return {(row["service"], row["fingerprint"], row["priority"]): row for row in rows}
 
 
 def sample(all_gaps: list[dict]) -> list[dict]:
@@ -87,7 +86,7 @@ def sample(all_gaps: list[dict]) -> list[dict]:
 
 def worklist(label: str) -> None:
     judged = verdicts()
-    todo = [g for g in sample(gaps(label)) if (g["service"], g["fingerprint"]) not in judged]
+    todo = [g for g in sample(gaps(label)) if (g["service"], g["fingerprint"], g["priority"]) not in judged]
     path = results(label) / "worklist.jsonl"
     path.write_text("".join(json.dumps({k: g[k] for k in ("service", "split", "fingerprint", "rule", "priority",
                                                           "category", "file", "line", "message", "evidence")}) + "\n"
@@ -101,7 +100,7 @@ def score(label: str) -> None:
     table: dict[tuple[str, str], Counter] = defaultdict(Counter)
     missing = 0
     for gap in chosen:
-        verdict = judged.get((gap["service"], gap["fingerprint"]))
+        verdict = judged.get((gap["service"], gap["fingerprint"], gap["priority"]))
         if verdict is None:
             missing += 1
             continue

@@ -17,7 +17,12 @@ def gaps(tmp_path_factory):
     code, report = scan_json(target)
     assert code == 1
     assert report["skipped"] == []
-    return {(g["file"], g["evidence"]["chain"][0]["function"], g["evidence"]["blocking_call"]): g for g in _blocking(report)}
+    found = {(g["file"], g["evidence"]["chain"][0]["function"], g["evidence"]["blocking_call"]): g for g in _blocking(report)}
+    # one gap per async function and rule: the other sites are in its evidence
+    for g in _blocking(report):
+        for site in g["evidence"].get("same_function", []):
+            found.setdefault((g["file"], g["evidence"]["chain"][0]["function"], site.split(" at ")[0]), g)
+    return found
 
 
 def _blocking(report):
@@ -147,7 +152,8 @@ def test_project_catalog_extension(project):
 def test_repeated_calls_get_distinct_gaps_and_file_objects_block(project):
     _, report = scan_json(project("blocking"))
     copies = [g for g in _blocking(report) if g["evidence"]["chain"][0]["function"] == "async copy_twice()"]
-    assert [(g["line"], g["evidence"]["blocking_call"]) for g in copies] == [
-        (31, "builtins.open"), (32, "builtins.open.read"), (33, "builtins.open"), (34, "builtins.open.write"),
-    ]
-    assert len({g["fingerprint"] for g in copies}) == 4
+    # one gap per async function and rule: the first site, the others in its evidence
+    assert [(g["line"], g["evidence"]["blocking_call"]) for g in copies] == [(31, "builtins.open")]
+    assert copies[0]["evidence"]["same_function"] == [
+        "builtins.open.read at svc/files.py:32", "builtins.open at svc/files.py:33", "builtins.open.write at svc/files.py:34"]
+    assert "(and 3 more in the same function)" in copies[0]["message"]

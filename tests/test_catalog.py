@@ -62,6 +62,8 @@ def found(tmp_path_factory):
     for gap in report["gaps"]:
         root_fn = gap["evidence"]["chain"][0]["function"].removeprefix("async ").removesuffix("()")
         by_function.setdefault(root_fn, []).append((gap["rule"], gap["evidence"]["blocking_call"]))
+        for site in gap["evidence"].get("same_function", []):  # one gap per function and rule
+            by_function[root_fn].append((gap["rule"], site.split(" at ")[0]))
     return by_function
 
 

@@ -94,7 +94,7 @@ def test_a_project_catalog_entry_extends_what_is_found(tmp_path):
     _project(tmp_path, {"skip-calls": ["skip_without"]})
     _, report = scan_json(tmp_path, "--fail-on", "never")
     found = [(g["file"], g["line"], g["priority"], g["evidence"]["infra"]) for g in report["gaps"] if g["rule"] == "GA201"]
-    assert found == [("tests/test_cache.py", 8, "P0", ["redis"])]
+    assert found == [("tests/test_cache.py", 8, "P1", ["redis"])]
 
 
 def test_every_catalog_an_analyzer_names_is_in_the_builtin_rules():

@@ -27,13 +27,13 @@ def test_every_infra_skip_form_is_found_and_ranked(gaps):
     assert _skips(gaps) == {
         # fixture skipping in `except redis.ConnectionError`: two tests use it through another fixture;
         # production imports redis and CI provides none
-        ("tests/conftest.py", 17): ("P0", ["redis"], 2),
+        ("tests/conftest.py", 17): ("P1", ["redis"], 2),
         # pytest_collection_modifyitems marking @pytest.mark.elastic tests
-        ("tests/conftest.py", 34): ("P0", ["elasticsearch"], 1),
+        ("tests/conftest.py", 34): ("P1", ["elasticsearch"], 1),
         # marker alias defined in helpers.py from a probe on port 9200, used in test_search.py
-        ("tests/helpers.py", 20): ("P0", ["elasticsearch"], 1),
+        ("tests/helpers.py", 20): ("P1", ["elasticsearch"], 1),
         # module-level pytestmark on credentials: every test of the module
-        ("tests/test_storage.py", 8): ("P0", ["s3", "credentials"], 3),
+        ("tests/test_storage.py", 8): ("P1", ["s3", "credentials"], 3),
         # CI starts a postgres service container: the test does run there
         ("tests/test_db.py", 8): ("P1", ["postgres"], 1),
         # unittest: skipTest in setUp silences the class, skipUnless a method; production uses neither

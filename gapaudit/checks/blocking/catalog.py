@@ -14,7 +14,7 @@ from ...rules import RuleSet
 from ..catalogs import Entry
 
 #: the catalogs this module reads (BlockingAsyncAnalyzer.catalogs)
-CATALOGS = ("blocking-kinds", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
+CATALOGS = ("blocking-kinds", "not-served-folders", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
             "run-once-ignored-kinds")
 
 
@@ -92,6 +92,7 @@ class BlockingCatalog:
         offload = Entry.of(rules, "offload-calls").fields(optional=("functions", "methods"))
         self.offload_functions = frozenset(offload["functions"].names())
         self.offload_methods = frozenset(offload["methods"].names())
+        self.not_served = frozenset(name.lower() for name in Entry.of(rules, "not-served-folders").names())
         self.once_ignored = frozenset(self._kind(kind) for kind in Entry.of(rules, "run-once-ignored-kinds").items())
         # builtins worth following a call to: the catalog's (`open`, `input`), as functions or constructors
         self.builtins = frozenset(n for n in [*self.functions, *self.constructors] if n.startswith("builtins."))

@@ -9,6 +9,8 @@ function that starts a chain, naming the most severe blocking call it reaches by
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +93,27 @@ class BlockingAsyncAnalyzer(Analyzer):
             modules = {rel: self.decode(data) for rel, data in facts.items()}  # the engine decoded cached ones
             python = PythonProject(modules, project.discovery.package_dirs, self.catalog.constructor_family,
                                    self.catalog.family_derives)
-            return _Linker(self.catalog, python).findings()
+            return _one_per_root_cause(_Linker(self.catalog, python).findings())
+
+
+def _one_per_root_cause(findings: list[Finding]) -> list[Finding]:
+    """One gap per async function and rule: a handler that uses a sync Session at nine lines is
+    one fix, not nine gaps. The first site (by line) stays the gap, with its own fingerprint (a
+    baseline keeps matching it); the others are listed in its evidence."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.rule, finding.file, finding.evidence["chain"][0]["function"]), []).append(finding)
+    kept = []
+    for group in groups.values():
+        first, *others = sorted(group, key=lambda f: (f.line, f.symbol))
+        if others:
+            sites = [f"{f.evidence['blocking_call']} at {f.file}:{f.line}"
+                     + (f" (blocking at {f.evidence['blocking_at']})" if len(f.evidence["chain"]) > 2 else "")
+                     for f in others]
+            first = dataclasses.replace(first, message=f"{first.message} (and {len(others)} more in the same function)",
+                                        evidence={**first.evidence, "same_function": sites[:20]})
+        kept.append(first)
+    return kept
 
 
 
@@ -312,6 +334,7 @@ class _Linker:
             via = " → ".join(hop["function"] for hop in chain[1:-1])
             message = f"{what} blocks the event loop; reached from async {key.qualname}() via {via}"
         last = chain[-1]
+        folder = next((part for part in key.path.lower().split("/")[:-1] if part in self.catalog.not_served), None)
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
@@ -322,5 +345,7 @@ class _Linker:
                 "chain": chain,
                 "blocking_call": sink.name,
                 "blocking_at": f"{last['file']}:{last['line']}",
+                **({"runs_in": f"code under {folder}/: its own process, not the served event loop"} if folder else {}),
             },
+            priority="P2" if folder else None,
         )

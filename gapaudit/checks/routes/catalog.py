@@ -41,6 +41,7 @@ class RoutesCatalog:
     js_base_url_keys: frozenset[str]
     js_constructors: dict[str, str]  # constructor -> method (WS for a WebSocket)
     untested_exempt_words: tuple[str, ...]
+    outside_clients: frozenset[str]  # folders whose requests are not the served frontend's
     framework_routes: frozenset[str]  # normalised
 
     #: every catalog this reads, for `RoutesAnalyzer.catalogs`
@@ -49,7 +50,7 @@ class RoutesCatalog:
         "any-method-decorators", "include-calls", "route-registrations", "websocket-registrations",
         "client-factories", "client-modules", "client-request-calls", "client-websocket-calls",
         "js-fetch-functions", "js-client-libraries", "js-client-factories", "js-base-url-keys",
-        "js-connection-constructors", "untested-exempt-words", "framework-routes",
+        "js-connection-constructors", "untested-exempt-words", "framework-routes", "outside-client-folders",
     )
 
     @classmethod
@@ -101,6 +102,7 @@ class RoutesCatalog:
             js_base_url_keys=frozenset(names("js-base-url-keys")),
             js_constructors=constructors,
             untested_exempt_words=names("untested-exempt-words"),
+            outside_clients=frozenset(name.lower() for name in names("outside-client-folders")),
             framework_routes=frozenset(normalise(path) for path in names("framework-routes")),
         )
 

@@ -230,6 +230,16 @@ class RoutesAnalyzer(Analyzer):
             raise codec.DecodeError(f"expected route facts, got {type(facts).__name__}")
         return facts
 
+    def _caller(self, rel: str, from_test: bool) -> str | None:
+        """Why a request is not one production makes to this backend, or None if it may be."""
+        if from_test:
+            return "a test: a route it needs and nobody serves fails the test in CI, not production"
+        parts = rel.lower().split("/")[:-1]
+        folder = next((part for part in parts if part in self.catalog.outside_clients), None)
+        if folder:
+            return f"code under {folder}/: a client of its own (CLI, SDK, integration, example), not the served frontend"
+        return None
+
     def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, RouteReference, bool]]]:
         """The declared routes, and every request (file, reference, made by a test) matched against them."""
         facts = {rel: self.decode(data) for rel, data in project.facts_of(self.name).items()}
@@ -254,9 +264,9 @@ class RoutesAnalyzer(Analyzer):
         if not table.routes:
             return []  # no backend in this tree: nothing to compare against
         findings = []
-        for rel, ref, _ in refs:
+        for rel, ref, from_test in refs:
             exact, same_path = table.find(ref.method, ref.path)
-            if exact or table.behind_opaque_mount(ref.path):
+            if exact or table.behind_opaque_mount(ref.path) or normalise(ref.path) in self.catalog.framework_routes:
                 continue
             kind = "WebSocket" if ref.method == "WS" else ref.method
             unmounted = [r for r in table.routes if not r.mounted and matches(r.path, normalise(ref.path))]
@@ -266,12 +276,16 @@ class RoutesAnalyzer(Analyzer):
                 why = f"declared at {unmounted[0].file}:{unmounted[0].line} but its router is never included (404)"
             else:
                 why = "no backend route matches (" + ("403/404 on the handshake" if ref.method == "WS" else "404") + ")"
+            caller = self._caller(rel, from_test)
             findings.append(Finding(
                 rule="GA401", file=rel, line=ref.line,
                 message=f"{kind} {ref.path} is requested here but not declared: {why}",
                 symbol=f"{ref.method} {normalise(ref.path)}",
                 evidence={"request": f"{kind} {ref.path}", "via": ref.via,
-                          "nearest_declared": table.nearest(ref.path, ref.method)},
+                          "nearest_declared": table.nearest(ref.path, ref.method),
+                          **({"caller": caller} if caller else {})},
+                # a 404 breaks production only for a client production runs against this backend
+                priority="P2" if caller else None,
             ))
         seen: dict[tuple[str, str], Route] = {}
         for route in sorted(table.routes, key=lambda r: (r.file, r.line)):
