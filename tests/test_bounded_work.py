@@ -240,7 +240,7 @@ def test_file_and_service_names_with_hash_signs(tmp_path: Path) -> None:
     root = _write(tmp_path, {
         "config/x#y#z.env": "A=1\n",
         "config/.env.test": "A=1\n",
-        "docker-compose.yml": 'services:\n  "web#1":\n    environment:\n      API_URL: http://localhost:8000\n',
+        "docker-compose.yml": 'services:\n  "web#1":\n    image: web\n    environment:\n      API_URL: http://localhost:8000\n',
     })
 
     _, report, _ = _scan(root)

@@ -7,6 +7,7 @@ provide; infra-skip reads names that say which service production talks to): `En
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
@@ -61,6 +62,8 @@ class EnvReadCollector:
         if isinstance(node, ast.Call):
             read = _call_read(node)
             if read is not None:
+                if read.required and _has_fallback(node, context.parent):
+                    read = dataclasses.replace(read, required=False)
                 self._found.add((None, read), depth)
         elif isinstance(node, ast.Subscript):
             if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
@@ -85,6 +88,11 @@ class EnvReadCollector:
                 self._found.add((None, EnvRead(key, node.lineno, True, How.ENVIRON)), depth)
             elif isinstance(base, ast.Name):
                 self._found.add((base.id, EnvRead(key, node.lineno, True, How.DOTENV)), depth)
+
+
+def _has_fallback(node: ast.AST, parent: ast.AST | None) -> bool:
+    """`os.environ.get("K") or "default"`: the code provides the value when the key is missing."""
+    return isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or) and parent.values[-1] is not node
 
 
 def _call_read(node: ast.Call) -> EnvRead | None:

@@ -401,6 +401,10 @@ def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | Non
     for name, service in services.items():
         if not isinstance(service, dict):
             continue
+        if not {"image", "build", "extends"} & set(service):
+            # an overlay (`-f base.yml -f this.yml`) of a service defined elsewhere: it runs nothing
+            # alone, so a key it does not repeat is not missing from the deployment
+            continue
         environment = service.get("environment") or {}
         if isinstance(environment, list):
             environment = dict(item.split("=", 1) if "=" in item else (item, None) for item in environment if isinstance(item, str))
