@@ -65,3 +65,12 @@ def test_a_compose_overlay_is_not_a_deployment_missing_keys(tmp_path):
     gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA301"]
     assert [(g["evidence"]["key"], g["evidence"]["production"].split("#")[0]) for g in gaps] == [
         ("LOG_LEVEL", "docker-compose.prod.yml")]  # not TIMEOUT (it has a fallback), not the overlay
+
+
+def test_compose_required_variable_syntax_is_a_reference_not_a_secret(tmp_path):
+    root = _project(tmp_path, {
+        "app/settings.py": "import os\n\nSECRET = os.environ['SECRET_KEY']\n",
+        "docker-compose.prod.yml": ("services:\n  api:\n    image: api\n    environment:\n"
+                                    "      SECRET_KEY: ${SECRET_KEY:?set SECRET_KEY}\n      DB_PASSWORD: ${DB_PASSWORD?required}\n"),
+    })
+    assert not [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA306"]

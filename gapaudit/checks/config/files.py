@@ -31,7 +31,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?-[^}]*)?\}?$")
+# `${VAR}`, `$VAR` and compose's `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
+# `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`: the value comes from the environment at deploy time
+_REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-?+][^}]*)?\}?$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d+)?$")
 _COMMENT_START = re.compile(r"\s#")
 #: A config file's keys, and characters of its dotted keys: a legitimate 60,000-key file is well
