@@ -74,3 +74,19 @@ def test_compose_required_variable_syntax_is_a_reference_not_a_secret(tmp_path):
                                     "      SECRET_KEY: ${SECRET_KEY:?set SECRET_KEY}\n      DB_PASSWORD: ${DB_PASSWORD?required}\n"),
     })
     assert not [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA306"]
+
+
+def test_syntax_newer_than_the_running_python_says_which_python_to_run(tmp_path):
+    import sys
+
+    newer = f"3.{sys.version_info.minor + 1}"
+    root = _project(tmp_path, {
+        "pyproject.toml": f'[project]\nname = "svc"\nrequires-python = ">={newer}"\n',
+        "app/main.py": BLOCKING,
+        "app/new.py": "def f[T](x: T) -> T:\n    return x\n" if sys.version_info < (3, 12) else "match = (\n",
+    })
+    code, report = scan_json(root)
+    [skipped] = report["skipped"]
+    assert skipped["file"] == "app/new.py" and skipped["limit"] is True
+    assert f"requires Python >={newer}" in skipped["reason"] and "run gapaudit with that Python" in skipped["reason"]
+    assert code == 1 and report["complete"] is False  # the P0 in app/main.py, and the scan says it is incomplete

@@ -26,7 +26,7 @@ from .discover import Discovery, discover
 from .keys import ENVIRONMENT, code_hash, digest
 from .link import Linked, link
 from .progress import Progress
-from .rank import context, load_baseline, rank, token_hider
+from .rank import context, explain_syntax_errors, load_baseline, rank, token_hider
 
 if TYPE_CHECKING:
     from ..checks import Project
@@ -117,7 +117,8 @@ def rank_stage(scan: Scan, linked: Linked) -> Report:
         changed = changed_lines(scan.root, scan.options.diff_base)
     suppressions = {rel: {"suppressions": lines} for rel, lines in facts.suppressions.items()}
     gaps, suppressed = rank(linked.findings, scan.rules, scan.config, suppressions, baseline, changed)
-    skipped = sorted([*facts.discovery.skipped, *facts.unreadable, *facts.skipped], key=lambda s: s.file)
+    skipped = explain_syntax_errors(sorted([*facts.discovery.skipped, *facts.unreadable, *facts.skipped],
+                                           key=lambda s: s.file), scan.root)
     return Report(
         target=scan.target,
         gaps=gaps,

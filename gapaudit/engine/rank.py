@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from ..model import (
     Finding,
     Gap,
     Report,
+    Skipped,
     fingerprint,
     priority_rank,
 )
@@ -84,6 +87,38 @@ def rank(
         ))
     ordered = sorted(gaps.values(), key=lambda g: (priority_rank(g.priority), g.file, g.line, g.rule))
     return ordered, suppressed
+
+
+_LOWER_BOUND = re.compile(r"(>=|~=|==|>)\s*3\.(\d+)")
+
+
+def newer_python_needed(root: Path) -> str | None:
+    """The project's `requires-python` when its lower bound is newer than the Python running
+    gapaudit (whose parser may then reject the project's newest syntax), else None."""
+    try:
+        import tomllib
+
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, ImportError):
+        return None
+    project = data.get("project")
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    if not isinstance(spec, str):
+        return None
+    minors = [int(minor) + (op == ">") for op, minor in _LOWER_BOUND.findall(spec)]
+    return spec if minors and min(minors) > sys.version_info.minor else None
+
+
+def explain_syntax_errors(skipped: list[Skipped], root: Path) -> list[Skipped]:
+    """A file that is valid on the project's Python but not on the one running gapaudit is not
+    "broken": say which Python to run under, and count the scan as incomplete (its gaps went unseen)."""
+    spec = newer_python_needed(root)
+    if spec is None:
+        return skipped
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return [Skipped(s.file, f"{s.reason}; the project requires Python {spec} and gapaudit ran on {running}: "
+                            "run gapaudit with that Python", True)
+            if s.reason.startswith("syntax error") else s for s in skipped]
 
 
 def token_hider(rules: RuleSet) -> Callable[[str], str]:
