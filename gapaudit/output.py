@@ -48,17 +48,41 @@ def write_text(path: Path, text: str, root: Path, *, make_parents: bool = True, 
             with open(absolute, "w", encoding="utf-8") as out:  # -o /dev/stdout, a FIFO: the user's own choice
                 out.write(text)
             return
-        temporary = absolute.parent / f".{absolute.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(text.encode("utf-8"))
-            os.replace(temporary, absolute)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        replace_file(absolute, text.encode("utf-8"))
     except OSError as exc:
         raise GapauditError(f"cannot write {what + ' ' if what else ''}{path}: {exc.strerror or exc}") from None
+
+
+def create_new(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
+    """Write a file that must not exist yet (O_EXCL), never through a symlink planted under its
+    name (O_NOFOLLOW). Raises OSError; a partly written file is removed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except BaseException:
+        _remove(path)
+        raise
+
+
+def replace_file(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to a new temporary file beside `path` and rename it over `path`: atomic for
+    readers, and a symlink at `path` is replaced itself, never written through. Raises OSError."""
+    folder, name = os.path.split(os.fspath(path))
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    create_new(temporary, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: str | os.PathLike[str]) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _special(path: Path) -> bool:

@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..output import create_new, replace_file
+
 LAYOUT = "v1"  # bump when the shard layout changes
 # a file or folder modified this close to a scan could change again within the same mtime tick,
 # so the cache does not take its mtime as proof that it did not change
@@ -92,21 +94,10 @@ class ShardStore:
         folder = self._folder(key, create=True)
         if folder is None:
             return
-        temporary = os.path.join(folder, f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
-            # O_EXCL: never open an existing file (or a symlink planted under that name)
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
+            replace_file(os.path.join(folder, f"{key}.json"), text.encode("utf-8"))
         except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(text.encode("utf-8"))
-            os.replace(temporary, os.path.join(folder, f"{key}.json"))  # replaces a symlink itself, never its target
-        except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            pass
 
     def _name(self, key: str) -> str:
         return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
@@ -140,12 +131,10 @@ class ShardStore:
             os.makedirs(self._base, exist_ok=True)
             # if the cache sits in a checkout after all (an explicit --cache-dir), git and backup tools skip it
             for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", _TAG)):
-                try:  # O_EXCL and O_NOFOLLOW: never write into a file or through a symlink already there
-                    fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o644)
+                try:  # never into a file or through a symlink already there
+                    create_new(self.root / name, text.encode("utf-8"))
                 except OSError:
                     continue
-                with os.fdopen(fd, "wb") as out:
-                    out.write(text.encode("utf-8"))
         except OSError:
             pass
 
@@ -174,9 +163,7 @@ def _secret(cache: Path) -> bytes:
         value = os.urandom(_SECRET_BYTES)
         try:
             os.makedirs(folder, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(value)
+            create_new(path, value, 0o600)
             return value
         except OSError:  # another scan made it first (that run finds no shard), or no room for one
             continue
