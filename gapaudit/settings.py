@@ -177,6 +177,17 @@ def _load_file(path: Path) -> Config:
     raise GapauditError(f"config file {path} must be .toml, .yml or .yaml")
 
 
+def requires_python(root: Path) -> str | None:
+    """The scanned project's `[project] requires-python`, if its pyproject.toml has one."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    project = data.get("project")
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    return spec if isinstance(spec, str) else None
+
+
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """The explicit file if given, else `gapaudit.yml` in the root, else pyproject's [tool.gapaudit]."""
     if explicit is not None:

@@ -222,22 +222,25 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     that changes no fact (a comment, a blank line at the end) re-analyzes that file alone and
     reuses the rest; only when some fact changed are all files' facts read and linked."""
     started_ns = time.time_ns()
-    manifest_key = digest(ENVIRONMENT, "manifest", str(discovery.root), config_text(config))
+    settings = config_text(config)
+    manifest_key = digest(ENVIRONMENT, "manifest", str(discovery.root), settings)
     known = _manifest(store.get(manifest_key)) if store else {}
     digests: dict[str, str] = {}  # rel -> digest of the file's shard text, once known
     hashes, contents, unreadable = _hash_files(discovery, known, digests)
     files = [f for f in discovery.files if f.rel in hashes]
 
     def key() -> str:
-        return link_key(rules_hash, config_text(config), [(f.rel, f.kind, digests[f.rel]) for f in files])
+        return link_key(rules_hash, settings, [(f.rel, f.kind, digests[f.rel]) for f in files])
 
     def reused() -> Facts | None:
-        shard = read_link_shard(store.get(key())) if store and reuse_link and len(digests) == len(files) else None
+        if not (store and reuse_link and len(digests) == len(files)):
+            return None
+        found_key = key()
+        shard = read_link_shard(store.get(found_key))
         if shard is None:
             return None
-        if store:
-            _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
-        return Facts(discovery=discovery, link_key=key(), suppressions=shard[1], skipped=shard[2],
+        _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
+        return Facts(discovery=discovery, link_key=found_key, suppressions=shard[1], skipped=shard[2],
                      unreadable=tuple(unreadable), reused=shard[0])
 
     if (found_reused := reused()) is not None:  # nothing changed: no shard read, no analyzer imported
@@ -387,7 +390,7 @@ def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], 
             if "skipped" in shard:
                 reason = reason or Skipped(file.rel, shard["skipped"], shard.get("limit") is True)
             else:
-                per_analyzer.setdefault(analyzer.name, {})[file.rel] = decoded.get((file.rel, analyzer.name), shard["facts"])
+                per_analyzer.setdefault(analyzer.name, {})[file.rel] = decoded[(file.rel, analyzer.name)]
         if reason:
             skipped.append(reason)
     return per_analyzer, suppressions, skipped

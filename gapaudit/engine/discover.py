@@ -165,10 +165,6 @@ class _Walk:
         return self.complete and all(stamp < started_ns - RACY_NS for stamp in stamps)
 
 
-def _inside(path: str, top: str) -> bool:
-    return path.startswith(top)
-
-
 def _utf8(name: str) -> bool:
     """Whether a name from the file system is valid UTF-8 (else it holds surrogate escapes)."""
     try:
@@ -223,7 +219,7 @@ def discover(root: Path, config: Config, store: ShardStore | None = None) -> Dis
         except OSError:
             skipped.append(Skipped(rel, "broken symlink" if os.path.islink(path) else "cannot stat file"))
             continue
-        if os.path.islink(path) and not _inside(os.path.realpath(path), real_top):
+        if os.path.islink(path) and not os.path.realpath(path).startswith(real_top):
             # ~/.aws/credentials, a runner's .env: a report must not show what lies outside the tree
             skipped.append(Skipped(rel, "symlink to a file outside the scanned directory"))
             continue

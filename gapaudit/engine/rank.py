@@ -23,7 +23,7 @@ from ..model import (
 )
 from ..output import write_text
 from ..rules import RuleSet
-from ..settings import Config
+from ..settings import Config, requires_python
 from .analyze import decode_source
 from .diff import in_diff
 
@@ -58,9 +58,11 @@ def rank(
     facts: dict[str, dict[str, Any]],
     baseline: set[str],
     changed: dict[str, frozenset[int]] | None,
+    hide: Callable[[str], str] | None = None,
 ) -> tuple[list[Gap], int]:
+    """`hide`: the catalog's token hider (`token_hider`), when the caller has built it already."""
     ignored = rules.matching(config.ignore)
-    hide = token_hider(rules)
+    hide = hide or token_hider(rules)
     gaps: dict[str, Gap] = {}
     suppressed = 0
     for finding in findings:
@@ -95,15 +97,8 @@ _LOWER_BOUND = re.compile(r"(>=|~=|==|>)\s*3\.(\d+)")
 def newer_python_needed(root: Path) -> str | None:
     """The project's `requires-python` when its lower bound is newer than the Python running
     gapaudit (whose parser may then reject the project's newest syntax), else None."""
-    try:
-        import tomllib
-
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError, ImportError):
-        return None
-    project = data.get("project")
-    spec = project.get("requires-python") if isinstance(project, dict) else None
-    if not isinstance(spec, str):
+    spec = requires_python(root)
+    if spec is None:
         return None
     minors = [int(minor) + (op == ">") for op, minor in _LOWER_BOUND.findall(spec)]
     return spec if minors and min(minors) > sys.version_info.minor else None
