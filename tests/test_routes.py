@@ -127,3 +127,61 @@ def test_websockets_registered_in_a_loop_are_not_guessed_at(tmp_path):
     (tmp_path / "web.js").write_text("export const live = () => new WebSocket(`ws://localhost:8000/live/feed`);\n")
     _, report = scan_json(tmp_path, "--fail-on", "never")
     assert not [g for g in report["gaps"] if g["rule"] == "GA401"]
+
+
+_DJANGO_ROUTES = """
+import json, os, sys
+import django
+from django.urls import URLResolver, get_resolver
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "settings"
+django.setup()
+
+def walk(patterns, prefix):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern)
+
+print(json.dumps(sorted(walk(get_resolver().url_patterns, ""))))
+"""
+
+
+def test_django_nested_includes_agree_with_djangos_own_resolver(project):
+    """Inline include([...]) lists, include(local_list), include((module, app_name), namespace=...)
+    and `urlpatterns +=`: the static table has the paths Django itself resolves (the shapes of
+    paperless-ngx and jumpserver, where the prefixes were lost and distinct routes looked shadowed)."""
+    import subprocess
+    import sys
+
+    root = project("routes_django")
+    django = subprocess.run([sys.executable, "-c", _DJANGO_ROUTES], cwd=root, capture_output=True, text=True,
+                            timeout=60, env={"PYTHONPATH": str(root), "PATH": ""})
+    assert django.returncode == 0, django.stderr
+    resolved = {"/" + path.replace("^", "").replace("$", "") for path in json.loads(django.stdout)}
+    done = run_cli("routes", str(root), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    static = {r["path"] for r in json.loads(done.stdout) if r["mounted"]}
+    assert static == resolved
+    assert len(resolved) == 14
+    _, report = scan_json(root, "--fail-on", "never")
+    assert not [g for g in report["gaps"] if g["rule"] == "GA403"]
+
+
+def test_rest_framework_router_registrations_serve_their_prefixes(tmp_path):
+    """`router.register("users", ...)` serves /users/ and whatever the viewset adds below it, when
+    `router.urls` is unpacked into the patterns or added to urlpatterns; other paths still 404."""
+    (tmp_path / "urls.py").write_text(
+        "from django.urls import include, path\nfrom rest_framework.routers import DefaultRouter\n\n"
+        "from . import views\n\nrouter = DefaultRouter()\nrouter.register(r'users', views.UserViewSet)\n"
+        "router.register(r'documents', views.DocumentViewSet, basename='documents')\n\n"
+        "admin_router = DefaultRouter()\nadmin_router.register(r'audit', views.AuditViewSet)\n\n"
+        "urlpatterns = [\n    path('api/', include([\n        path('status/', views.status),\n"
+        "        *router.urls,\n    ])),\n]\nurlpatterns += admin_router.urls\n")
+    (tmp_path / "test_api.py").write_text(
+        "def test_api(client):\n    client.patch('/api/users/5/')\n    client.get('/api/documents/3/notes/')\n"
+        "    client.get('/audit/')\n    client.get('/api/status/')\n    client.get('/api/tasks/')\n")
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    undeclared = [g["evidence"]["request"] for g in report["gaps"] if g["rule"] == "GA401"]
+    assert undeclared == ["GET /api/tasks/"]

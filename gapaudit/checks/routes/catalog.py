@@ -31,6 +31,8 @@ class RoutesCatalog:
     include_calls: dict[str, bool]  # method -> takes (prefix, child) positionally
     route_registrations: frozenset[str]
     websocket_registrations: frozenset[str]
+    viewset_routers: frozenset[str]
+    viewset_registrations: frozenset[str]
     client_factories: frozenset[str]
     client_modules: frozenset[str]
     client_request_calls: frozenset[str]
@@ -48,6 +50,7 @@ class RoutesCatalog:
     names: ClassVar[tuple[str, ...]] = (
         "http-methods", "router-factories", "router-subclass-endings", "prefix-keywords", "websocket-decorators",
         "any-method-decorators", "include-calls", "route-registrations", "websocket-registrations",
+        "viewset-routers", "viewset-registrations",
         "client-factories", "client-modules", "client-request-calls", "client-websocket-calls",
         "js-fetch-functions", "js-client-libraries", "js-client-factories", "js-base-url-keys",
         "js-connection-constructors", "untested-exempt-words", "framework-routes", "outside-client-folders",
@@ -92,6 +95,8 @@ class RoutesCatalog:
                            for entry in records("include-calls", ("name",), ("prefix-first",))},
             route_registrations=frozenset(names("route-registrations")),
             websocket_registrations=frozenset(names("websocket-registrations")),
+            viewset_routers=frozenset(names("viewset-routers")),
+            viewset_registrations=frozenset(names("viewset-registrations")),
             client_factories=frozenset(names("client-factories")),
             client_modules=frozenset(names("client-modules")),
             client_request_calls=frozenset(names("client-request-calls")),

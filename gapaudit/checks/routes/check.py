@@ -134,12 +134,24 @@ class RouteTable:
                     for rel in self.modules.files_ending(p.include.replace(".", "/"))}
         roots = [rel for rel, f in self.decls.items() if f.django and rel not in included]
 
-        def walk(rel: str, prefix: str, depth: int) -> None:
-            for pattern in self.decls[rel].django:
-                if pattern.include:
+        def walk(rel: str, group: str | None, prefix: str, depth: int) -> None:
+            """The patterns of one group of `rel` (None: its top-level ones) under `prefix`."""
+            patterns = self.decls[rel].django
+            local = {p.group for p in patterns}
+            # groups another pattern of the module includes are reached through that include
+            # only, a REST framework router's (`router.urls`) through its inclusion only
+            mounted = {p.include for p in patterns if p.include in local} | {p.group for p in patterns if p.dynamic}
+            for pattern in patterns:
+                if (pattern.group != group) if group is not None else (pattern.group in mounted):
+                    continue
+                if pattern.dynamic:
+                    self._opaque_resolved.append(normalise(prefix + pattern.route))
+                elif pattern.include in local and depth < 8:
+                    walk(rel, pattern.include, prefix + pattern.route, depth + 1)
+                elif pattern.include:
                     target = self.modules.resolve(rel, pattern.include)
                     if target is not None and depth < 8:
-                        walk(target, prefix + pattern.route, depth + 1)
+                        walk(target, None, prefix + pattern.route, depth + 1)
                     else:
                         self._opaque_resolved.append(normalise(prefix + pattern.route))
                 else:
@@ -147,7 +159,7 @@ class RouteTable:
                     self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line))
 
         for root in roots:
-            walk(root, "", 0)
+            walk(root, None, "", 0)
 
     def _candidates(self, norm: str) -> list[Route]:
         """Mounted routes with as many segments as `norm`, plus the `{x:path}` catch-alls."""

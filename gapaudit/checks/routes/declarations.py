@@ -49,7 +49,7 @@ def _methods(call: ast.Call, default: list[str]) -> list[str]:
 class DeclarationCollector:
     """Collects a module's `Declarations` during the one walk (see python/walk.py)."""
 
-    wants = (ast.Assign, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call)
+    wants = (ast.Assign, ast.AugAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Starred)
 
     def __init__(self, catalog: RoutesCatalog) -> None:
         self.catalog = catalog
@@ -60,6 +60,7 @@ class DeclarationCollector:
         self.django: ShallowFirst[DjangoPattern] = ShallowFirst()
         # of the node being entered: phase 0 for router assignments (read in a pass of their own before), depth
         self._place = (0, 0)
+        self._viewset_routers: set[str] = set()  # names bound to `DefaultRouter()` and the like
 
     def declarations(self, imports: Iterable[Import]) -> Declarations:
         includes = tuple(self.includes)
@@ -72,10 +73,18 @@ class DeclarationCollector:
         self._place = (len(context.ancestors), 0 if isinstance(node, ast.Assign) else 1)
         if isinstance(node, ast.Call):
             self._call(node)
-            self._django_pattern(node)
+            self._django_pattern(node, context)
+            self._viewset_registration(node)
         elif isinstance(node, ast.Assign):
             if isinstance(node.value, ast.Call):
                 self._router_assignment(node, node.value)
+                if callee(node.value.func) in self.catalog.viewset_routers:
+                    self._viewset_routers.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            self._django_computed(node, node.targets, node.value)
+        elif isinstance(node, ast.AugAssign):
+            self._django_computed(node, [node.target], node.value)
+        elif isinstance(node, ast.Starred):
+            self._django_starred(node, context)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Call):
@@ -176,7 +185,7 @@ class DeclarationCollector:
             if path is not None:
                 self._add(AIOHTTP_WEB, [name.upper()], path, "http", call.lineno, name)
 
-    def _django_pattern(self, call: ast.Call) -> None:
+    def _django_pattern(self, call: ast.Call, context: Context) -> None:
         kind = last_name(call.func)
         if kind not in _DJANGO_PATTERNS or len(call.args) < 2:
             return
@@ -186,6 +195,70 @@ class DeclarationCollector:
         target = call.args[1]
         include = None
         if isinstance(target, ast.Call) and callee(target.func) == "include" and target.args:
-            include = literal(target.args[0]) or ast.unparse(target.args[0])
-        pattern = DjangoPattern(route if kind == "path" else regex_to_path(route), include, call.lineno)
+            included = target.args[0]
+            if isinstance(included, ast.Tuple) and included.elts:  # include(("app.urls", "app"), namespace=...)
+                included = included.elts[0]
+            if isinstance(included, (ast.List, ast.Tuple)):  # include([path(...), ...]): the group below
+                include = _inline_group(call)
+            else:
+                include = literal(included) or ast.unparse(included)
+        pattern = DjangoPattern(route if kind == "path" else regex_to_path(route), include, call.lineno,
+                                _django_group(context))
         self.django.add(pattern, *self._place)
+
+
+    def _viewset_registration(self, call: ast.Call) -> None:
+        """`router.register(r"users", UserViewSet)`: the group `router.urls`, which the patterns
+        that include, add or unpack `router.urls` mount."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in self.catalog.viewset_registrations \
+                and isinstance(func.value, ast.Name) and func.value.id in self._viewset_routers and call.args:
+            prefix = literal(call.args[0])
+            if prefix is not None:
+                self.django.add(DjangoPattern(regex_to_path(prefix).strip("/") + "/", None, call.lineno,
+                                              f"{func.value.id}.urls", dynamic=True), *self._place)
+
+    def _django_starred(self, node: ast.Starred, context: Context) -> None:
+        """`*api_router.urls` among the patterns of a list: routes made at run time under the
+        list's prefix, so nothing under it is reported missing."""
+        around = context.parent
+        if isinstance(around, (ast.List, ast.Tuple)) and any(
+                isinstance(e, ast.Call) and last_name(e.func) in _DJANGO_PATTERNS for e in around.elts):
+            self.django.add(DjangoPattern("", ast.unparse(node.value), node.lineno, _django_group(context)),
+                            *self._place)
+
+    def _django_computed(self, node: ast.Assign | ast.AugAssign, targets: list[ast.expr], value: ast.expr) -> None:
+        """`urlpatterns += router.urls`, `urlpatterns = [...] + router.urls`: the computed part is
+        routes made at run time at the URLconf's root (Django's own name for the list)."""
+        if not (len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id == "urlpatterns"):
+            return
+        parts = [value]
+        while parts:
+            part = parts.pop()
+            if isinstance(part, ast.BinOp) and isinstance(part.op, ast.Add):
+                parts += [part.left, part.right]
+            elif not isinstance(part, (ast.List, ast.Tuple, ast.Constant, ast.Name)):
+                self.django.add(DjangoPattern("", ast.unparse(part), node.lineno, "urlpatterns"), *self._place)
+
+
+def _inline_group(pattern: ast.Call) -> str:
+    return f"@{pattern.lineno}:{pattern.col_offset}"
+
+
+def _django_group(context: Context) -> str:
+    """The list a URL pattern is written in (see `DjangoPattern.group`), from its ancestors: the
+    pattern whose `include([...])` holds it, or the module-level name its list is assigned to,
+    added to (`+=`) or extended with."""
+    for node in reversed(context.ancestors):
+        if isinstance(node, ast.Call):
+            if last_name(node.func) in _DJANGO_PATTERNS:
+                return _inline_group(node)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "extend", "insert") \
+                    and isinstance(node.func.value, ast.Name):
+                return node.func.value.id  # urlpatterns.append(path(...))
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            return targets[0].id if len(targets) == 1 and isinstance(targets[0], ast.Name) else ""
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return ""
+    return ""

@@ -66,8 +66,15 @@ class DjangoPattern:
     """`path("orders/<int:pk>/", view)`, `re_path(r"^legacy/(?P<pk>\\d+)/$", view)`, `path("api/", include("shop.urls"))`."""
 
     route: str  # regexes already turned into paths
-    include: str | None  # the included module, for `include(...)`
+    include: str | None  # the included module, for `include(...)`; a local list: see `group`
     line: int
+    #: the list the pattern is written in: a module-level name (`urlpatterns`, `api_patterns`), or
+    #: `@line:column` of the pattern whose `include([...])` holds it inline; "" when neither. A
+    #: pattern whose `include` names a group of its own module mounts that group under its route.
+    group: str = ""
+    #: routes made at run time below `route` (a REST framework router's registration): nothing
+    #: under it is reported missing
+    dynamic: bool = False
 
 
 @codec.register
