@@ -16,8 +16,8 @@ Services come from bench/eval-corpus/<name>/, extracted at the pinned commits.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -64,17 +64,20 @@ def verdicts() -> dict[tuple[str, str], dict]:
     return {(row["service"], row["fingerprint"], row["priority"]): row for row in rows}
 
 
+def _draw(gap: dict) -> str:
+    """A gap's place in the sample order: a seeded hash of what identifies it, so a scan that
+    drops or adds some gaps leaves the others' order (and their verdicts) where they were."""
+    return hashlib.sha256(f"{SAMPLE_SEED}|{gap['service']}|{gap['fingerprint']}|{gap['priority']}".encode()).hexdigest()
+
+
 def sample(all_gaps: list[dict]) -> list[dict]:
     """Every P0; 60 P1/P2 per half, round-robin over categories so each is represented."""
     chosen = [g for g in all_gaps if g["priority"] == "P0"]
-    rng = random.Random(SAMPLE_SEED)
     for split in ("tune", "held-out"):
         by_category: dict[str, list[dict]] = defaultdict(list)
         for gap in sorted((g for g in all_gaps if g["split"] == split and g["priority"] != "P0"),
-                          key=lambda g: (g["service"], g["fingerprint"])):
+                          key=_draw, reverse=True):  # popped from the end: lowest hash first
             by_category[gap["category"]].append(gap)
-        for pool in by_category.values():
-            rng.shuffle(pool)
         picked: list[dict] = []
         while len(picked) < SAMPLE_SIZE and any(by_category.values()):
             for category in sorted(by_category):
@@ -107,7 +110,7 @@ def score(label: str) -> None:
         level = "P0" if gap["priority"] == "P0" else "P1/P2"
         for key in ((gap["split"], level), (gap["split"], f"{level} {gap['category']}")):
             table[key][verdict["verdict"]] += 1
-    print(f"| half | gaps | judged | true | precision |\n|---|---|---:|---:|---:|")
+    print("| half | gaps | judged | true | precision |\n|---|---|---:|---:|---:|")
     for (split, what), counts in sorted(table.items()):
         total = counts["true"] + counts["false"]
         print(f"| {split} | {what} | {total} | {counts['true']} | {counts['true'] / total:.0%} |")

@@ -67,6 +67,19 @@ def test_a_compose_overlay_is_not_a_deployment_missing_keys(tmp_path):
         ("LOG_LEVEL", "docker-compose.prod.yml")]  # not TIMEOUT (it has a fallback), not the overlay
 
 
+def test_a_test_value_passed_through_from_the_environment_sets_nothing(tmp_path):
+    """onyx's search-testing compose: `MODEL_SERVER_PORT=${MODEL_SERVER_PORT:-}` is whatever the
+    environment holds, as in production; only a value of the tests' own can drift."""
+    root = _project(tmp_path, {
+        "app/settings.py": "import os\n\nPORT = os.environ['MODEL_SERVER_PORT']\nLEVEL = os.environ['LOG_LEVEL']\n",
+        "docker-compose.test.yml": ("services:\n  api:\n    image: api\n    environment:\n"
+                                    "      - MODEL_SERVER_PORT=${MODEL_SERVER_PORT:-}\n      - LOG_LEVEL=debug\n"),
+        "docker-compose.prod.yml": "services:\n  api:\n    image: api\n    environment:\n      OTHER: x\n",
+    })
+    gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
+    assert [g["evidence"]["key"] for g in gaps] == ["LOG_LEVEL"]
+
+
 def test_compose_required_variable_syntax_is_a_reference_not_a_secret(tmp_path):
     root = _project(tmp_path, {
         "app/settings.py": "import os\n\nSECRET = os.environ['SECRET_KEY']\n",
@@ -90,3 +103,41 @@ def test_syntax_newer_than_the_running_python_says_which_python_to_run(tmp_path)
     assert skipped["file"] == "app/new.py" and skipped["limit"] is True
     assert f"requires Python >={newer}" in skipped["reason"] and "run gapaudit with that Python" in skipped["reason"]
     assert code == 1 and report["complete"] is False  # the P0 in app/main.py, and the scan says it is incomplete
+
+
+def test_a_call_in_a_lambda_runs_where_the_lambda_is_called(tmp_path):
+    """datasette's `await db.execute_fn(lambda conn: table_columns(conn, t))` runs in its SQL
+    thread, onyx's `Thread(target=lambda: ctx.run(send))` in a thread: not on the loop. A lambda
+    that sorted() or max() calls at once does run here."""
+    source = (
+        "import sqlite3\nimport time\n\n\ndef columns(path):\n    return sqlite3.connect(path).execute('x')\n\n\n"
+        "class Database:\n    async def execute_fn(self, fn):\n        return await self.pool.run(fn)\n\n"
+        "    async def table_columns(self, table):\n"
+        "        return await self.execute_fn(lambda conn: columns(table))\n\n"
+        "    async def ranked(self, rows):\n"
+        "        return sorted(rows, key=lambda row: columns(row))\n\n"
+        "    async def later(self):\n"
+        "        self.callback = lambda: time.sleep(5)\n")
+    report = scan_json(_project(tmp_path, {"app/db.py": source}))[1]
+    blocking = [(g["line"], g["evidence"]["chain"][0]["function"]) for g in report["gaps"] if g["rule"].startswith("GA1")]
+    assert blocking == [(17, "async Database.ranked()")]
+
+
+def test_blocking_work_at_startup_is_p2_with_the_handler_named(tmp_path):
+    """onyx's lifespan sleeps until its index is ready and warms a sync engine once: that delays
+    start-up and hangs no request. A helper the lifespan shares with a route still blocks requests."""
+    source = (
+        "import time\nfrom contextlib import asynccontextmanager\n\nimport requests\nfrom fastapi import FastAPI\n\n\n"
+        "async def warm_up():\n    requests.get('http://db/ping')\n\n\n"
+        "async def shared():\n    time.sleep(1)\n\n\n"
+        "@asynccontextmanager\nasync def lifespan(app):\n    time.sleep(2)\n    await warm_up()\n    await shared()\n"
+        "    yield\n\n\n"
+        "app = FastAPI(lifespan=lifespan)\n\n\n"
+        "@app.on_event('shutdown')\nasync def close():\n    time.sleep(3)\n\n\n"
+        "@app.get('/items')\nasync def items():\n    await shared()\n    return []\n")
+    report = scan_json(_project(tmp_path, {"app/main.py": source}))[1]
+    found = {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"].startswith("GA1")}
+    assert {name: g["priority"] for name, g in found.items()} == {
+        "async warm_up()": "P2", "async shared()": "P0", "async lifespan()": "P2", "async close()": "P2"}
+    assert found["async warm_up()"]["evidence"]["runs_at"].startswith("application startup or shutdown, under lifespan()")
+    assert "runs_at" not in found["async shared()"]["evidence"]

@@ -87,14 +87,16 @@ _Key = tuple[int, int, int]  # (line, column, -postorder): see the module docstr
 class _RawCall:
     """A call met by the walk, before its function is read."""
 
-    __slots__ = ("node", "depth", "parent", "in_arguments", "index")
+    __slots__ = ("node", "depth", "parent", "in_arguments", "index", "deferred")
 
-    def __init__(self, node: ast.Call, depth: int, parent: _RawCall | None, in_arguments: bool) -> None:
+    def __init__(self, node: ast.Call, depth: int, parent: _RawCall | None, in_arguments: bool,
+                 deferred: bool) -> None:
         self.node = node
         self.depth = depth
         self.parent = parent  # the innermost call around it (in the same function)
         self.in_arguments = in_arguments  # inside the parent's arguments, not its callee
         self.index: int | None = None  # its place among the function's calls, once read
+        self.deferred = deferred  # inside a lambda
 
 
 class _FunctionRecord:
@@ -417,8 +419,15 @@ class ModelBuilder:
             return
         # calls around an own call are own calls of the same function: no def can stand between
         parent = self._open_calls[-1] if self._open_calls else None
-        in_arguments = parent is not None and _child_on_path(context.ancestors, parent.depth, node) is not parent.node.func
-        self._open_calls.append(_RawCall(node, len(context.ancestors), parent, in_arguments))
+        ancestors = context.ancestors
+        in_arguments = parent is not None and _child_on_path(ancestors, parent.depth, node) is not parent.node.func
+        # a lambda between this call and the one around it (or the function, when none is)
+        deferred = parent is not None and parent.deferred
+        for position in range(len(ancestors) - 1, parent.depth if parent is not None else owner.depth, -1):
+            if ancestors[position].__class__ is ast.Lambda:
+                deferred = True
+                break
+        self._open_calls.append(_RawCall(node, len(ancestors), parent, in_arguments, deferred))
 
     def leave_Call(self, node: ast.Call, context: Context) -> None:
         ancestors = context.ancestors
@@ -483,6 +492,7 @@ class ModelBuilder:
                 once=record.is_memoized or id(call) in record.once,
                 awaited=id(call) in record.awaited,
                 argument_of=_argument_of(raw),
+                deferred=raw.deferred,
             ))
         polled = record.polled
         for call in record.awaited_calls:

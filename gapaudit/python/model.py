@@ -266,6 +266,8 @@ class Call:
     #: index (in the function's calls) of the innermost call this one is part of an argument of:
     #: `to_thread(partial(fetch))` makes `partial(...)` an argument of `to_thread(...)`
     argument_of: int | None = None
+    #: written in a lambda: it runs when the lambda is called (by whoever it is handed to), not here
+    deferred: bool = False
 
 
 @codec.register

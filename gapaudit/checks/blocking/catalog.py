@@ -14,8 +14,8 @@ from ...rules import RuleSet
 from ..catalogs import Entry
 
 #: the catalogs this module reads (BlockingAsyncAnalyzer.catalogs)
-CATALOGS = ("blocking-kinds", "not-served-folders", "blocking-functions", "blocking-methods", "blocking-clients", "offload-calls",
-            "run-once-ignored-kinds")
+CATALOGS = ("blocking-kinds", "not-served-folders", "blocking-functions", "blocking-methods", "blocking-clients",
+            "offload-calls", "inline-callers", "startup-handlers", "run-once-ignored-kinds")
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,12 @@ class BlockingCatalog:
         offload = Entry.of(rules, "offload-calls").fields(optional=("functions", "methods"))
         self.offload_functions = frozenset(offload["functions"].names())
         self.offload_methods = frozenset(offload["methods"].names())
+        inline = Entry.of(rules, "inline-callers").fields(optional=("functions", "methods"))
+        self.inline_functions = frozenset(inline["functions"].names())
+        self.inline_methods = frozenset(inline["methods"].names())
+        startup = Entry.of(rules, "startup-handlers").fields(optional=("decorators", "lifespans"))
+        self.startup_decorators = tuple(f".{name}()" for name in startup["decorators"].names())
+        self.lifespan_names = frozenset(startup["lifespans"].names())
         self.not_served = frozenset(name.lower() for name in Entry.of(rules, "not-served-folders").names())
         self.once_ignored = frozenset(self._kind(kind) for kind in Entry.of(rules, "run-once-ignored-kinds").items())
         # builtins worth following a call to: the catalog's (`open`, `input`), as functions or constructors

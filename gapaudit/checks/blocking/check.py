@@ -167,8 +167,13 @@ class _Linker:
             offloading.append(self._offloads(call.target))
             if offloaded[-1] or offloading[-1] or call.awaited or not self._relevant(call.target):
                 continue
+            if call.deferred and not (outer is not None and self._runs_inline(fn.calls[outer].target)):
+                continue  # in a lambda handed to something that calls it later, elsewhere
             followed.append(call)
         return followed
+
+    def _runs_inline(self, target: Target) -> bool:
+        return target.qualified in self.catalog.inline_functions or _method_name(target) in self.catalog.inline_methods
 
     def _offloads(self, target: Target) -> bool:
         return target.qualified in self.catalog.offload_functions or _method_name(target) in self.catalog.offload_methods
@@ -208,6 +213,48 @@ class _Linker:
         if isinstance(receiver, Instance):
             return self._method_call(receiver.owner, _method_name(target), call)
         return self._callable(python.resolve_ref(path, target))
+
+    def _awaited(self, key: FunctionSymbol, fn: Function, call: Call) -> FunctionSymbol | None:
+        """The project's async function an awaited call runs (`await warm_up()`, `await self.seed()`)."""
+        target = call.target
+        symbol: Symbol | None = None
+        if isinstance(target, SelfMethod):
+            symbol = self.python.find_method(ClassSymbol(key.path, fn.cls), target.name) if fn.cls else None
+        elif not isinstance(target, (AnyMethod, SuperMethod, MethodOf)):
+            receiver = self.python.receiver(key.path, target)
+            if isinstance(receiver, Instance):
+                owner = receiver.owner
+                symbol = self.python.find_method(owner, _method_name(target)) if isinstance(owner, ClassSymbol) else None
+            else:
+                symbol = self.python.resolve_ref(key.path, target)
+        found = self.python.functions.get(symbol) if isinstance(symbol, FunctionSymbol) else None
+        return symbol if found is not None and found.is_async else None  # type: ignore[return-value]
+
+    def _startup(self) -> dict[int, str]:
+        """Async functions that run once, when the application starts or stops: lifespans
+        (`@asynccontextmanager async def lifespan`), `@app.on_event(...)` handlers, and the async
+        functions only they await. Function number -> the handler it runs under."""
+        words = self.catalog
+        found: dict[int, str] = {}
+        for number, fn in enumerate(self.functions):
+            if fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
+                                or (fn.name in words.lifespan_names
+                                    and any(d.endswith("asynccontextmanager") for d in fn.decorators))):
+                found[number] = f"{self.keys[number].qualname}()"
+        number_of = {key: n for n, key in enumerate(self.keys)}
+        callers: dict[int, set[int]] = {}
+        for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
+            for call in fn.calls:
+                if call.awaited and (callee := self._awaited(key, fn, call)) is not None:
+                    callers.setdefault(number_of[callee], set()).add(number)
+        changed = True
+        while changed:  # an async function all of whose awaiting callers run at startup does too
+            changed = False
+            for number, by in callers.items():
+                if number not in found and all(c in found for c in by):
+                    found[number] = found[next(iter(sorted(by)))]
+                    changed = True
+        return found
 
     def _any_method(self, method: str, call: Call) -> _Resolved:
         kind = self.catalog.any_methods.get(method)
@@ -285,6 +332,7 @@ class _Linker:
 
     def findings(self) -> list[Finding]:
         every, severe = self._best_paths(severe_only=False), self._best_paths(severe_only=True)
+        self.startup = self._startup()
         findings: list[Finding] = []
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
@@ -309,7 +357,8 @@ class _Linker:
                 # the same call twice in one function needs two fingerprints, still free of line numbers
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
-                findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}"))
+                findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
+                                              self.startup.get(number)))
         return findings
 
     def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
@@ -325,7 +374,8 @@ class _Linker:
                 return nxt, chain
             current = nxt
 
-    def _finding(self, key: FunctionSymbol, call: Call, sink: _Sink, chain: list[dict[str, Any]], symbol: str) -> Finding:
+    def _finding(self, key: FunctionSymbol, call: Call, sink: _Sink, chain: list[dict[str, Any]], symbol: str,
+                 startup: str | None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": key.path, "line": call.line})
@@ -346,6 +396,8 @@ class _Linker:
                 "blocking_call": sink.name,
                 "blocking_at": f"{last['file']}:{last['line']}",
                 **({"runs_in": f"code under {folder}/: its own process, not the served event loop"} if folder else {}),
+                **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
+                               "not per request"} if startup else {}),
             },
-            priority="P2" if folder else None,
+            priority="P2" if folder or startup else None,
         )

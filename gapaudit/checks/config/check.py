@@ -200,6 +200,8 @@ class ConfigDriftAnalyzer(Analyzer):
         """`prod` checked against `test`: keys the code `reads` without a default, weaker toggles, limits."""
         findings = []
         for key, value in sorted(test.keys.items()):
+            if value.get("passthrough"):
+                continue  # `KEY=${KEY:-}`: the tests set nothing production lacks
             mine = prod.keys.get(key)
             if mine is not None and mine["kind"] != "empty":
                 findings.extend(self._weaker(key, value, mine, test, prod))
