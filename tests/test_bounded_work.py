@@ -272,3 +272,21 @@ def test_frontend_file_over_the_time_budget_is_cut_short_not_emptied(tmp_path: P
 
     assert "file-time-budget" in _skipped(report)["web/bundle.js"]
     assert _cut_short(report) == {"web/bundle.js"}
+
+
+def test_a_urlconf_that_includes_itself_is_followed_a_bounded_number_of_times(tmp_path: Path) -> None:
+    """A list of twelve patterns each including the list itself, eight deep, is 12^8 route
+    prefixes; the include()s followed are capped, and what lies past the cap is a mount whose
+    routes are not listed (nothing under it is reported missing; a path outside it still is)."""
+    loop = ",\n".join(f'    path("a{i}/", include(loop))' for i in range(12))
+    root = _write(tmp_path, {
+        "web/urls.py": (f"from django.urls import include, path\n\nloop = [\n{loop},\n"
+                        '    path("page/", views.page),\n]\n\nurlpatterns = [path("", include(loop))]\n'),
+        "web/tests/test_pages.py": "def test_page(client):\n    client.get('/a3/a7/page/')\n    client.get('/other/')\n",
+    })
+
+    _, report, elapsed = _scan(root)
+
+    assert elapsed < 30
+    assert [(g["rule"], g["evidence"]["request"]) for g in report["gaps"] if g["rule"] == "GA401"] == [
+        ("GA401", "GET /other/")]

@@ -23,6 +23,7 @@ from .declarations import AIOHTTP_WEB, DeclarationCollector
 from .facts import (
     ConstantReference,
     Declarations,
+    DjangoPattern,
     Requests,
     RouteFacts,
     Router,
@@ -33,6 +34,9 @@ from .frontend import js_references
 from .paths import matches, normalise
 from .requests import RequestCollector
 
+#: include()s followed across a project's URLconfs; past that (a list that includes itself twelve
+#: times, eight deep, would be 12^8), an include is a mount whose routes are not listed
+_MAX_DJANGO_EXPANSIONS = 10_000
 
 @dataclass
 class Route:
@@ -134,28 +138,48 @@ class RouteTable:
                     for rel in self.modules.files_ending(p.include.replace(".", "/"))}
         roots = [rel for rel, f in self.decls.items() if f.django and rel not in included]
 
+        groups: dict[str, dict[str | None, list[DjangoPattern]]] = {}
+        budget = [_MAX_DJANGO_EXPANSIONS]
+
+        def grouped(rel: str) -> dict[str | None, list[DjangoPattern]]:
+            """A module's patterns by group; None holds its top-level ones. Groups another pattern
+            of the module includes are reached through that include only, a REST framework
+            router's (`router.urls`) through its inclusion only."""
+            if rel not in groups:
+                patterns = self.decls[rel].django
+                local = {p.group for p in patterns}
+                mounted = {p.include for p in patterns if p.include in local} | {p.group for p in patterns if p.dynamic}
+                found: dict[str | None, list[DjangoPattern]] = {}
+                for p in patterns:
+                    found.setdefault(p.group, []).append(p)
+                    if p.group not in mounted:
+                        found.setdefault(None, []).append(p)
+                groups[rel] = found
+            return groups[rel]
+
         def walk(rel: str, group: str | None, prefix: str, depth: int) -> None:
-            """The patterns of one group of `rel` (None: its top-level ones) under `prefix`."""
-            patterns = self.decls[rel].django
-            local = {p.group for p in patterns}
-            # groups another pattern of the module includes are reached through that include
-            # only, a REST framework router's (`router.urls`) through its inclusion only
-            mounted = {p.include for p in patterns if p.include in local} | {p.group for p in patterns if p.dynamic}
-            for pattern in patterns:
-                if (pattern.group != group) if group is not None else (pattern.group in mounted):
-                    continue
+            """The patterns of one group of `rel` under `prefix`."""
+            found = grouped(rel)
+            for pattern in found.get(group, ()):
+                route = prefix + pattern.route
+                deeper = depth < 8 and budget[0] > 0
                 if pattern.dynamic:
-                    self._opaque_resolved.append(normalise(prefix + pattern.route))
-                elif pattern.include in local and depth < 8:
-                    walk(rel, pattern.include, prefix + pattern.route, depth + 1)
+                    self._opaque_resolved.append(normalise(route))
+                elif pattern.include is not None and pattern.include in found:
+                    if deeper:
+                        budget[0] -= 1
+                        walk(rel, pattern.include, route, depth + 1)
+                    else:
+                        self._opaque_resolved.append(normalise(route))
                 elif pattern.include:
                     target = self.modules.resolve(rel, pattern.include)
-                    if target is not None and depth < 8:
-                        walk(target, None, prefix + pattern.route, depth + 1)
+                    if target is not None and deeper:
+                        budget[0] -= 1
+                        walk(target, None, route, depth + 1)
                     else:
-                        self._opaque_resolved.append(normalise(prefix + pattern.route))
+                        self._opaque_resolved.append(normalise(route))
                 else:
-                    raw = "/" + (prefix + pattern.route).lstrip("/")
+                    raw = "/" + route.lstrip("/")
                     self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line))
 
         for root in roots:
