@@ -19,6 +19,15 @@ CATALOGS = ("blocking-kinds", "not-served-folders", "blocking-functions", "block
 
 
 @dataclass(frozen=True)
+class CallNames:
+    """Calls named by qualified function (`asyncio.to_thread`) or by method, whatever the receiver
+    (`run_in_executor`): the `offload-calls` and `inline-callers` entries."""
+
+    functions: frozenset[str]
+    methods: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ClientFamily:
     """One `blocking-clients` entry: objects whose methods block (see the catalog's comments)."""
 
@@ -89,12 +98,8 @@ class BlockingCatalog:
             self.families[family.name] = family
             for constructor in entry["constructors"].names():
                 self.constructors.setdefault(constructor, family.name)
-        offload = Entry.of(rules, "offload-calls").fields(optional=("functions", "methods"))
-        self.offload_functions = frozenset(offload["functions"].names())
-        self.offload_methods = frozenset(offload["methods"].names())
-        inline = Entry.of(rules, "inline-callers").fields(optional=("functions", "methods"))
-        self.inline_functions = frozenset(inline["functions"].names())
-        self.inline_methods = frozenset(inline["methods"].names())
+        self.offload = self._call_names("offload-calls")
+        self.inline = self._call_names("inline-callers")
         startup = Entry.of(rules, "startup-handlers").fields(optional=("decorators", "lifespans"))
         self.startup_decorators = tuple(f".{name}()" for name in startup["decorators"].names())
         self.lifespan_names = frozenset(startup["lifespans"].names())
@@ -102,6 +107,10 @@ class BlockingCatalog:
         self.once_ignored = frozenset(self._kind(kind) for kind in Entry.of(rules, "run-once-ignored-kinds").items())
         # builtins worth following a call to: the catalog's (`open`, `input`), as functions or constructors
         self.builtins = frozenset(n for n in [*self.functions, *self.constructors] if n.startswith("builtins."))
+
+    def _call_names(self, catalog: str) -> CallNames:
+        fields = Entry.of(self.rules, catalog).fields(optional=("functions", "methods"))
+        return CallNames(frozenset(fields["functions"].names()), frozenset(fields["methods"].names()))
 
     def _entries(self, catalog: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict[str, Entry]]:
         return [item.fields(required, optional) for item in Entry.of(self.rules, catalog).items()]

@@ -44,7 +44,7 @@ from ...python.resolve import (
 )
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project
-from .catalog import CATALOGS, BlockingCatalog
+from .catalog import CATALOGS, BlockingCatalog, CallNames
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class _Sink:
     display: str  # `self._client.db()`
 
 
-_Resolved = _Sink | FunctionSymbol | None  # what one call does: blocks, calls a sync project function, or neither
+_Resolved = _Sink | FunctionSymbol | None  # what one call does: blocks, calls a project function, or neither
 #: function number -> (priority, call index, next hop: the blocking call or the next function's number)
 _Best = dict[int, tuple[int, int, _Sink | int]]
 
@@ -144,14 +144,17 @@ class _Linker:
         self.keys = list(python.functions)  # number -> function
         self.functions = list(python.functions.values())
         self.calls = [self._followed(fn) for fn in self.functions]
-        number = {key: n for n, key in enumerate(self.keys)}
+        self.number = number = {key: n for n, key in enumerate(self.keys)}
         # what each followed call does: blocks (_Sink), calls a sync project function (its number), or neither
         self.resolved: list[list[_Sink | int | None]] = []
         for key, fn, calls in zip(self.keys, self.functions, self.calls):
             edges: list[_Sink | int | None] = []
             for call in calls:
                 found = self._resolve(key, fn, call)
-                edges.append(number[found] if isinstance(found, FunctionSymbol) else found)
+                if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing
+                    edges.append(None if python.functions[found].is_async else number[found])
+                else:
+                    edges.append(found)
             self.resolved.append(edges)
 
     def _followed(self, fn: Function) -> list[Call]:
@@ -164,19 +167,18 @@ class _Linker:
         for call in fn.calls:
             outer = call.argument_of
             offloaded.append(outer is not None and (offloading[outer] or offloaded[outer]))
-            offloading.append(self._offloads(call.target))
+            offloading.append(self._named(call.target, self.catalog.offload))
             if offloaded[-1] or offloading[-1] or call.awaited or not self._relevant(call.target):
                 continue
-            if call.deferred and not (outer is not None and self._runs_inline(fn.calls[outer].target)):
+            if call.deferred and not (outer is not None and self._named(fn.calls[outer].target, self.catalog.inline)):
                 continue  # in a lambda handed to something that calls it later, elsewhere
             followed.append(call)
         return followed
 
-    def _runs_inline(self, target: Target) -> bool:
-        return target.qualified in self.catalog.inline_functions or _method_name(target) in self.catalog.inline_methods
-
-    def _offloads(self, target: Target) -> bool:
-        return target.qualified in self.catalog.offload_functions or _method_name(target) in self.catalog.offload_methods
+    @staticmethod
+    def _named(target: Target, names: CallNames) -> bool:
+        """Is the call one of these (offloading, or running a lambda at once)?"""
+        return target.qualified in names.functions or _method_name(target) in names.methods
 
     def _relevant(self, target: Target) -> bool:
         if isinstance(target, BuiltinRef):
@@ -216,19 +218,8 @@ class _Linker:
 
     def _awaited(self, key: FunctionSymbol, fn: Function, call: Call) -> FunctionSymbol | None:
         """The project's async function an awaited call runs (`await warm_up()`, `await self.seed()`)."""
-        target = call.target
-        symbol: Symbol | None = None
-        if isinstance(target, SelfMethod):
-            symbol = self.python.find_method(ClassSymbol(key.path, fn.cls), target.name) if fn.cls else None
-        elif not isinstance(target, (AnyMethod, SuperMethod, MethodOf)):
-            receiver = self.python.receiver(key.path, target)
-            if isinstance(receiver, Instance):
-                owner = receiver.owner
-                symbol = self.python.find_method(owner, _method_name(target)) if isinstance(owner, ClassSymbol) else None
-            else:
-                symbol = self.python.resolve_ref(key.path, target)
-        found = self.python.functions.get(symbol) if isinstance(symbol, FunctionSymbol) else None
-        return symbol if found is not None and found.is_async else None  # type: ignore[return-value]
+        found = self._resolve(key, fn, call)
+        return found if isinstance(found, FunctionSymbol) and self.python.functions[found].is_async else None
 
     def _startup(self) -> dict[int, str]:
         """Async functions that run once, when the application starts or stops: lifespans
@@ -241,18 +232,19 @@ class _Linker:
                                 or (fn.name in words.lifespan_names
                                     and any(d.endswith("asynccontextmanager") for d in fn.decorators))):
                 found[number] = f"{self.keys[number].qualname}()"
-        number_of = {key: n for n, key in enumerate(self.keys)}
+        if not found:
+            return found  # no handler: no awaited call needs resolving
         callers: dict[int, set[int]] = {}
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             for call in fn.calls:
                 if call.awaited and (callee := self._awaited(key, fn, call)) is not None:
-                    callers.setdefault(number_of[callee], set()).add(number)
+                    callers.setdefault(self.number[callee], set()).add(number)
         changed = True
         while changed:  # an async function all of whose awaiting callers run at startup does too
             changed = False
             for number, by in callers.items():
                 if number not in found and all(c in found for c in by):
-                    found[number] = found[next(iter(sorted(by)))]
+                    found[number] = found[min(by)]
                     changed = True
         return found
 
@@ -273,8 +265,7 @@ class _Linker:
         if isinstance(symbol, ClassSymbol):
             symbol = self.python.find_method(symbol, "__init__")
         if isinstance(symbol, FunctionSymbol):
-            fn = self.python.functions.get(symbol)
-            return symbol if fn is not None and not fn.is_async else None
+            return symbol if symbol in self.python.functions else None
         if isinstance(symbol, External):
             name = symbol.name
             display = f"{name.removeprefix('builtins.')}()"

@@ -34,7 +34,6 @@ else:  # pragma: no cover
 # `${VAR}`, `$VAR` and compose's `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`,
 # `${VAR?error}`, `${VAR:+alt}`, `${VAR+alt}`: the value comes from the environment at deploy time
 _REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-?+][^}]*)?\}?$")
-_PASSTHROUGH = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*(:?-)?\}?$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d+)?$")
 _COMMENT_START = re.compile(r"\s#")
 #: A config file's keys, and characters of its dotted keys: a legitimate 60,000-key file is well
@@ -109,9 +108,10 @@ class ValueClassifier:
         shape = self.secrets.token(value)
         if shape:
             return {"kind": "token", "shape": shape}
-        if _REFERENCE.match(value):
+        reference = _REFERENCE.match(value)
+        if reference:
             # `${VAR}`, `${VAR:-}`: whatever the environment holds, no value of the file's own
-            return {"kind": "reference", "passthrough": True} if _PASSTHROUGH.match(value) else {"kind": "reference"}
+            return {"kind": "reference", "passthrough": True} if reference[1] in (None, "-", ":-") else {"kind": "reference"}
         if (lower in self.true_words or lower in self.false_words) and not secret:
             return {"kind": "bool", "value": lower in self.true_words}
         try:
