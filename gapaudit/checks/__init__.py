@@ -7,9 +7,22 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from ..rules import RuleSet
-from .base import Analyzer, ParsedFile, ParseError, Project
+
+if TYPE_CHECKING:
+    from .base import Analyzer, ParsedFile, ParseError, Project
+
+_BASE = ("Analyzer", "ParseError", "ParsedFile", "Project")
+
+
+def __getattr__(name: str) -> Any:
+    # the analyzers' base classes are imported on first use: the engine's rank step reads a catalog
+    # helper of this package (checks.catalogs) on a warm scan that analyzes nothing
+    if name not in _BASE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(".base", __name__), name)
 
 
 @cache
