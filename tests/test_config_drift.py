@@ -118,3 +118,35 @@ def test_config_diff_ranks_like_a_scan(project, tmp_path):
     assert done.returncode == 1 and "GA304 [P0]" in done.stdout and "GA306 [P0]" in done.stdout
     (root / "gapaudit.yml").write_text("ignore: [GA399]\n")
     assert "unknown rule GA399" in one_line_error(run_cli("config-diff", *files, cwd=root))
+
+
+def test_a_password_of_a_service_that_publishes_no_port_is_p2(tmp_path):
+    """A self-host compose file: the database's password is reachable only from the compose
+    network (no `ports:`), so P2 with the reason; the same kind of value on a published service is
+    P1, and a token shape is P1 wherever it is (a token works from anywhere)."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "# Copy this file as docker-compose.yml next to .env, then run `docker compose up -d`.\n"
+        "services:\n"
+        "  db:\n"
+        "    image: postgres:16\n"
+        "    environment:\n"
+        "      POSTGRES_DB: shop\n"
+        "      POSTGRES_USER: shop\n"
+        "      POSTGRES_PASSWORD: Tr0ub4dor-shop-2024\n"
+        "  web:\n"
+        "    image: ghcr.io/acme/shop:1.4\n"
+        "    ports: [\"8000:8000\"]\n"
+        "    environment:\n"
+        "      ADMIN_PASSWORD: Tr0ub4dor-admin-2024\n"
+        "  worker:\n"
+        "    image: ghcr.io/acme/shop:1.4\n"
+        "    environment:\n"
+        "      SYNC_TOKEN: ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"
+    )
+    (tmp_path / "app.py").write_text("import os\n\nDATABASE_PASSWORD = os.environ.get('POSTGRES_PASSWORD')\n")
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    secrets = {g["evidence"]["key"]: g for g in report["gaps"] if g["rule"] == "GA306"}
+    assert secrets["POSTGRES_PASSWORD"]["priority"] == "P2"
+    assert "publishes no port" in secrets["POSTGRES_PASSWORD"]["evidence"]["reachable"]
+    assert secrets["ADMIN_PASSWORD"]["priority"] == "P1" and "reachable" not in secrets["ADMIN_PASSWORD"]["evidence"]
+    assert secrets["SYNC_TOKEN"]["priority"] == "P1"

@@ -29,9 +29,28 @@ def test_undeclared_requests_with_the_reason(scanned):
         ("web/app/page.tsx", 8): "the path exists for GET, POST only (405)",
         ("web/lib/api.ts", 8): "no backend route matches (404)",
         ("web/lib/api.ts", 9): "no backend route matches (404)",
+        ("web/lib/session.ts", 3): "the frontend's own handler web/app/api/session/route.ts serves GET, POST only (405)",
+        ("web/lib/session.ts", 5): "no backend route matches (404)",
     }
     missing = next(g for g in gaps if g["file"] == "web/lib/api.ts" and g["line"] == 8)
     assert missing["priority"] == "P0" and missing["evidence"]["nearest_declared"]
+
+
+def test_a_frontends_own_route_handlers_and_a_client_of_another_server(scanned):
+    """Next.js serves web/app/api/**/route.ts itself: the same package's relative requests to them
+    are answered (GET/POST /api/session, /api/items/{...slug}); a method it does not export is 405,
+    and `_components/` is private. cli/ is its own package whose configured-base requests
+    (`${baseUrl}/v1/ping/`) reach none of the backend's routes: a client of a hosted API, not
+    reported. web/'s configured-base requests do reach the backend, so its miss (`/api/v1/stream`)
+    still is."""
+    _, gaps = scanned
+    undeclared = {(g["file"], g["line"]) for g in gaps if g["rule"] == "GA401"}
+    assert not {key for key in undeclared if key[0].startswith("cli/")}
+    assert ("web/lib/session.ts", 1) not in undeclared and ("web/lib/session.ts", 2) not in undeclared
+    assert ("web/lib/session.ts", 4) not in undeclared  # a catch-all segment takes the rest of the path
+    assert ("web/lib/api.ts", 9) in undeclared
+    routes = {(g["evidence"].get("request"), g["file"]) for g in gaps if g["rule"] in ("GA402", "GA403")}
+    assert not {file for _, file in routes if file.startswith("web/")}  # the frontend's routes are not the backend's
 
 
 def test_every_framework_form_is_declared_with_its_full_path(scanned):

@@ -41,6 +41,8 @@ class ConfigFile:
     complete: bool = True
     #: (compose file, service) of a compose service's environment, named `file#service`
     service: tuple[str, str] | None = None
+    #: a compose service that publishes no port (no `ports:`): only containers on its network reach it
+    unpublished: bool = False
 
     @property
     def file(self) -> str:
@@ -153,7 +155,8 @@ class ConfigDriftAnalyzer(Analyzer):
         for test, prod in self._pairs(files, unparsed, project):
             findings.extend(self.compare(files[test], files[prod], reads))
         production = [files[rel] for rel in sorted({**env_files, **configs}) if _role(rel, self.files) == "production"]
-        production += [ConfigFile(f"{rel}#{service}", spec["env"], service=(rel, service))
+        production += [ConfigFile(f"{rel}#{service}", spec["env"], service=(rel, service),
+                                  unpublished=not spec.get("published", True))
                        for rel, services in sorted(composes.items())
                        if _role(rel, self.files) != "test" for service, spec in services.items()]
         for config in production:
@@ -302,11 +305,17 @@ class ConfigDriftAnalyzer(Analyzer):
             if kind in ("token", "secret") or value.get("shape"):  # a host's URL may hold a password too
                 what = ("a password in its URL" if kind in ("host", "localhost")
                         else f"a literal {value['shape']} token" if kind == "token" else "a literal secret")
+                # a password of a service nobody outside its network reaches (a database's default in a
+                # self-host compose file) opens nothing by itself; a token works wherever it is used
+                inside = config.unpublished and kind == "secret" and not value.get("shape")
                 findings.append(Finding(
                     rule="GA306", file=rel, line=value["line"],
                     message=f"{key} in {config.rel} holds {what} (value not shown)",
                     symbol=f"{key}|{config.rel}",
-                    evidence={"key": key, "value": "redacted", "why": value.get("shape", "secret-named key, real-looking value")},
+                    evidence={"key": key, "value": "redacted", "why": value.get("shape", "secret-named key, real-looking value"),
+                              **({"reachable": "only from its compose network (the service publishes no port)"}
+                                 if inside else {})},
+                    priority="P2" if inside else None,
                 ))
         return findings
 

@@ -135,6 +135,12 @@ class MockedInfraAnalyzer(InfraAnalyzer):
         for name in ambiguous:
             del adapters[name]
         constructed = {name for f in tests.values() for name in f.constructed}
+        # an abstract adapter (`CacheBackend(ABC)`) runs for real through the subclasses tests build
+        subclasses: dict[str, set[str]] = {}
+        for f in prod.values():
+            for cls in f.classes:
+                for base in cls.bases:
+                    subclasses.setdefault(base, set()).add(cls.name)
         sites: dict[str, list[str]] = {}
         for rel, f in sorted(tests.items()):
             for mock in f.mocks:
@@ -145,7 +151,7 @@ class MockedInfraAnalyzer(InfraAnalyzer):
         test_modules = {imp.module for f in tests.values() for imp in f.imports if imp.module}
         provided = ci_provided_kinds(self.catalog, files.ci, test_modules)
         findings = [self._adapter_gap(name, adapters[name], where, provided) for name, where in sorted(sites.items())
-                    if name not in constructed]
+                    if not _family(name, subclasses) & constructed]
         findings += self._fake_libraries(tests, prod, test_modules)
         return findings
 
@@ -188,6 +194,17 @@ class MockedInfraAnalyzer(InfraAnalyzer):
                 evidence={"infra": [kind], "faked_in": [f"{rel}:{line}" for rel, line in users[:20]]},
             ))
         return findings
+
+
+def _family(name: str, subclasses: dict[str, set[str]]) -> set[str]:
+    """A class and every subclass of it the project defines (by name)."""
+    found, todo = {name}, [name]
+    while todo:
+        for child in subclasses.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def _first_lines(imports: tuple[Import, ...]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ...python import codec
+from ...python.astutil import last_name
 from ...python.env import EnvRead, How
 from ...python.imports import Import
 from ...python.ordering import ShallowFirst
@@ -26,6 +27,7 @@ _NAMING_READS = frozenset({How.GETENV, How.GET, How.SETDEFAULT, How.ENVIRON})
 class ProductionClass:
     name: str
     line: int
+    bases: tuple[str, ...] = ()  # last names: `CacheBackend` of `class RedisCache(base.CacheBackend)`
 
 
 @codec.register
@@ -46,7 +48,8 @@ class ClassCollector:
 
     def enter(self, node: ast.AST, context: Context) -> None:
         if isinstance(node, ast.ClassDef):
-            self._classes.add(ProductionClass(node.name, node.lineno), len(context.ancestors))
+            bases = tuple(last_name(base) for base in node.bases if isinstance(base, (ast.Name, ast.Attribute)))
+            self._classes.add(ProductionClass(node.name, node.lineno, bases), len(context.ancestors))
 
     def leave(self, node: ast.AST, context: Context) -> None:
         pass

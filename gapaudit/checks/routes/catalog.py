@@ -21,6 +21,16 @@ class RouterFactory:
 
 
 @dataclass(frozen=True, slots=True)
+class HandlerLayout:
+    """Where a frontend serves routes itself (catalog `frontend-route-handlers`)."""
+
+    root: str  # the folder whose subfolders are the path: `app`, `pages`
+    file: str | None  # only modules of this name serve (`route`); None: every module
+    under: str | None  # only below this first folder (`api` of `pages/api`)
+    exported: bool  # methods are the exported functions named after them; else any method
+
+
+@dataclass(frozen=True, slots=True)
 class RoutesCatalog:
     http_methods: frozenset[str]
     router_factories: dict[str, RouterFactory]
@@ -42,6 +52,7 @@ class RoutesCatalog:
     js_client_factories: frozenset[str]
     js_base_url_keys: frozenset[str]
     js_constructors: dict[str, str]  # constructor -> method (WS for a WebSocket)
+    handler_layouts: tuple[HandlerLayout, ...]
     untested_exempt_words: tuple[str, ...]
     outside_clients: frozenset[str]  # folders whose requests are not the served frontend's
     framework_routes: frozenset[str]  # normalised
@@ -53,7 +64,7 @@ class RoutesCatalog:
         "viewset-routers", "viewset-registrations",
         "client-factories", "client-modules", "client-request-calls", "client-websocket-calls",
         "js-fetch-functions", "js-client-libraries", "js-client-factories", "js-base-url-keys",
-        "js-connection-constructors", "untested-exempt-words", "framework-routes", "outside-client-folders",
+        "js-connection-constructors", "frontend-route-handlers", "untested-exempt-words", "framework-routes", "outside-client-folders",
     )
 
     @classmethod
@@ -106,6 +117,11 @@ class RoutesCatalog:
             js_client_factories=frozenset(names("js-client-factories")),
             js_base_url_keys=frozenset(names("js-base-url-keys")),
             js_constructors=constructors,
+            handler_layouts=tuple(
+                HandlerLayout(entry["root"].name(), entry["file"].name() if entry["file"].value is not None else None,
+                              entry["under"].name() if entry["under"].value is not None else None,
+                              entry["methods"].one_of(frozenset({"exported", "any"}), "methods") == "exported")
+                for entry in records("frontend-route-handlers", ("root", "methods"), ("file", "under"))),
             untested_exempt_words=names("untested-exempt-words"),
             outside_clients=frozenset(name.lower() for name in names("outside-client-folders")),
             framework_routes=frozenset(normalise(path) for path in names("framework-routes")),

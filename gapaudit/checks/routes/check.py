@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...model import FRONTEND, PYTHON, PYTHON_TEST, Finding
 from ...python import codec
@@ -18,6 +18,9 @@ from ...python.imports import ImportCollector, Where
 from ...python.modules import ModuleIndex
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, ParseError, Project
+
+if TYPE_CHECKING:
+    from ...engine.discover import SourceFile
 from .catalog import RoutesCatalog
 from .declarations import AIOHTTP_WEB, DeclarationCollector
 from .facts import (
@@ -30,7 +33,7 @@ from .facts import (
     RouteReference,
     imported,
 )
-from .frontend import js_references
+from .frontend import js_handlers, js_references
 from .paths import matches, normalise
 from .requests import RequestCollector
 
@@ -239,7 +242,8 @@ class RoutesAnalyzer(Analyzer):
     def file_facts(self, file: ParsedFile) -> RouteFacts:
         if file.kind == FRONTEND:
             try:
-                return Requests(js_references(file.rel, file.text, self.catalog))
+                return Requests(js_references(file.rel, file.text, self.catalog),
+                                handlers=js_handlers(file.rel, file.text, self.catalog))
             except Exception:
                 raise  # the engine's to handle: the file's time budget ran out (so the scan is incomplete), ...
             except BaseException as exc:  # ast-grep raises PanicException, a BaseException
@@ -278,6 +282,10 @@ class RoutesAnalyzer(Analyzer):
 
     def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, RouteReference, bool]]]:
         """The declared routes, and every request (file, reference, made by a test) matched against them."""
+        table, refs, _ = self._linked(project)
+        return table, refs
+
+    def _linked(self, project: Project) -> tuple[RouteTable, list[tuple[str, RouteReference, bool]], _Frontends]:
         facts = {rel: self.decode(data) for rel, data in project.facts_of(self.name).items()}
         declared = {rel: f for rel, f in facts.items() if isinstance(f, Declarations)}
         requests = {rel: f for rel, f in facts.items() if isinstance(f, Requests)}
@@ -293,20 +301,27 @@ class RoutesAnalyzer(Analyzer):
             for route in table.find(ref.method, ref.path)[0]:
                 route.referenced_by.append(f"{rel}:{ref.line}")
                 route.tested = route.tested or from_test
-        return table, refs
+        return table, refs, _Frontends(requests, project.discovery.files)
 
     def link(self, project: Project) -> list[Finding]:
-        table, refs = self.table(project)
+        table, refs, frontends = self._linked(project)
         if not table.routes:
             return []  # no backend in this tree: nothing to compare against
         findings = []
+        elsewhere = frontends.calling_elsewhere(refs, table)
         for rel, ref, from_test in refs:
             exact, same_path = table.find(ref.method, ref.path)
             if exact or table.behind_opaque_mount(ref.path) or normalise(ref.path) in self.catalog.framework_routes:
                 continue
+            own = [] if from_test else frontends.own(rel, ref)
+            if any(method in ("*", ref.method) for method, _ in own) or (
+                    not from_test and ref.configured and frontends.package(rel) in elsewhere):
+                continue
             kind = "WebSocket" if ref.method == "WS" else ref.method
             unmounted = [r for r in table.routes if not r.mounted and matches(r.path, normalise(ref.path))]
-            if same_path:
+            if own:
+                why = f"the frontend's own handler {own[0][1]} serves {', '.join(sorted({m for m, _ in own}))} only (405)"
+            elif same_path:
                 why = f"the path exists for {', '.join(sorted({r.method for r in same_path}))} only (405)"
             elif unmounted:
                 why = f"declared at {unmounted[0].file}:{unmounted[0].line} but its router is never included (404)"
@@ -348,6 +363,50 @@ class RoutesAnalyzer(Analyzer):
                     evidence={"referenced_by": route.referenced_by or ["nothing"]},
                 ))
         return findings
+
+
+class _Frontends:
+    """The JS/TS packages of the tree (each folder with a package.json) and the routes each serves
+    itself: which requests of a frontend reach its own server, and which reach some other one."""
+
+    def __init__(self, requests: dict[str, Requests], files: tuple[SourceFile, ...]) -> None:
+        self.packages = sorted((f.rel.rpartition("/")[0] for f in files if f.rel.rpartition("/")[2] == "package.json"),
+                               key=len, reverse=True)  # the nearest first
+        self.handlers: dict[str | None, list[tuple[str, str, str]]] = {}  # package -> (method, path, file)
+        for rel, f in requests.items():
+            for handler in f.handlers:
+                self.handlers.setdefault(self.package(rel), []).append((handler.method, normalise(handler.path), rel))
+
+    def package(self, rel: str) -> str | None:
+        """The folder of the nearest package.json above `rel` ("" at the root), None if there is none."""
+        return next((p for p in self.packages if not p or rel.startswith(p + "/")), None)
+
+    def own(self, rel: str, ref: RouteReference) -> list[tuple[str, str]]:
+        """(method, file) of the frontend's own route handlers (Next.js `route.ts`) on the path of a
+        same-origin request."""
+        if ref.configured:
+            return []
+        path = normalise(ref.path)
+        return [(method, file) for method, pattern, file in self.handlers.get(self.package(rel), ())
+                if matches(pattern, path)]
+
+    def calling_elsewhere(self, refs: list[tuple[str, RouteReference, bool]], table: RouteTable) -> set[str | None]:
+        """Packages none of whose requests reaches a declared route, and that make some to a
+        configured base URL (`${baseUrl}/v1/x`): a CLI or SDK of a hosted API, a plugin calling a
+        vendor. Their configured requests are not reported; literal same-origin ones still are. A
+        frontend that reaches the backend at all keeps every miss reported (the bundled example's
+        broken `${API_BASE}/...` URLs beside its working axios calls)."""
+        reaches: dict[str | None, bool] = {}
+        configured: set[str | None] = set()
+        for rel, ref, from_test in refs:
+            if from_test:
+                continue
+            package = self.package(rel)
+            exact, same_path = table.find(ref.method, ref.path)
+            reaches[package] = reaches.get(package, False) or bool(exact or same_path)
+            if ref.configured:
+                configured.add(package)
+        return {package for package in configured if not reaches[package]}
 
 
 class _HelperPaths:

@@ -86,6 +86,20 @@ class RouteReference:
     path: str
     line: int
     via: str  # the requesting call: `client.get`, `fetch`, `new WebSocket`
+    #: the URL starts with a base known only at run time (`${baseUrl}/v1/x`, `API + "/x"`): which
+    #: server it reaches is configured, not written
+    configured: bool = False
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class FrontendHandler:
+    """A route a frontend serves itself, same-origin: a Next.js `app/**/route.ts` exporting `GET`,
+    or a `pages/api/**` module (every method, `*`)."""
+
+    method: str
+    path: str  # `/api/auth/refresh`, `/api/items/{}`
+    line: int
 
 
 @codec.register
@@ -134,6 +148,7 @@ class Requests:
     from_test: bool = False  # a test requesting a route is what makes it tested
     constants: tuple[PathConstant, ...] = ()
     imports: tuple[Import, ...] = ()  # module-level `from x import y` binding a name a request goes through
+    handlers: tuple[FrontendHandler, ...] = ()  # what a frontend module serves itself (Next.js route handlers)
 
 
 RouteFacts = Union[Declarations, Requests]

@@ -10,8 +10,8 @@ import bisect
 import re
 from typing import TYPE_CHECKING
 
-from .catalog import RoutesCatalog
-from .facts import RouteReference
+from .catalog import HandlerLayout, RoutesCatalog
+from .facts import FrontendHandler, RouteReference
 from .paths import MAX_PATH, url_path
 
 if TYPE_CHECKING:
@@ -34,6 +34,17 @@ def _span(node: SgNode) -> int:
     """The length of a node's text without reading it (see `_Lines`)."""
     edit = node.replace("")
     return edit.end_pos - edit.start_pos
+
+
+def _configured(node: SgNode) -> bool:
+    """Does the URL start with a value known only at run time: `${baseUrl}/x`, `API + "/x"`?"""
+    kind = node.kind()
+    if kind == "template_string":
+        first = next((c for c in node.children() if c.kind() != "`"), None)
+        return first is not None and first.kind() == "template_substitution"
+    if kind == "binary_expression":
+        return _configured(node.children()[0])
+    return kind not in ("string", "template_string")
 
 
 def _url(node: SgNode) -> str | None:
@@ -163,5 +174,52 @@ def js_references(rel: str, text: str, catalog: RoutesCatalog) -> tuple[RouteRef
         if path is None or not path.startswith("/"):
             continue
         lines = lines or _Lines(text)
-        refs.append(RouteReference(method, path, lines.of(call), name))
+        configured = "://" not in url and _configured(arg_nodes[0]) and not prefix
+        refs.append(RouteReference(method, path, lines.of(call), name, configured))
     return tuple(refs)
+
+
+_EXPORTED = re.compile(r"^[ \t]*export\s+(?:async\s+function\s*\*?|function\s*\*?|const|let|var)\s+([A-Z]+)\b"
+                       r"|\bas\s+([A-Z]+)\s*[,}]", re.MULTILINE)
+
+
+def js_handlers(rel: str, text: str, catalog: RoutesCatalog) -> tuple[FrontendHandler, ...]:
+    """The routes this module serves itself (catalog `frontend-route-handlers`), same-origin."""
+    for layout in catalog.handler_layouts:
+        path = _handler_path(rel, layout)
+        if path is None:
+            continue
+        if not layout.exported:
+            return (FrontendHandler("*", path, 1),)
+        handlers = []
+        for found in _EXPORTED.finditer(text):
+            method = found.group(1) or found.group(2)
+            if method.lower() in catalog.http_methods:
+                handlers.append(FrontendHandler(method, path, text.count("\n", 0, found.start()) + 1))
+        return tuple(handlers)
+    return ()
+
+
+def _handler_path(rel: str, layout: HandlerLayout) -> str | None:
+    """`src/app/api/items/[id]/route.ts` -> `/api/items/{id}` under the layout `app/**/route`."""
+    *folders, name = rel.split("/")
+    stem = name.rsplit(".", 1)[0]
+    if name.endswith(".d.ts") or layout.root not in folders or (layout.file and stem != layout.file):
+        return None
+    segments = folders[len(folders) - folders[::-1].index(layout.root):]  # below the last `root` folder
+    if layout.file is None and stem != "index":
+        segments.append(stem)
+    if layout.under and segments[:1] != [layout.under]:
+        return None
+    parts = []
+    for segment in segments:
+        if segment.startswith("_"):
+            return None  # a private folder: Next.js routes nothing in it
+        if segment.startswith("(") and segment.endswith(")") or segment.startswith("@"):
+            continue  # a route group or a parallel route's slot: no path segment
+        if segment.startswith("[") and segment.endswith("]"):
+            inner = segment.strip("[]")
+            parts.append(f"{{{inner[3:]}:path}}" if inner.startswith("...") else f"{{{inner}}}")
+        else:
+            parts.append(segment)
+    return "/" + "/".join(parts)

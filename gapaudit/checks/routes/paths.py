@@ -7,7 +7,7 @@ import ast
 import re
 from urllib.parse import urlsplit
 
-_PARAM = re.compile(r"\{[^}]*\}|<[^>]*>|(?<=/):[A-Za-z_]\w*|\$\{[^}]*\}")
+_PARAM = re.compile(r"\{(?!\*\*\})[^}]*\}|<[^>]*>|(?<=/):[A-Za-z_]\w*|\$\{[^}]*\}")  # not `{**}`, made first
 _PATH_PARAM = re.compile(r"\{[^}:]*:path\}|<path:[^>]*>")  # matches the rest of the path, slashes included
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "{}"})
 #: Longer paths are left as written: `_PARAM` reads from every `{` to the end of a path with no `}`
