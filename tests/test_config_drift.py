@@ -125,7 +125,6 @@ def test_a_password_of_a_service_that_publishes_no_port_is_p2(tmp_path):
     network (no `ports:`), so P2 with the reason; the same kind of value on a published service is
     P1, and a token shape is P1 wherever it is (a token works from anywhere)."""
     (tmp_path / "docker-compose.yml").write_text(
-        "# Copy this file as docker-compose.yml next to .env, then run `docker compose up -d`.\n"
         "services:\n"
         "  db:\n"
         "    image: postgres:16\n"
@@ -150,3 +149,29 @@ def test_a_password_of_a_service_that_publishes_no_port_is_p2(tmp_path):
     assert "publishes no port" in secrets["POSTGRES_PASSWORD"]["evidence"]["reachable"]
     assert secrets["ADMIN_PASSWORD"]["priority"] == "P1" and "reachable" not in secrets["ADMIN_PASSWORD"]["evidence"]
     assert secrets["SYNC_TOKEN"]["priority"] == "P1"
+
+
+COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\"80:80\"]\n" \
+                        "    environment:\n      ADMIN_PASSWORD: Tr0ub4dor-admin-2024\n"
+
+
+@pytest.mark.parametrize(("path", "header", "checked"), [
+    ("docker-compose.yml", "", True),
+    ("deploy/docker-compose.yml", "# Production stack: docker compose -f deploy/docker-compose.yml up -d\n", True),
+    ("docker/compose/docker-compose.postgres.yml", "# Docker Compose file for running shop.\n#\n"
+     "# To install: copy this file as 'docker-compose.yml' and run `docker compose up -d`.\n", False),
+    ("compose.yaml", "# Compose file for development: `docker compose up` on your laptop.\n", False),
+    ("docker-compose.override.yml", "", False),
+    ("docker-compose.dev.yml", "", False),
+    (".devcontainer/docker-compose.yml", "", False),
+    ("tests/e2e/docker-compose.yml", "", False),
+    ("examples/minimal/docker-compose.yml", "", False),
+])
+def test_which_compose_files_are_production(tmp_path, path, header, checked):
+    """Development, test, CI and example compose files are never checked as production: by their
+    name, their folders, or what their leading comments say (a self-host template, a dev stack)."""
+    target = tmp_path / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(header + COMPOSE_WITH_A_SECRET)
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    assert bool([g for g in report["gaps"] if g["rule"] == "GA306"]) is checked

@@ -55,15 +55,41 @@ def _words(rel: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", name) if w]
 
 
-def _role(rel: str, catalog: dict[str, Any]) -> str | None:
+def _role(rel: str, catalog: dict[str, Any], header: str | None = None) -> str | None:
+    """test, production, development, example or test-stack, from the file's name, then its folders, then
+    what its leading comments say (`header`, from `header_role`); None when nothing says."""
     words = set(_words(rel))
-    if words & set(catalog["example-words"]):
+    folders = set(rel.lower().split("/")[:-1])
+    if words & set(catalog["example-words"]) or folders & set(catalog["example-folders"]):
         return "example"
+    if words & set(catalog["development-words"]) or folders & set(catalog["development-folders"]):
+        return "development"
     if words & set(catalog["production-words"]):
         return "production"
     if words & set(catalog["test-words"]):
         return "test"
-    return None
+    if folders & set(catalog["test-folders"]):
+        # a test suite's own stack (tests/e2e/docker-compose.yml) turns on the optional features it
+        # tests: not production, and not the test config production is compared with
+        return "test-stack"
+    return header
+
+
+#: roles whose files describe no deployment: never checked as production, nor paired with a test file
+_NOT_DEPLOYED = frozenset({"test", "test-stack", "development", "example"})
+_HEADER_LINES = 40  # a leading comment block longer than this is read no further
+
+
+def header_role(text: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
+    """The role the leading `#` comment block of a file states ("Copy this file as ...": example)."""
+    lines = []
+    for line in text.splitlines()[:_HEADER_LINES]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        lines.append(stripped.lstrip("#").strip().lower())
+    header = " ".join(lines)
+    return next((role for role, said in phrases.items() if any(phrase in header for phrase in said)), None)
 
 
 def _stem(rel: str, catalog: dict[str, Any]) -> tuple[str, str]:
@@ -87,8 +113,12 @@ class ConfigDriftAnalyzer(Analyzer):
 
     def __init__(self, rules: RuleSet) -> None:
         catalog = Entry.of(rules, "config-drift").fields(required=_CATALOG_KEYS)
-        self.files = {key: entry.strings() for key, entry in catalog["config-files"].fields(
-            required=("test-words", "production-words", "example-words")).items()}
+        files = catalog["config-files"].fields(
+            required=("test-words", "production-words", "example-words", "development-words", "test-folders",
+                      "development-folders", "example-folders", "header-phrases"))
+        self.header_phrases = {role: entry.strings() for role, entry in files.pop("header-phrases").fields(
+            optional=("example", "development")).items()}
+        self.files = {key: entry.strings() for key, entry in files.items()}
         self.classifier = ValueClassifier(catalog)
         self.toggles = [_toggle(entry) for entry in catalog["security-toggles"].items()]
         self.limit_keys = catalog["limit-keys"].strings()
@@ -102,10 +132,12 @@ class ConfigDriftAnalyzer(Analyzer):
         if file.kind == PYTHON:
             return tuple(r for r in file.collector("env-reads", EnvReadCollector).reads if r.how in _DEPLOYMENT_READS)
         if file.kind == ENV:
-            return {"env": self.classifier.scrub(read_env(file.text, self.classifier))}
+            return {"env": self.classifier.scrub(read_env(file.text, self.classifier)),
+                    "role": header_role(file.text, self.header_phrases)}
         if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
-            return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier))}
-        if file.kind == CONFIG and _role(file.rel, self.files):
+            return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier)),
+                    "role": header_role(file.text, self.header_phrases)}
+        if file.kind == CONFIG and _role(file.rel, self.files) in ("test", "production"):  # the files compared
             keys = read_structured(file.rel, file.text, self.classifier)
             return {"config": None if keys is None else self.classifier.scrub(keys)}
         return None
@@ -151,36 +183,38 @@ class ConfigDriftAnalyzer(Analyzer):
                     complete = complete and _normalise(folder + env_file) not in unparsed
                 files[f"{rel}#{service}"] = ConfigFile(f"{rel}#{service}", keys, complete, (rel, service))
 
+        roles = {rel: _role(rel, self.files, f.get("role")) for rel, f in facts.items()}
+        roles.update({rel: _role(rel, self.files) for rel in unparsed})
         findings: list[Finding] = []
-        for test, prod in self._pairs(files, unparsed, project):
+        for test, prod in self._pairs(files, roles, unparsed, project):
             findings.extend(self.compare(files[test], files[prod], reads))
-        production = [files[rel] for rel in sorted({**env_files, **configs}) if _role(rel, self.files) == "production"]
+        production = [files[rel] for rel in sorted({**env_files, **configs}) if roles.get(rel) == "production"]
         production += [ConfigFile(f"{rel}#{service}", spec["env"], service=(rel, service),
                                   unpublished=not spec.get("published", True))
                        for rel, services in sorted(composes.items())
-                       if _role(rel, self.files) != "test" for service, spec in services.items()]
+                       if roles.get(rel) not in _NOT_DEPLOYED for service, spec in services.items()]
         for config in production:
             findings.extend(self.production_checks(config, containerized))
         return findings
 
-    def _pairs(self, files: dict[str, ConfigFile], unparsed: set[str], project: Project) -> list[tuple[str, str]]:
+    def _pairs(self, files: dict[str, ConfigFile], roles: dict[str, str | None], unparsed: set[str],
+               project: Project) -> list[tuple[str, str]]:
         """(test, production) pairs of `files`; a file in `unparsed` takes part in pairing as if it
         had parsed, and pairs that include one are dropped."""
         pairs = [(t, p) for t, p in project.config.config_pairs if t in files and p in files]
         # compose: a service of a test compose file against the same service of the deploy one
         # (indexed by service: a compose file may define a hundred thousand of them)
         services = [(key, file.service) for key, file in files.items() if file.service]
-        compose_roles = {rel: _role(rel, self.files) for _, (rel, _) in services}
         deploy: dict[str, str] = {}
         for key, (rel, service) in services:
-            if compose_roles[rel] != "test":
+            if roles.get(rel) not in _NOT_DEPLOYED:
                 deploy.setdefault(service, key)
         for key, (rel, service) in services:
-            if compose_roles[rel] == "test" and service in deploy:
+            if roles.get(rel) == "test" and service in deploy:
                 pairs.append((key, deploy[service]))
-        roles = {rel: _role(rel, self.files) for rel in [*(k for k, f in files.items() if not f.service), *sorted(unparsed)]}
-        tests = [r for r, role in roles.items() if role == "test"]
-        prods = [r for r, role in roles.items() if role == "production"]
+        plain = [*(k for k, f in files.items() if not f.service), *sorted(unparsed)]
+        tests = [r for r in plain if roles.get(r) == "test"]
+        prods = [r for r in plain if roles.get(r) == "production"]
         stems = {rel: _stem(rel, self.files) for rel in [*tests, *prods]}
         same_stem: dict[tuple[str, str], list[str]] = {}
         same_kind: dict[str, list[str]] = {}
