@@ -83,7 +83,7 @@ _HEADER_LINES = 40  # a leading comment block longer than this is read no furthe
 def header_role(text: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
     """The role the leading `#` comment block of a file states ("Copy this file as ...": example)."""
     lines = []
-    for line in text.splitlines()[:_HEADER_LINES]:
+    for line in text.split("\n", _HEADER_LINES)[:_HEADER_LINES]:  # not every line of a huge file
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             break
@@ -190,7 +190,7 @@ class ConfigDriftAnalyzer(Analyzer):
             findings.extend(self.compare(files[test], files[prod], reads))
         production = [files[rel] for rel in sorted({**env_files, **configs}) if roles.get(rel) == "production"]
         production += [ConfigFile(f"{rel}#{service}", spec["env"], service=(rel, service),
-                                  unpublished=not spec.get("published", True))
+                                  unpublished=not spec["published"])
                        for rel, services in sorted(composes.items())
                        if roles.get(rel) not in _NOT_DEPLOYED for service, spec in services.items()]
         for config in production:

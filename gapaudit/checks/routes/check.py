@@ -18,9 +18,6 @@ from ...python.imports import ImportCollector, Where
 from ...python.modules import ModuleIndex
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, ParseError, Project
-
-if TYPE_CHECKING:
-    from ...engine.discover import SourceFile
 from .catalog import RoutesCatalog
 from .declarations import AIOHTTP_WEB, DeclarationCollector
 from .facts import (
@@ -36,6 +33,12 @@ from .facts import (
 from .frontend import js_handlers, js_references
 from .paths import matches, normalise
 from .requests import RequestCollector
+
+if TYPE_CHECKING:
+    from ...engine.discover import SourceFile
+
+#: a request, as `table()` lists them: (file, reference, made by a test)
+_Request = tuple[str, RouteReference, bool]
 
 #: include()s followed across a project's URLconfs; past that (a list that includes itself twelve
 #: times, eight deep, would be 12^8), an include is a mount whose routes are not listed
@@ -282,10 +285,11 @@ class RoutesAnalyzer(Analyzer):
 
     def table(self, project: Project) -> tuple[RouteTable, list[tuple[str, RouteReference, bool]]]:
         """The declared routes, and every request (file, reference, made by a test) matched against them."""
-        table, refs, _ = self._linked(project)
+        table, refs, _, _ = self._linked(project)
         return table, refs
 
-    def _linked(self, project: Project) -> tuple[RouteTable, list[tuple[str, RouteReference, bool]], _Frontends]:
+    def _linked(self, project: Project) -> tuple[RouteTable, list[_Request], list[tuple[list[Route], list[Route]]], _Frontends]:
+        """`table()`, with what `RouteTable.find` returned for each request (found once) and the frontends."""
         facts = {rel: self.decode(data) for rel, data in project.facts_of(self.name).items()}
         declared = {rel: f for rel, f in facts.items() if isinstance(f, Declarations)}
         requests = {rel: f for rel, f in facts.items() if isinstance(f, Requests)}
@@ -297,20 +301,20 @@ class RoutesAnalyzer(Analyzer):
                 resolved = helpers.resolve(rel, ref) if isinstance(ref, ConstantReference) else ref
                 if resolved is not None:
                     refs.append((rel, resolved, f.from_test))
-        for rel, ref, from_test in refs:
-            for route in table.find(ref.method, ref.path)[0]:
+        found = [table.find(ref.method, ref.path) for _, ref, _ in refs]
+        for (rel, ref, from_test), (exact, _) in zip(refs, found, strict=True):
+            for route in exact:
                 route.referenced_by.append(f"{rel}:{ref.line}")
                 route.tested = route.tested or from_test
-        return table, refs, _Frontends(requests, project.discovery.files)
+        return table, refs, found, _Frontends(requests, project.discovery.files)
 
     def link(self, project: Project) -> list[Finding]:
-        table, refs, frontends = self._linked(project)
+        table, refs, found, frontends = self._linked(project)
         if not table.routes:
             return []  # no backend in this tree: nothing to compare against
         findings = []
-        elsewhere = frontends.calling_elsewhere(refs, table)
-        for rel, ref, from_test in refs:
-            exact, same_path = table.find(ref.method, ref.path)
+        elsewhere = frontends.calling_elsewhere(refs, found)
+        for (rel, ref, from_test), (exact, same_path) in zip(refs, found, strict=True):
             if exact or table.behind_opaque_mount(ref.path) or normalise(ref.path) in self.catalog.framework_routes:
                 continue
             own = [] if from_test else frontends.own(rel, ref)
@@ -372,6 +376,7 @@ class _Frontends:
     def __init__(self, requests: dict[str, Requests], files: tuple[SourceFile, ...]) -> None:
         self.packages = sorted((f.rel.rpartition("/")[0] for f in files if f.rel.rpartition("/")[2] == "package.json"),
                                key=len, reverse=True)  # the nearest first
+        self._package_of: dict[str, str | None] = {}
         self.handlers: dict[str | None, list[tuple[str, str, str]]] = {}  # package -> (method, path, file)
         for rel, f in requests.items():
             for handler in f.handlers:
@@ -379,7 +384,9 @@ class _Frontends:
 
     def package(self, rel: str) -> str | None:
         """The folder of the nearest package.json above `rel` ("" at the root), None if there is none."""
-        return next((p for p in self.packages if not p or rel.startswith(p + "/")), None)
+        if rel not in self._package_of:  # asked for each request and handler of a file
+            self._package_of[rel] = next((p for p in self.packages if not p or rel.startswith(p + "/")), None)
+        return self._package_of[rel]
 
     def own(self, rel: str, ref: RouteReference) -> list[tuple[str, str]]:
         """(method, file) of the frontend's own route handlers (Next.js `route.ts`) on the path of a
@@ -390,7 +397,7 @@ class _Frontends:
         return [(method, file) for method, pattern, file in self.handlers.get(self.package(rel), ())
                 if matches(pattern, path)]
 
-    def calling_elsewhere(self, refs: list[tuple[str, RouteReference, bool]], table: RouteTable) -> set[str | None]:
+    def calling_elsewhere(self, refs: list[_Request], found: list[tuple[list[Route], list[Route]]]) -> set[str | None]:
         """Packages none of whose requests reaches a declared route, and that make some to a
         configured base URL (`${baseUrl}/v1/x`): a CLI or SDK of a hosted API, a plugin calling a
         vendor. Their configured requests are not reported; literal same-origin ones still are. A
@@ -398,11 +405,10 @@ class _Frontends:
         broken `${API_BASE}/...` URLs beside its working axios calls)."""
         reaches: dict[str | None, bool] = {}
         configured: set[str | None] = set()
-        for rel, ref, from_test in refs:
+        for (rel, ref, from_test), (exact, same_path) in zip(refs, found, strict=True):
             if from_test:
                 continue
             package = self.package(rel)
-            exact, same_path = table.find(ref.method, ref.path)
             reaches[package] = reaches.get(package, False) or bool(exact or same_path)
             if ref.configured:
                 configured.add(package)

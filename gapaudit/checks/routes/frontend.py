@@ -44,7 +44,7 @@ def _configured(node: SgNode) -> bool:
         return first is not None and first.kind() == "template_substitution"
     if kind == "binary_expression":
         return _configured(node.children()[0])
-    return kind not in ("string", "template_string")
+    return kind != "string"
 
 
 def _url(node: SgNode) -> str | None:
