@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import textwrap
 
@@ -14,6 +15,7 @@ from gapaudit.python import (
     AnyMethod,
     Assignment,
     BuiltinRef,
+    Call,
     ClassDefinition,
     FunctionDefinition,
     Import,
@@ -256,3 +258,22 @@ def test_names_and_paths_that_look_like_the_codec_s_own_round_trip():
     call = module.functions[0].calls[1]
     assert call.target == ImportRef(Imported("ast"), ("Module",))
     assert codec.decode(json.loads(json.dumps(codec.encode(module)))) == module
+
+
+def test_decoding_checks_each_fact_s_fields_and_fills_its_defaults():
+    module = _model("""
+        import time
+
+        def wait():
+            time.sleep(1)
+    """)
+    call = codec.encode(module.functions[0].calls[0])
+    assert call[0] == "Call" and len(call) == 8  # `once` holds its default: left out
+    decoded = codec.decode(call)
+    assert decoded == module.functions[0].calls[0] and decoded.once is False
+    with pytest.raises(AttributeError):  # decoded facts are as frozen as built ones
+        decoded.line = 2
+    with pytest.raises(codec.DecodeError, match="fields, expected at most"):
+        codec.decode([*call, *[None] * len(dataclasses.fields(Call))])
+    with pytest.raises(codec.DecodeError, match="no 'has_args'"):
+        codec.decode(call[:-1])

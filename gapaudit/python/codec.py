@@ -23,7 +23,6 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})  # written as they are
 _CLASSES: dict[str, type] = {}
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}  # (name, default or _MISSING), in order
 _MISSING = object()
-_set = object.__setattr__
 
 
 class DecodeError(ValueError):
@@ -32,12 +31,15 @@ class DecodeError(ValueError):
 
 def register(cls: type[T]) -> type[T]:
     """Make a dataclass decodable; its name must be unique among registered classes. Facts are
-    plain data: decoding fills their fields without calling `__init__`, so no `__post_init__`."""
+    plain data with slots: decoding fills their slots without calling `__init__`, so no
+    `__post_init__`."""
     name = cls.__name__
     if name in _CLASSES and _CLASSES[name] is not cls:
         raise TypeError(f"two fact classes named {name}")
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"fact class {name} has a __post_init__ that decoding would not run")
+    if "__slots__" not in cls.__dict__:
+        raise TypeError(f"fact class {name} needs slots=True: decoding fills its slots")
     _CLASSES[name] = cls
     _FIELDS[cls] = tuple((f.name, _MISSING if f.default is dataclasses.MISSING else f.default)
                          for f in dataclasses.fields(cls))  # type: ignore[arg-type]
@@ -96,31 +98,50 @@ def decode(data: Any) -> Any:
 def _decode(data: Any) -> Any:
     cls = data.__class__
     if cls is dict:
-        return {key: _decode(item) for key, item in data.items()}
+        return {key: item if item.__class__ in _SCALARS else _decode(item) for key, item in data.items()}
     if cls is not list:
         return data
-    head = data[0] if data else None
-    fact_class = _CLASSES.get(head) if head.__class__ is str else None
-    if fact_class is None:
-        if head == _ESCAPED and len(data) == 2 and data[1].__class__ is list:
-            data = data[1]
-        return tuple([item if item.__class__ in _SCALARS else _decode(item) for item in data])
-    fields = _FIELDS[fact_class]
-    if len(data) > len(fields) + 1:
-        raise DecodeError(f"{head}: {len(data) - 1} fields, expected at most {len(fields)}")
-    # filled in like pickle fills frozen dataclasses: their __init__ would cost a third more
-    fact = object.__new__(fact_class)
-    for position, (name, default) in enumerate(fields, 1):
-        if position < len(data):
-            item = data[position]
-            if item.__class__ not in _SCALARS:
-                item = _decode(item)
-        elif default is _MISSING:
-            raise DecodeError(f"{head}: no {name!r}")
+    if data:
+        head = data[0]
+        if head.__class__ is str:
+            builder = _BUILDERS.get(head)
+            if builder is None and head in _CLASSES:
+                builder = _BUILDERS[head] = _builder(_CLASSES[head])
+            if builder is not None:
+                return builder(data)
+            if head == _ESCAPED and len(data) == 2 and data[1].__class__ is list:
+                data = data[1]
+    return tuple([item if item.__class__ in _SCALARS else _decode(item) for item in data])
+
+
+_BUILDERS: dict[str, Callable[[list[Any]], Any]] = {}  # class name -> its decoder, made on first use
+
+
+def _builder(cls: type) -> Callable[[list[Any]], Any]:
+    """A decoder written for one class, fields unrolled: facts are filled in like pickle fills
+    frozen dataclasses, through their slots' descriptors (neither `__init__` nor the frozen
+    `__setattr__`), which makes decoding the cache 2-3 times faster than a loop over the fields.
+    The generated code holds no text from the data: names come from the class definition."""
+    name = cls.__name__
+    fields = _FIELDS[cls]
+    scope: dict[str, Any] = {"new": object.__new__, "cls": cls, "DecodeError": DecodeError, "scalars": _SCALARS,
+                             "decode": _decode, "len": len}
+    lines = ["def build(data):", "    count = len(data)", f"    if count > {len(fields) + 1}:",
+             f"        raise DecodeError(f'{name}: {{count - 1}} fields, expected at most {len(fields)}')",
+             "    fact = new(cls)"]
+    for position, (field, default) in enumerate(fields, 1):
+        scope[f"set{position}"] = getattr(cls, field).__set__  # the slot's member descriptor
+        lines += [f"    if count > {position}:", f"        item = data[{position}]",
+                  "        if item.__class__ not in scalars:", "            item = decode(item)", "    else:"]
+        if default is _MISSING:
+            lines.append(f"        raise DecodeError({name + ': no ' + repr(field)!r})")
         else:
-            item = default
-        _set(fact, name, item)
-    return fact
+            scope[f"default{position}"] = default
+            lines.append(f"        item = default{position}")
+        lines.append(f"    set{position}(fact, item)")
+    lines.append("    return fact")
+    exec(compile("\n".join(lines), f"<decoder of {name}>", "exec"), scope)
+    return scope["build"]
 
 
 def dataclass_codec(cls: type[T]) -> tuple[Callable[[T], Any], Callable[[Any], T]]:
