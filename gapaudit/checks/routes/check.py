@@ -31,7 +31,7 @@ from .facts import (
     imported,
 )
 from .frontend import js_handlers, js_references
-from .paths import matches, normalise
+from .paths import matches, normalise, shadows
 from .requests import RequestCollector
 
 if TYPE_CHECKING:
@@ -142,6 +142,8 @@ class RouteTable:
         # include()'s, however it is imported, is not
         included = {rel for f in self.decls.values() for p in f.django if p.include
                     for rel in self.modules.files_ending(p.include.replace(".", "/"))}
+        included |= {found[0] for rel, f in self.decls.items() for p in f.django if p.include
+                     if (found := self._imported_patterns(rel, p.include))}
         roots = [rel for rel, f in self.decls.items() if f.django and rel not in included]
 
         groups: dict[str, dict[str | None, list[DjangoPattern]]] = {}
@@ -179,9 +181,12 @@ class RouteTable:
                         self._opaque_resolved.append(normalise(route))
                 elif pattern.include:
                     target = self.modules.resolve(rel, pattern.include)
+                    found_group = None
+                    if target is None and (imported_list := self._imported_patterns(rel, pattern.include)):
+                        target, found_group = imported_list
                     if target is not None and deeper:
                         budget[0] -= 1
-                        walk(target, None, route, depth + 1)
+                        walk(target, found_group, route, depth + 1)
                     else:
                         self._opaque_resolved.append(normalise(route))
                 else:
@@ -190,6 +195,23 @@ class RouteTable:
 
         for root in roots:
             walk(root, None, "", 0)
+
+    def _imported_patterns(self, rel: str, name: str) -> tuple[str, str | None] | None:
+        """`cycle_urls` after `from .cycle import urlpatterns as cycle_urls`, or `cycle.urlpatterns`
+        after `from . import cycle`: (that module, the group: None for its `urlpatterns`), when the
+        module holds URL patterns."""
+        head, _, rest = name.partition(".")
+        dotted = imported(self.decls[rel].imports, head)
+        if dotted is None:
+            return None
+        dotted += f".{rest}" if rest else ""  # `*cycle.urlpatterns` after `from . import cycle`
+        if "." not in dotted.lstrip("."):
+            return None
+        module, _, var = dotted.rpartition(".")
+        target = self.modules.resolve(rel, module)
+        if target is None or target not in self.decls or not self.decls[target].django:
+            return None
+        return target, None if var == "urlpatterns" else var
 
     def _candidates(self, norm: str) -> list[Route]:
         """Mounted routes with as many segments as `norm`, plus the `{x:path}` catch-alls."""
@@ -347,7 +369,8 @@ class RoutesAnalyzer(Analyzer):
             if not route.mounted:
                 continue
             key = (route.method, route.path)
-            if key in seen and (seen[key].file, seen[key].line) != (route.file, route.line):
+            if key in seen and (seen[key].file, seen[key].line) != (route.file, route.line) \
+                    and shadows(seen[key].raw, route.raw):
                 first = seen[key]
                 findings.append(Finding(
                     rule="GA403", file=route.file, line=route.line,

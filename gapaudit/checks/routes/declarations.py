@@ -64,7 +64,9 @@ class DeclarationCollector:
 
     def declarations(self, imports: Iterable[Import]) -> Declarations:
         includes = tuple(self.includes)
-        heads = {include.child.split(".")[0] for include in includes}  # `users` of `users.router`
+        # `users` of `users.router`; `cycle_urls` of a Django `*cycle_urls`
+        heads = {include.child.split(".")[0] for include in includes} | {
+            pattern.include.split(".")[0] for pattern in self.django if pattern.include}
         return Declarations(tuple(self.routers), tuple(self.routes), includes,
                             tuple(self.dynamic), tuple(self.django),
                             tuple(i for i in imports if i.bound in heads))
@@ -219,13 +221,15 @@ class DeclarationCollector:
                                               f"{func.value.id}.urls", dynamic=True), *self._place)
 
     def _django_starred(self, node: ast.Starred, context: Context) -> None:
-        """`*api_router.urls` among the patterns of a list: routes made at run time under the
-        list's prefix, so nothing under it is reported missing."""
+        """`*api_router.urls` among the patterns of a list, or `*cycle_urls` in a module's
+        `urlpatterns` (a package's URLconf gathering its modules' lists): the unpacked list is
+        included at the list's prefix; the link step finds what it names (a local group, an
+        imported module's patterns) or, failing that, takes it for routes made at run time."""
         around = context.parent
-        if isinstance(around, (ast.List, ast.Tuple)) and any(
-                isinstance(e, ast.Call) and last_name(e.func) in _DJANGO_PATTERNS for e in around.elts):
-            self.django.add(DjangoPattern("", ast.unparse(node.value), node.lineno, _django_group(context)),
-                            *self._place)
+        group = _django_group(context)
+        if isinstance(around, (ast.List, ast.Tuple)) and (group == "urlpatterns" or any(
+                isinstance(e, ast.Call) and last_name(e.func) in _DJANGO_PATTERNS for e in around.elts)):
+            self.django.add(DjangoPattern("", ast.unparse(node.value), node.lineno, group), *self._place)
 
     def _django_computed(self, node: ast.Assign | ast.AugAssign, targets: list[ast.expr], value: ast.expr) -> None:
         """`urlpatterns += router.urls`, `urlpatterns = [...] + router.urls`: the computed part is
@@ -237,7 +241,9 @@ class DeclarationCollector:
             part = parts.pop()
             if isinstance(part, ast.BinOp) and isinstance(part.op, ast.Add):
                 parts += [part.left, part.right]
-            elif not isinstance(part, (ast.List, ast.Tuple, ast.Constant, ast.Name)):
+            elif isinstance(part, ast.Name) and part.id == "urlpatterns":
+                continue  # `urlpatterns = urlpatterns + [...]`: the list itself
+            elif not isinstance(part, (ast.List, ast.Tuple, ast.Constant)):  # a name: maybe another module's list
                 self.django.add(DjangoPattern("", ast.unparse(part), node.lineno, "urlpatterns"), *self._place)
 
 

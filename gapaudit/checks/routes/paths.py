@@ -34,6 +34,42 @@ def matches(pattern: str, path: str) -> bool:
     return len(a) == len(b) and all(x == y or x == "{}" or y == "{}" for x, y in zip(a, b))
 
 
+_SEGMENT_PARAM = re.compile(r"^(?:\{(?:[^}:]*)(?::(?P<brace>[^}]*))?\}|<(?:(?P<angle>[^:>]+):)?[^>]*>|:[A-Za-z_]\w*|\$\{[^}]*\})$")
+#: parameter types that match any one segment: FastAPI/Starlette `{x}` and `{x:str}`, Flask and
+#: Django `<x>` and `<string:x>`/`<str:x>`; `path` matches the rest of the path
+_ANY_SEGMENT = frozenset({"", "str", "string"})
+
+
+def shadows(first: str, later: str) -> bool:
+    """Does every request the `later` full path (as declared) serves reach `first` instead? Both
+    already compare equal once normalised; here converters and trailing slashes count: Django's
+    `<uuid:x>` and a custom `<sha1:x>` never match the same segment, and `invite/<slug:t>` and
+    `invite/<slug:t>/` are two URLs. What cannot be told apart for sure is not a shadow."""
+    if len(first) > MAX_PATH or len(later) > MAX_PATH:
+        return False
+    a, b = first.split("?", 1)[0], later.split("?", 1)[0]
+    if a.endswith("/") != b.endswith("/") and a.strip("/") and b.strip("/"):
+        return False
+    left, right = a.strip("/").split("/"), b.strip("/").split("/")
+    if len(left) != len(right):
+        return False
+    for x, y in zip(left, right):
+        kx, ky = _param_type(x), _param_type(y)
+        if x == y or kx == ky is not None or kx in _ANY_SEGMENT and ky != "path":
+            continue  # the same text, the same converter under two names, or a segment matching any
+        return False
+    return True
+
+
+def _param_type(segment: str) -> str | None:
+    """The parameter type of a whole-segment parameter ("" when untyped), None for a literal
+    segment or a segment mixing text and parameters."""
+    match = _SEGMENT_PARAM.match(segment)
+    if match is None:
+        return None
+    return (match.group("brace") or match.group("angle") or "").strip().lower()
+
+
 def literal(node: ast.AST | None) -> str | None:
     """A literal path: "...", f"/users/{uid}" (-> /users/{}), "/a/" + x; None for anything else.
     A leading substitution (`f"{BASE}/api"`) is a base URL and dropped."""
