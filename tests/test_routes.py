@@ -206,3 +206,25 @@ def test_rest_framework_router_registrations_serve_their_prefixes(tmp_path):
     _, report = scan_json(tmp_path, "--fail-on", "never")
     undeclared = [g["evidence"]["request"] for g in report["gaps"] if g["rule"] == "GA401"]
     assert undeclared == ["GET /api/tasks/"]
+
+
+def test_flask_restx_namespaces_resources_and_paths_tests_name(project):
+    """CTFd's shape: `Api(blueprint)`, `add_namespace(ns, "/x")`, `@ns.route` on Resource classes
+    (their methods are the ones they define), a namespace imported where its resources are
+    declared, `add_resource(Cls, *paths)`. Tests reach routes through a client made by a context
+    manager, a list of endpoints looped over and a class attribute: all tested, none undeclared."""
+    root = project("routes_restx")
+    done = run_cli("routes", str(root), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    table = {(r["method"], r["path"]): r["tested"] for r in json.loads(done.stdout)}
+    assert table == {
+        ("GET", "/api/v1/awards"): False, ("POST", "/api/v1/awards"): True,
+        ("GET", "/api/v1/awards/<int:award_id>"): True, ("DELETE", "/api/v1/awards/<int:award_id>"): False,
+        ("GET", "/api/v1/statistics/teams"): True, ("*", "/api/v1/todos"): True, ("*", "/api/v1/todos/all"): False,
+        ("GET", "/teams"): True,
+    }
+    _, report = scan_json(root, "--fail-on", "never")
+    gaps = sorted((g["rule"], g["file"], g["line"]) for g in report["gaps"])
+    assert gaps == [("GA401", "tests/conftest.py", 20), ("GA401", "tests/test_api.py", 26),
+                    ("GA402", "app/api/__init__.py", 13), ("GA402", "app/api/awards.py", 6),
+                    ("GA402", "app/api/awards.py", 15)]

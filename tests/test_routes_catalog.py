@@ -39,7 +39,9 @@ def test_without_the_entry_the_call_is_not_a_request(tmp_path):
                                                     "]: lacks framework")),
     ("  router-factories:\n    - {name: Sanic, framework: sanic}\n", "].framework: unknown framework 'sanic' (known: aiohttp, fastapi, flask"),
     ("  router-factories:\n    - {name: Sanic, framework: fastapi, app: yes please}\n", "].app: expected true or false, got 'yes please'"),
-    ("  include-calls:\n    - {name: attach, prefix_first: true}\n", "unknown key 'prefix_first' (expected name, prefix-first)"),
+    ("  include-calls:\n    - {name: attach, prefix_first: true}\n", "unknown key 'prefix_first' (expected name, prefix-first, prefix-second)"),
+    ("  include-calls:\n    - {name: attach, prefix-first: true, prefix-second: true}\n",
+     "'attach' is both prefix-first and prefix-second"),
     ("  router-subclass-endings:\n    - {ending: Routes, factory: Sanic}\n", "'Routes' stands for 'Sanic', which is not in"),
     ("  js-connection-constructors:\n    - {name: Socket, method: CONNECT}\n", "'Socket' has method 'CONNECT', not WS or"),
 ])

@@ -18,6 +18,8 @@ FRAMEWORKS = frozenset({"fastapi", "starlette", "flask", "aiohttp"})
 class RouterFactory:
     framework: str
     app: bool  # serves its routes without being included anywhere
+    prefix_from_name: bool = False  # `Namespace("users")` serves under /users
+    mounted_on_argument: bool = False  # `Api(blueprint)` is included in the blueprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,9 @@ class RoutesCatalog:
     prefix_keywords: tuple[str, ...]
     websocket_decorators: frozenset[str]
     any_method_decorators: frozenset[str]
-    include_calls: dict[str, bool]  # method -> takes (prefix, child) positionally
+    include_calls: dict[str, int | None]  # method -> position of the prefix argument (else a keyword)
+    attach_calls: frozenset[str]  # `child.init_app(parent)`
+    resource_registrations: frozenset[str]  # `api.add_resource(Resource, "/path", ...)`
     route_registrations: frozenset[str]
     websocket_registrations: frozenset[str]
     viewset_routers: frozenset[str]
@@ -60,7 +64,7 @@ class RoutesCatalog:
     #: every catalog this reads, for `RoutesAnalyzer.catalogs`
     names: ClassVar[tuple[str, ...]] = (
         "http-methods", "router-factories", "router-subclass-endings", "prefix-keywords", "websocket-decorators",
-        "any-method-decorators", "include-calls", "route-registrations", "websocket-registrations",
+        "any-method-decorators", "include-calls", "attach-calls", "resource-registrations", "route-registrations", "websocket-registrations",
         "viewset-routers", "viewset-registrations",
         "client-factories", "client-modules", "client-request-calls", "client-websocket-calls",
         "js-fetch-functions", "js-client-libraries", "js-client-factories", "js-base-url-keys",
@@ -79,9 +83,17 @@ class RoutesCatalog:
 
         http_methods = frozenset(names("http-methods"))
         factories = {
-            entry["name"].name(): RouterFactory(entry["framework"].one_of(FRAMEWORKS, "framework"), entry["app"].flag())
-            for entry in records("router-factories", ("name", "framework"), ("app",))
+            entry["name"].name(): RouterFactory(entry["framework"].one_of(FRAMEWORKS, "framework"), entry["app"].flag(),
+                                                entry["prefix-from-name"].flag(), entry["mounted-on-argument"].flag())
+            for entry in records("router-factories", ("name", "framework"),
+                                 ("app", "prefix-from-name", "mounted-on-argument"))
         }
+        include_calls: dict[str, int | None] = {}
+        for entry in records("include-calls", ("name",), ("prefix-first", "prefix-second")):
+            first, second = entry["prefix-first"].flag(), entry["prefix-second"].flag()
+            if first and second:
+                raise rules.catalog_error("include-calls", f"{entry['name'].name()!r} is both prefix-first and prefix-second")
+            include_calls[entry["name"].name()] = 0 if first else 1 if second else None
         endings = tuple((entry["ending"].name(), entry["factory"].name())
                         for entry in records("router-subclass-endings", ("ending", "factory")))
         for ending, factory in endings:
@@ -102,8 +114,9 @@ class RoutesCatalog:
             prefix_keywords=names("prefix-keywords"),
             websocket_decorators=frozenset(names("websocket-decorators")),
             any_method_decorators=frozenset(names("any-method-decorators")),
-            include_calls={entry["name"].name(): entry["prefix-first"].flag()
-                           for entry in records("include-calls", ("name",), ("prefix-first",))},
+            include_calls=include_calls,
+            attach_calls=frozenset(names("attach-calls")),
+            resource_registrations=frozenset(names("resource-registrations")),
             route_registrations=frozenset(names("route-registrations")),
             websocket_registrations=frozenset(names("websocket-registrations")),
             viewset_routers=frozenset(names("viewset-routers")),

@@ -31,7 +31,7 @@ from .facts import (
     imported,
 )
 from .frontend import js_handlers, js_references
-from .paths import matches, normalise, shadows
+from .paths import matches, names_exactly, normalise, shadows
 from .requests import RequestCollector
 
 if TYPE_CHECKING:
@@ -119,8 +119,11 @@ class RouteTable:
 
         for rel, facts in self.decls.items():
             for route in facts.routes:
-                mounts = prefixes((rel, route.router), frozenset())
-                for prefix in mounts if mounts else [self._own_prefix((rel, route.router))]:
+                # a router imported from where it is made (`from . import ns`, `@ns.route(...)`)
+                node = (rel, route.router) if route.router in self.routers[rel] else (
+                    self._resolve(rel, route.router) or (rel, route.router))
+                mounts = prefixes(node, frozenset())
+                for prefix in mounts if mounts else [self._own_prefix(node)]:
                     raw = prefix + route.path
                     self.routes.append(Route(route.method, normalise(raw), raw or "/", route.kind, rel,
                                              route.line, mounted=mounts is not None))
@@ -283,7 +286,7 @@ class RoutesAnalyzer(Analyzer):
             through = {r.symbol.rpartition(".")[0] or r.symbol for r in references if isinstance(r, ConstantReference)}
             # module-level `from x import y`: how a test reaches its helper module's path constants
             helpers = tuple(i for i in imports if i.where == Where.BODY and i.name is not None and i.bound in through)
-            return Requests(references, True, requests.constants(), helpers)
+            return Requests(references, True, requests.constants(), helpers, mentions=requests.mentions())
         return file.collector("routes.declarations", self._declarations).declarations(imports)
 
     def encode(self, facts: RouteFacts) -> Any:
@@ -328,6 +331,17 @@ class RoutesAnalyzer(Analyzer):
             for route in exact:
                 route.referenced_by.append(f"{rel}:{ref.line}")
                 route.tested = route.tested or from_test
+        for rel, f in sorted(requests.items()):
+            for mention in f.mentions:
+                if mention.method == "*":  # a path alone: every method of it, HTTP or WebSocket
+                    named = table.find("GET", mention.path)[1] + table.find("WS", mention.path)[1]
+                else:
+                    named = table.find(mention.method, mention.path)[0]
+                for route in named:
+                    if not names_exactly(route.path, normalise(mention.path)):
+                        continue
+                    route.referenced_by.append(f"{rel}:{mention.line}")
+                    route.tested = route.tested or f.from_test
         return table, refs, found, _Frontends(requests, project.discovery.files)
 
     def link(self, project: Project) -> list[Finding]:

@@ -49,7 +49,7 @@ def _methods(call: ast.Call, default: list[str]) -> list[str]:
 class DeclarationCollector:
     """Collects a module's `Declarations` during the one walk (see python/walk.py)."""
 
-    wants = (ast.Assign, ast.AugAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Starred)
+    wants = (ast.Assign, ast.AugAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Call, ast.Starred)
 
     def __init__(self, catalog: RoutesCatalog) -> None:
         self.catalog = catalog
@@ -64,9 +64,11 @@ class DeclarationCollector:
 
     def declarations(self, imports: Iterable[Import]) -> Declarations:
         includes = tuple(self.includes)
-        # `users` of `users.router`; `cycle_urls` of a Django `*cycle_urls`
+        # `users` of `users.router`; `cycle_urls` of a Django `*cycle_urls`; routers routes are
+        # declared on where they are imported (`@ns.route(...)` beside `from . import ns`)
         heads = {include.child.split(".")[0] for include in includes} | {
-            pattern.include.split(".")[0] for pattern in self.django if pattern.include}
+            pattern.include.split(".")[0] for pattern in self.django if pattern.include} | {
+            route.router for route in self.routes}
         return Declarations(tuple(self.routers), tuple(self.routes), includes,
                             tuple(self.dynamic), tuple(self.django),
                             tuple(i for i in imports if i.bound in heads))
@@ -91,6 +93,12 @@ class DeclarationCollector:
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Call):
                     self._decorator(decorator, node.name)
+        elif isinstance(node, ast.ClassDef):
+            methods = [item.name.upper() for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and item.name in self.catalog.http_methods]
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call):
+                    self._decorator(decorator, node.name, methods or ["*"])
 
     def leave(self, node: ast.AST, context: Context) -> None:
         pass
@@ -108,9 +116,14 @@ class DeclarationCollector:
             return
         made = self.catalog.router_factories[factory]
         prefix = self._prefix(call)
+        if made.prefix_from_name and not keyword(call, "path") and call.args and (named := literal(call.args[0])):
+            prefix = "/" + named
         names = [target.id for target in node.targets if isinstance(target, ast.Name)]
         for name in names:
             self.routers.add(Router(name, made.framework, prefix, node.lineno, made.app), *self._place)
+            host = call.args[0] if call.args else keyword(call, "app")
+            if made.mounted_on_argument and isinstance(host, (ast.Name, ast.Attribute)):
+                self.includes.add(Include(ast.unparse(host), name, "", node.lineno), *self._place)
         for item in call.keywords:  # Starlette(routes=[Route(...), Mount(...)])
             if item.arg == "routes" and isinstance(item.value, (ast.List, ast.Tuple)):
                 for name in names:
@@ -136,7 +149,8 @@ class DeclarationCollector:
                 if app is not None and not isinstance(app, (ast.List, ast.Tuple)):
                     self.includes.add(Include(router, ast.unparse(app), prefix + path, item.lineno), *self._place)
 
-    def _decorator(self, call: ast.Call, handler: str) -> None:
+    def _decorator(self, call: ast.Call, handler: str, resource: list[str] | None = None) -> None:
+        """A route decorator on a function, or on a resource class (`resource`: the methods it serves)."""
         func = call.func
         if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
             return
@@ -144,7 +158,10 @@ class DeclarationCollector:
         path = literal(call.args[0]) if call.args else literal(keyword(call, "path")) or literal(keyword(call, "rule"))
         if path is None:
             return
-        if verb in self.catalog.http_methods:
+        if resource is not None:
+            if verb in self.catalog.any_method_decorators:
+                self._add(router, resource, path, "http", call.lineno, handler)
+        elif verb in self.catalog.http_methods:
             self._add(router, [verb.upper()], path, "http", call.lineno, handler)
         elif verb in self.catalog.websocket_decorators:
             self._add(router, ["WS"], path, "websocket", call.lineno, handler)
@@ -162,9 +179,17 @@ class DeclarationCollector:
         catalog = self.catalog
         if name in catalog.include_calls and args:
             prefix, child = self._prefix(call), args[0]
-            if catalog.include_calls[name] and len(args) > 1:
+            position = catalog.include_calls[name]
+            if position == 0 and len(args) > 1:
                 prefix, child = literal(args[0]) or "", args[1]
+            elif position == 1 and len(args) > 1:
+                prefix = literal(args[1]) or ""
             self.includes.add(Include(router, ast.unparse(child), prefix, call.lineno), *self._place)
+        elif name in catalog.attach_calls and args and isinstance(args[0], (ast.Name, ast.Attribute)):
+            self.includes.add(Include(ast.unparse(args[0]), owner, "", call.lineno), *self._place)
+        elif name in catalog.resource_registrations and len(args) > 1:
+            for path in filter(None, map(literal, args[1:])):  # the class may live anywhere: any method
+                self._add(router, ["*"], path, "http", call.lineno, ast.unparse(args[0]))
         elif (name in catalog.route_registrations or name in catalog.websocket_registrations) and args \
                 and literal(args[0]) is None and not (len(args) > 1 and literal(args[1])):
             self.dynamic.add(DynamicRegistration(router, call.lineno, ast.unparse(func)), *self._place)

@@ -149,6 +149,10 @@ class Requests:
     constants: tuple[PathConstant, ...] = ()
     imports: tuple[Import, ...] = ()  # module-level `from x import y` binding a name a request goes through
     handlers: tuple[FrontendHandler, ...] = ()  # what a frontend module serves itself (Next.js route handlers)
+    #: paths a test names without a client the analyzer recognises: `admin.get("/x")` through a
+    #: context manager's client, `self.url = f"/x/{id}/"`, a list of endpoints looped over (method
+    #: `*`). They make a route tested; never reported as undeclared, as they may not be requests.
+    mentions: tuple[RouteReference, ...] = ()
 
 
 RouteFacts = Union[Declarations, Requests]

@@ -70,6 +70,13 @@ def _param_type(segment: str) -> str | None:
     return (match.group("brace") or match.group("angle") or "").strip().lower()
 
 
+def names_exactly(pattern: str, path: str) -> bool:
+    """`matches`, where a parameter of the path (`/users/{}`) matches only a parameter of the
+    pattern, not a literal segment (`/users/export`): for paths that may not be requests at all."""
+    a, b = pattern.strip("/").split("/"), path.strip("/").split("/")
+    return matches(pattern, path) and all(y != "{}" or x in ("{}", "{**}") for x, y in zip(a, b))
+
+
 def literal(node: ast.AST | None) -> str | None:
     """A literal path: "...", f"/users/{uid}" (-> /users/{}), "/a/" + x; None for anything else.
     A leading substitution (`f"{BASE}/api"`) is a base URL and dropped."""

@@ -20,7 +20,8 @@ class RequestCollector:
     Strings that are not requests (a cache key, a mock attribute) are not references: the receiver
     must be a client, which a later line may make one, so calls are judged once the walk is done."""
 
-    wants = (ast.Assign, ast.withitem, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Return)
+    wants = (ast.Assign, ast.withitem, ast.FunctionDef, ast.AsyncFunctionDef, ast.Call, ast.Return, ast.Constant,
+             ast.JoinedStr, ast.BinOp)
 
     def __init__(self, catalog: RoutesCatalog) -> None:
         self.catalog = catalog
@@ -30,6 +31,7 @@ class RequestCollector:
         self.calls: ShallowFirst[ast.Call] = ShallowFirst()  # `x.get(...)` and the like, through a receiver that may be a client
         self.assigned: list[tuple[str, str]] = []  # module-level `name = "/path"`
         self.returns: dict[ast.FunctionDef, list[ast.expr]] = {}  # module-level functions -> what they return
+        self.named: list[RouteReference] = []  # path-shaped strings outside any request call (see `mentions`)
 
     def enter(self, node: ast.AST, context: Context) -> None:
         if isinstance(node, ast.Call):
@@ -55,9 +57,29 @@ class RequestCollector:
             self.client_params.update(a.arg for a in node.args.args if "client" in a.arg.lower())
             if isinstance(node, ast.FunctionDef) and isinstance(context.parent, ast.Module):
                 self.returns[node] = []
+        elif isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+            parent = context.parent
+            # a part of an f-string or of `"/a/" + x` (the whole is read), what a request call
+            # requests, compared with (`route.path == "/x"`: a check, not a request), or a helper
+            # module's path constant (`users = "/api/users"`, `def recipe(): return f"..."`),
+            # which counts where a test requests it (`constants`)
+            if isinstance(parent, (ast.JoinedStr, ast.BinOp, ast.Compare)) or self._path_constant(context) or (
+                    isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute)
+                    and parent.func.attr in self.verbs and node in parent.args):
+                return
+            text = literal(node) if not isinstance(node, ast.Constant) or isinstance(node.value, str) else None
+            if text is not None and _path_like(text):
+                self.named.append(RouteReference("*", text, node.lineno, "a path named in a test"))
 
     def leave(self, node: ast.AST, context: Context) -> None:
         pass
+
+    @staticmethod
+    def _path_constant(context: Context) -> bool:
+        ancestors = context.ancestors  # [module, the module-level statement, ..., the parent]
+        if len(ancestors) == 2:
+            return isinstance(ancestors[1], ast.Assign)
+        return len(ancestors) > 2 and isinstance(ancestors[1], ast.FunctionDef) and isinstance(ancestors[-1], ast.Return)
 
     def _is_client(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Call) and last_name(node.func) in self.catalog.client_factories
@@ -70,12 +92,20 @@ class RequestCollector:
             or node.id in self.catalog.client_modules)
 
     def references(self) -> tuple[RouteReference | ConstantReference, ...]:
+        return self._requests(clients=True)
+
+    def mentions(self) -> tuple[RouteReference, ...]:
+        """Requests through a receiver not known to be a client, and the paths the module names elsewhere."""
+        return tuple(r for r in self._requests(clients=False) if isinstance(r, RouteReference)) + tuple(self.named)
+
+    def _requests(self, clients: bool) -> tuple[RouteReference | ConstantReference, ...]:
+        """The requests made through a known client (`clients`), or through any other receiver."""
         refs: list[RouteReference | ConstantReference] = []
         catalog = self.catalog
         for call in self.calls:
             func = call.func
             assert isinstance(func, ast.Attribute)
-            if not self._is_client_receiver(func.value):
+            if self._is_client_receiver(func.value) != clients:
                 continue
             verb, args = func.attr, call.args
             if verb in catalog.http_methods:
@@ -117,3 +147,16 @@ class RequestCollector:
                         parts.append("{}")
                 constants[function.name] = "".join(parts)
         return tuple(PathConstant(name, path) for name, path in constants.items() if path.startswith("/"))
+
+
+def _path_like(text: str) -> bool:
+    """`/api/v1/users`, `/accounts/{}/`: a path with a named first segment, no spaces, not a file
+    system path a test writes (`/tmp/x`), not too long to be a route."""
+    if not text.startswith("/") or len(text) > 300 or any(c.isspace() for c in text):
+        return False
+    first = text[1:].split("/", 1)[0]
+    return bool(first) and first[0].isalpha() and first not in _FILE_SYSTEM_ROOTS
+
+
+#: first folders of absolute file paths in tests, never routes
+_FILE_SYSTEM_ROOTS = frozenset({"tmp", "etc", "usr", "var", "dev", "proc", "home", "opt", "bin", "root", "srv", "mnt"})
