@@ -48,6 +48,7 @@ class RoutesCatalog:
     viewset_routers: frozenset[str]
     viewset_registrations: frozenset[str]
     client_factories: frozenset[str]
+    url_name_functions: frozenset[str]  # `reverse("name")`
     client_modules: frozenset[str]
     client_request_calls: frozenset[str]
     client_websocket_calls: frozenset[str]
@@ -66,7 +67,7 @@ class RoutesCatalog:
         "http-methods", "router-factories", "router-subclass-endings", "prefix-keywords", "websocket-decorators",
         "any-method-decorators", "include-calls", "attach-calls", "resource-registrations", "route-registrations", "websocket-registrations",
         "viewset-routers", "viewset-registrations",
-        "client-factories", "client-modules", "client-request-calls", "client-websocket-calls",
+        "client-factories", "url-name-functions", "client-modules", "client-request-calls", "client-websocket-calls",
         "js-fetch-functions", "js-client-libraries", "js-client-factories", "js-base-url-keys",
         "js-connection-constructors", "frontend-route-handlers", "untested-exempt-words", "framework-routes", "outside-client-folders",
     )
@@ -122,6 +123,7 @@ class RoutesCatalog:
             viewset_routers=frozenset(names("viewset-routers")),
             viewset_registrations=frozenset(names("viewset-registrations")),
             client_factories=frozenset(names("client-factories")),
+            url_name_functions=frozenset(names("url-name-functions")),
             client_modules=frozenset(names("client-modules")),
             client_request_calls=frozenset(names("client-request-calls")),
             client_websocket_calls=frozenset(names("client-websocket-calls")),

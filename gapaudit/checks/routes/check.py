@@ -55,6 +55,7 @@ class Route:
     mounted: bool = True
     referenced_by: list[str] = field(default_factory=list)
     tested: bool = False
+    name: str = ""  # a Django URL name
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "path": self.raw, "kind": self.kind, "file": self.file, "line": self.line,
@@ -194,7 +195,7 @@ class RouteTable:
                         self._opaque_resolved.append(normalise(route))
                 else:
                     raw = "/" + route.lstrip("/")
-                    self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line))
+                    self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line, name=pattern.name))
 
         for root in roots:
             walk(root, None, "", 0)
@@ -286,7 +287,8 @@ class RoutesAnalyzer(Analyzer):
             through = {r.symbol.rpartition(".")[0] or r.symbol for r in references if isinstance(r, ConstantReference)}
             # module-level `from x import y`: how a test reaches its helper module's path constants
             helpers = tuple(i for i in imports if i.where == Where.BODY and i.name is not None and i.bound in through)
-            return Requests(references, True, requests.constants(), helpers, mentions=requests.mentions())
+            return Requests(references, True, requests.constants(), helpers, mentions=requests.mentions(),
+                            url_names=tuple(requests.url_names))
         return file.collector("routes.declarations", self._declarations).declarations(imports)
 
     def encode(self, facts: RouteFacts) -> Any:
@@ -331,7 +333,15 @@ class RoutesAnalyzer(Analyzer):
             for route in exact:
                 route.referenced_by.append(f"{rel}:{ref.line}")
                 route.tested = route.tested or from_test
+        by_name: dict[str, list[Route]] = {}
+        for route in table.routes:
+            if route.name:
+                by_name.setdefault(route.name, []).append(route)
         for rel, f in sorted(requests.items()):
+            for url_name in f.url_names:  # `namespace:name`: the name, whatever the namespace
+                for route in by_name.get(url_name.rpartition(":")[2], ()):
+                    route.referenced_by.append(f"{rel}: reverse({url_name!r})")
+                    route.tested = route.tested or f.from_test
             for mention in f.mentions:
                 if mention.method == "*":  # a path alone: every method of it, HTTP or WebSocket
                     named = table.find("GET", mention.path)[1] + table.find("WS", mention.path)[1]
@@ -379,6 +389,13 @@ class RoutesAnalyzer(Analyzer):
                 priority="P2" if caller else None,
             ))
         seen: dict[tuple[str, str], Route] = {}
+        # one declaration mounted under several prefixes (an API's urls included under v1/, v2/,
+        # v3/) runs the same handler: tested if any copy is, reported once if none is
+        copies: dict[tuple[str, int, str], list[Route]] = {}
+        for route in table.routes:
+            if route.mounted:
+                copies.setdefault((route.file, route.line, route.method), []).append(route)
+        reported: set[tuple[str, int, str]] = set()
         for route in sorted(table.routes, key=lambda r: (r.file, r.line)):
             if not route.mounted:
                 continue
@@ -394,14 +411,21 @@ class RoutesAnalyzer(Analyzer):
                 ))
                 continue
             seen[key] = route
-            if not route.tested and not any(part in route.path.lower() for part in self.catalog.untested_exempt_words):
+            declaration = (route.file, route.line, route.method)
+            siblings = copies[declaration]
+            if declaration in reported or any(copy.tested for copy in siblings):
+                continue
+            if not any(part in route.path.lower() for part in self.catalog.untested_exempt_words):
+                reported.add(declaration)
                 kind = "WebSocket" if route.kind == "websocket" else route.method
+                also = sorted({copy.raw for copy in siblings} - {route.raw})
                 findings.append(Finding(
                     rule="GA402", file=route.file, line=route.line,
                     message=f"{kind} {route.raw} is declared but no test requests it through the "
                             + ("WebSocket" if route.kind == "websocket" else "HTTP") + " layer",
                     symbol=f"{route.method} {route.path}",
-                    evidence={"referenced_by": route.referenced_by or ["nothing"]},
+                    evidence={"referenced_by": route.referenced_by or ["nothing"],
+                              **({"also_mounted_at": also} if also else {})},
                 ))
         return findings
 

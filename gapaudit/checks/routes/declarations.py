@@ -230,7 +230,7 @@ class DeclarationCollector:
             else:
                 include = literal(included) or ast.unparse(included)
         pattern = DjangoPattern(route if kind == "path" else regex_to_path(route), include, call.lineno,
-                                _django_group(context))
+                                _django_group(context), name=literal(keyword(call, "name")) or "")
         self.django.add(pattern, *self._place)
 
 

@@ -75,6 +75,7 @@ class DjangoPattern:
     #: routes made at run time below `route` (a REST framework router's registration): nothing
     #: under it is reported missing
     dynamic: bool = False
+    name: str = ""  # `path(..., name="api-tokens")`: what `reverse("api-tokens")` requests
 
 
 @codec.register
@@ -153,6 +154,9 @@ class Requests:
     #: context manager's client, `self.url = f"/x/{id}/"`, a list of endpoints looped over (method
     #: `*`). They make a route tested; never reported as undeclared, as they may not be requests.
     mentions: tuple[RouteReference, ...] = ()
+    #: URL names a test reverses (`reverse("api-tokens")`, `reverse("accounts:login")`): the
+    #: routes declared with that name count as tested, as mentions do
+    url_names: tuple[str, ...] = ()
 
 
 RouteFacts = Union[Declarations, Requests]
