@@ -57,6 +57,11 @@ class Route:
     tested: bool = False
     name: str = ""  # a Django URL name
 
+    def reached_from(self, where: str, by_test: bool) -> None:
+        """Record a request (or a path named) at `where`; one from a test makes the route tested."""
+        self.referenced_by.append(where)
+        self.tested = self.tested or by_test
+
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "path": self.raw, "kind": self.kind, "file": self.file, "line": self.line,
                 "tested": self.tested, "referenced_by": self.referenced_by, "mounted": self.mounted}
@@ -229,10 +234,12 @@ class RouteTable:
 
     def find(self, method: str, path: str) -> tuple[list[Route], list[Route]]:
         """(routes matching method and path, routes matching the path only)."""
-        norm = normalise(path)
-        same_path = [r for r in self._candidates(norm) if matches(r.path, norm)
-                     and (r.kind == "websocket") == (method == "WS")]
+        same_path = [r for r in self.at(normalise(path)) if (r.kind == "websocket") == (method == "WS")]
         return [r for r in same_path if r.method in (method, "*")], same_path
+
+    def at(self, norm: str) -> list[Route]:
+        """Every mounted route, HTTP or WebSocket, serving the normalised path `norm`."""
+        return [r for r in self._candidates(norm) if matches(r.path, norm)]
 
     def behind_opaque_mount(self, path: str) -> bool:
         norm = normalise(path)
@@ -331,8 +338,7 @@ class RoutesAnalyzer(Analyzer):
         found = [table.find(ref.method, ref.path) for _, ref, _ in refs]
         for (rel, ref, from_test), (exact, _) in zip(refs, found, strict=True):
             for route in exact:
-                route.referenced_by.append(f"{rel}:{ref.line}")
-                route.tested = route.tested or from_test
+                route.reached_from(f"{rel}:{ref.line}", from_test)
         by_name: dict[str, list[Route]] = {}
         for route in table.routes:
             if route.name:
@@ -340,18 +346,14 @@ class RoutesAnalyzer(Analyzer):
         for rel, f in sorted(requests.items()):
             for url_name in f.url_names:  # `namespace:name`: the name, whatever the namespace
                 for route in by_name.get(url_name.rpartition(":")[2], ()):
-                    route.referenced_by.append(f"{rel}: reverse({url_name!r})")
-                    route.tested = route.tested or f.from_test
+                    route.reached_from(f"{rel}: reverse({url_name!r})", f.from_test)
             for mention in f.mentions:
-                if mention.method == "*":  # a path alone: every method of it, HTTP or WebSocket
-                    named = table.find("GET", mention.path)[1] + table.find("WS", mention.path)[1]
-                else:
-                    named = table.find(mention.method, mention.path)[0]
+                norm = normalise(mention.path)
+                # a path alone (`*`): every method of it, HTTP or WebSocket
+                named = table.at(norm) if mention.method == "*" else table.find(mention.method, mention.path)[0]
                 for route in named:
-                    if not names_exactly(route.path, normalise(mention.path)):
-                        continue
-                    route.referenced_by.append(f"{rel}:{mention.line}")
-                    route.tested = route.tested or f.from_test
+                    if names_exactly(route.path, norm):
+                        route.reached_from(f"{rel}:{mention.line}", f.from_test)
         return table, refs, found, _Frontends(requests, project.discovery.files)
 
     def link(self, project: Project) -> list[Finding]:

@@ -119,11 +119,12 @@ class DeclarationCollector:
         if made.prefix_from_name and not keyword(call, "path") and call.args and (named := literal(call.args[0])):
             prefix = "/" + named
         names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+        host = call.args[0] if call.args else keyword(call, "app")  # `Api(blueprint)`, `Api(app=app)`
+        mounted_on = ast.unparse(host) if made.mounted_on_argument and isinstance(host, (ast.Name, ast.Attribute)) else None
         for name in names:
             self.routers.add(Router(name, made.framework, prefix, node.lineno, made.app), *self._place)
-            host = call.args[0] if call.args else keyword(call, "app")
-            if made.mounted_on_argument and isinstance(host, (ast.Name, ast.Attribute)):
-                self.includes.add(Include(ast.unparse(host), name, "", node.lineno), *self._place)
+            if mounted_on is not None:
+                self.includes.add(Include(mounted_on, name, "", node.lineno), *self._place)
         for item in call.keywords:  # Starlette(routes=[Route(...), Mount(...)])
             if item.arg == "routes" and isinstance(item.value, (ast.List, ast.Tuple)):
                 for name in names:
