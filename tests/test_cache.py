@@ -47,8 +47,9 @@ def _shard_data(path: Path) -> dict:
 
 def _holds(data: dict) -> str:
     """What a shard holds: one file's facts ("file": an entry per analyzer and one for the engine),
-    link results ("findings"), parsed rules ("rules") or the manifest ("files")."""
-    return next((k for k in ("findings", "rules", "files") if k in data), "file")
+    link results ("findings"), an analyzer's link state ("state"), parsed rules ("rules") or the
+    manifest ("files")."""
+    return next((k for k in ("state", "findings", "rules", "files") if k in data), "file")
 
 
 def _entries(shards: dict[Path, tuple[int, bytes]]) -> set[tuple[str, str, str]]:
@@ -57,7 +58,8 @@ def _entries(shards: dict[Path, tuple[int, bytes]]) -> set[tuple[str, str, str]]
     for _, content in shards.values():
         data = json.loads(content)
         if _holds(data) == "file":
-            found |= {(key, entry.get("analyzer", "engine"), json.dumps(entry, sort_keys=True)) for key, entry in data.items()}
+            found |= {(key, entry.get("analyzer", "engine"), json.dumps(entry, sort_keys=True))
+                      for key, entry in data.items() if key != "#"}  # "#": the entries' digests
     return found
 
 
@@ -108,6 +110,44 @@ def test_an_edit_that_changes_no_fact_reuses_the_link_results(tmp_path):
     assert report["gaps"] == first["gaps"] and _rules(report) == [("GA103", "app/main.py")]
 
 
+def test_relinking_after_an_edit_finds_what_a_scan_from_scratch_finds(tmp_path):
+    """After an edit, blocking-async re-resolves only the edited module and the modules whose
+    resolution read it; a chain that now blocks starts in a file nobody touched, and must be
+    found (and lost again) exactly as a scan without the cache finds it."""
+    root = tmp_path / "svc"
+    files = {"app/__init__.py": "",
+             "app/handlers.py": "from .clients import http\nfrom .service import fetch\n\n\n"
+                                "async def handler():\n    return fetch()\n\n\nasync def poll():\n    return http.get('/')\n",
+             "app/clients.py": "from .db import Store\n\nhttp = Store()\n",
+             "app/service.py": "from .db import Store\n\n\ndef fetch():\n    return Store().get()\n",
+             "app/db.py": "class Store:\n    def get(self):\n        return 1\n",
+             "app/other.py": "def unrelated():\n    return 2\n"}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    cache = str(tmp_path / "cache")
+    steps = [
+        ("app/db.py", "import time\n\n\nclass Store:\n    def get(self):\n        time.sleep(1)\n        return 1\n"),
+        ("app/other.py", "def unrelated():\n    return 3\n"),  # facts change, the chain does not
+        ("app/db.py", "import time\n\n\nclass Store:\n    def get_one(self):\n        time.sleep(1)\n"),
+        ("app/service.py", "from .db import Store\n\n\ndef fetch():\n    return Store().get_one()\n"),
+        ("app/db.py", files["app/db.py"]),
+        # what `http` is changes in app/clients.py: app/handlers.py, unchanged, read it when resolved
+        ("app/clients.py", "import requests\n\nhttp = requests.Session()\n"),
+        ("app/clients.py", files["app/clients.py"]),
+    ]
+    found = []
+    _scan(root, "--cache-dir", cache)
+    for rel, text in steps:
+        (root / rel).write_text(text)
+        incremental, _ = _scan(root, "--cache-dir", cache)
+        scratch, _ = _scan(root, "--no-cache")
+        assert incremental["gaps"] == scratch["gaps"], rel
+        found.append(_rules(incremental))
+    one, both, session = [("GA103", "app/handlers.py")], [("GA103", "app/handlers.py")] * 2, [("GA101", "app/handlers.py")]
+    assert found == [both, both, [], one, [], session, []]
+
+
 def test_a_changed_catalog_reruns_only_the_analyzer_that_reads_it(tmp_path):
     root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
     catalog = tmp_path / "blocking-extra.yml"
@@ -144,6 +184,32 @@ def test_corrupt_shards_are_discarded(tmp_path):
     for path in shards:  # rewritten with good data, or left alone when its key is no longer in use
         assert path.read_bytes() in damage or isinstance(_shard_data(path), dict)
     assert _scan(root, "--cache-dir", str(cache))[0] == clean
+
+
+def test_facts_the_index_vouches_for_are_recomputed_when_their_shard_is_gone(tmp_path):
+    """After an edit, the other files' facts are read only if the link needs them, trusting the
+    index of the previous scan; a shard gone (or damaged) since is a miss, never a lost finding."""
+    root, cache = _project(tmp_path / "svc"), tmp_path / "cache"
+    (root / "app" / "service.py").write_text("from .main import handler\n\n\nasync def again():\n    await handler()\n")
+    _scan(root, "--cache-dir", str(cache))
+    (root / "app" / "service.py").write_text("from .util import f\n\n\nasync def again():\n    return f()\n")
+    (root / "app" / "util.py").write_text("import time\n\n\ndef f():\n    time.sleep(1)\n")
+    os.utime(root / "app" / "util.py", (A_DAY_AGO, A_DAY_AGO))  # vouched for by the manifest: its shard is not read
+    scratch, _ = _scan(root, "--no-cache")
+    (root / "app" / "util.py").write_text("def f():\n    return 1\n")
+    os.utime(root / "app" / "util.py", (A_DAY_AGO, A_DAY_AGO))
+    _scan(root, "--cache-dir", str(cache))  # the index now vouches for util.py as it was
+    (root / "app" / "util.py").write_text("import time\n\n\ndef f():\n    time.sleep(1)\n")
+    os.utime(root / "app" / "util.py", (A_DAY_AGO, A_DAY_AGO))
+    _scan(root, "--cache-dir", str(cache))
+    for path, (_, content) in _shards(cache).items():  # every file's facts gone; the index stays
+        if _holds(json.loads(content)) == "file":
+            path.unlink()
+    # facts of service.py change: its module is resolved again, which reads util.py's facts
+    (root / "app" / "service.py").write_text("from .util import f\n\n\nasync def again():\n    return f()\n\n\n"
+                                             "def other():\n    return 2\n")
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    assert report["gaps"] == scratch["gaps"] and ("GA103", "app/service.py") in _rules(report)
 
 
 def test_cached_facts_that_do_not_decode_are_recomputed(tmp_path):

@@ -124,6 +124,15 @@ class Analyzer:
         """Whole-program findings from every file's facts."""
         raise NotImplementedError
 
+    def relink(self, project: Project, previous: Any, changed: frozenset[str]) -> tuple[list[Finding], Any]:
+        """Findings, and a state (JSON data) the next scan's relink starts from, or None for none.
+
+        `previous` is the state this returned on the previous scan of the same tree and settings,
+        `changed` the files whose facts differ since; only their facts are decoded for this call
+        (`decode` the others when read). With `previous` None, every file's facts are decoded
+        and the findings linked from scratch, which is all an analyzer that keeps no state does."""
+        return self.link(project), None
+
     def encode(self, facts: Any) -> Any:
         """Facts as JSON-compatible data (the cache stores this)."""
         return facts

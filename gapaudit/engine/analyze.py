@@ -16,8 +16,9 @@ import os
 import re
 import time
 import tokenize
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..model import PYTHON, PYTHON_TEST, Finding, Skipped
 from .budget import OverBudget, time_budget
@@ -32,6 +33,7 @@ from .keys import (
     file_key,
     link_key,
 )
+from .link import DECODE_ERRORS as _DECODE_ERRORS
 from .link import read_link_shard
 from .progress import Progress
 
@@ -55,9 +57,15 @@ class Facts:
     suppressions: dict[str, dict[str, list[str]]]  # rel -> line (str) -> rule ids, for files that have any
     skipped: tuple[Skipped, ...]  # files the analyzers could not read (syntax errors, not UTF-8)
     unreadable: tuple[Skipped, ...]  # files that could not be read at all this time
-    project: Project | None = None
+    project: Project | None = None  # its facts as cached (JSON data) until `loader` decodes them
     analyzers: tuple[Analyzer, ...] = ()
     reused: tuple[Finding, ...] | None = None
+    loader: FactLoader | None = None
+    #: file rel -> analyzer name -> digest of that analyzer's entry (its facts, or why it has none)
+    entries: dict[str, dict[str, str]] = field(default_factory=dict)
+    tree_key: str = ""  # the files and their kinds: what every link reads besides facts
+    link_base: str = ""  # what every analyzer's link results depend on: code, rules, settings
+    state_slot: str = ""  # where link states of this tree and settings are kept
 
 
 @dataclass(frozen=True)
@@ -215,6 +223,10 @@ def _shard_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def _entry_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
 def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: str, store: ShardStore | None,
             jobs: int, progress: Progress | None, reuse_link: bool = True) -> Facts:
     """Every file's facts, or the cached link results when no file's facts, no rule and no setting
@@ -257,17 +269,32 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     plan.complete([f for f in files if f.rel not in digests], jobs, progress)
     if (found_reused := reused()) is not None:
         return found_reused
+    index_key = digest(ENVIRONMENT, "index", str(discovery.root), settings)
+    index = _index(store.get(index_key)) if store else {}
+    plan.index = index
     plan.complete([f for f in files if f.rel not in plan.found], jobs, progress)
     contents.clear()
-    plan.decode(files, jobs, progress)
     files = [f for f in files if f.rel in plan.found]
-    per_analyzer, suppressions, skipped = _collect(files, plan.found, analyzers, plan.decoded)
+    per_analyzer, suppressions, skipped = _collect(files, plan.found, analyzers)
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
                       kinds={f.rel: f.kind for f in discovery.files})
     if store:
         _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
+        if (now := plan.summaries(files)) != index:
+            store.put(index_key, now)
     return Facts(discovery=discovery, link_key=key(), suppressions=suppressions, skipped=tuple(skipped),
-                 unreadable=tuple(unreadable), project=project, analyzers=tuple(analyzers))
+                 unreadable=tuple(unreadable), project=project, analyzers=tuple(analyzers),
+                 loader=FactLoader(plan, project, {f.rel: f for f in files}, jobs),
+                 entries=plan.entry_digests, tree_key=digest(*(f"{f.rel}\0{f.kind}" for f in files)),
+                 link_base=link_key(rules_hash, settings, []), state_slot=digest(ENVIRONMENT, "state", str(discovery.root), settings))
+
+
+def _index(data: Any) -> dict[str, Any]:
+    """`_Plan.summaries` as stored, or {} when it has another shape."""
+    if not (isinstance(data, dict) and set(data) == {"keys", "files"} and isinstance(data["keys"], dict)
+            and isinstance(data["files"], dict)):
+        return {}
+    return data
 
 
 def _entry_keys(analyzers: list[Analyzer], rules: RuleSet) -> dict[str, str]:
@@ -278,8 +305,8 @@ def _entry_keys(analyzers: list[Analyzer], rules: RuleSet) -> dict[str, str]:
 
 
 _ENGINE = ""  # the engine's own entry in a file's shard, beside one per analyzer name
+_MARKS = "#"  # in a file's shard: entry key -> digest of that entry's text, so a scan need not re-dump it
 _Found = dict[str, tuple[Any, dict[str, Any]]]  # rel -> (engine's entry, analyzer name -> entry)
-_DECODE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)  # codec.DecodeError is a ValueError
 
 
 class _Plan:
@@ -299,7 +326,10 @@ class _Plan:
         self.unreadable = unreadable
         self.digests = digests
         self.found: _Found = {}
-        self.decoded: dict[tuple[str, str], Any] = {}  # (rel, analyzer) -> facts as the analyzer reads them
+        self.entry_digests: dict[str, dict[str, str]] = {}  # rel -> analyzer name -> digest of its entry
+        #: the previous scan's summary of each file's shard: what this scan needs of a shard whose
+        #: digest the manifest vouches for, so it is read only if its facts are (see `summaries`)
+        self.index: dict[str, Any] = {}  # {"keys": analyzer -> entry key, "files": rel -> summary}
 
     def complete(self, files: list[SourceFile], jobs: int, progress: Progress | None,
                  reject: dict[str, set[str]] | None = None) -> None:
@@ -309,38 +339,59 @@ class _Plan:
                                              strict=True):
             own, entries = self.found[job.rel]
             kept = {_ENGINE: engine_text or _dump(own), **{name: _dump(entry) for name, entry in entries.items()}}
-            shard = "{" + ",".join(f'"{self.entry_keys[name]}":{text}' for name, text in {**kept, **texts}.items()) + "}"
+            every = {**kept, **texts}
+            marks = {name: _entry_digest(text) for name, text in every.items() if name != _ENGINE}
+            shard = ("{" + ",".join(f'"{self.entry_keys[name]}":{text}' for name, text in every.items())
+                     + f',"{_MARKS}":' + _dump({self.entry_keys[name]: mark for name, mark in marks.items()}) + "}")
             # the file's shard: what was still good in it, and what was computed now; not a run
             # out of time, which a less busy machine may finish
             if self.store and not any('"retry":true' in text for text in texts.values()):
                 self.store.put_text(file_key(job.kind, job.rel, self.hashes[job.rel]), shard)
             self.digests[job.rel] = _shard_digest(shard)
+            self.entry_digests[job.rel] = marks
             self.found[job.rel] = (json.loads(engine_text) if engine_text else own,
                                    {**entries, **{name: json.loads(text) for name, text in texts.items()}})
 
-    def decode(self, files: list[SourceFile], jobs: int, progress: Progress | None) -> None:
-        """Every entry's facts as its analyzer reads them. Cached facts that do not decode (corrupt,
-        or written by other code) are a miss, recomputed, never an error."""
-        rejected = {rel: bad for rel in self.found if (bad := self._decode(rel))}
-        if rejected:
-            self.complete([f for f in files if f.rel in rejected], jobs, progress, rejected)
-            for rel in rejected:
-                if rel in self.found and self._decode(rel):
-                    raise ValueError(f"facts just computed for {rel} do not decode")
+    def summaries(self, files: list[SourceFile]) -> dict[str, Any]:
+        """The entry key of each analyzer, and rel -> [digest of its shard, the engine's entry,
+        {analyzer: [digest of its entry, the entry itself when it holds no facts, else None]}]."""
+        found: dict[str, Any] = {}
+        for file in files:
+            own, entries = self.found[file.rel]
+            marks = self.entry_digests.get(file.rel, {})
+            if file.rel in self.digests:
+                found[file.rel] = [self.digests[file.rel], own, {
+                    name: [marks[name], None if "facts" in entry else entry] for name, entry in entries.items()}]
+        return {"keys": self.entry_keys, "files": found}
 
-    def _decode(self, rel: str) -> set[str]:
-        bad: set[str] = set()
-        for name, entry in self.found[rel][1].items():
-            if "facts" in entry and (rel, name) not in self.decoded:
-                try:
-                    self.decoded[(rel, name)] = self.readers[name].decode(entry["facts"])
-                except _DECODE_ERRORS:
-                    bad.add(name)
-        return bad
+    def _summarized(self, file: SourceFile) -> bool:
+        """Record the file's entries from the index, facts unread, if it summarizes this very shard."""
+        summary = self.index.get("files", {}).get(file.rel)
+        if not (isinstance(summary, list) and len(summary) == 3 and summary[0] == self.digests.get(file.rel)
+                and (own := _engine_entry(summary[1])) is not None and isinstance(summary[2], dict)
+                and self.index["keys"].get(_ENGINE) == self.entry_keys[_ENGINE]):
+            return False
+        entries: dict[str, Any] = {}
+        marks: dict[str, str] = {}
+        if "skipped" not in own:
+            for name in (a.name for a in self.analyzers if file.kind in a.kinds):
+                item = summary[2].get(name)
+                if not (self.index["keys"].get(name) == self.entry_keys[name] and isinstance(item, list)
+                        and len(item) == 2 and isinstance(item[0], str)):
+                    return False
+                entry = {"analyzer": name, "facts": _UNREAD} if item[1] is None else _analyzer_entry(item[1], name)
+                if entry is None or ("facts" in entry and item[1] is not None):
+                    return False
+                entries[name], marks[name] = entry, item[0]
+        self.found[file.rel] = (own, entries)
+        self.entry_digests[file.rel] = marks
+        return True
 
     def _plan(self, file: SourceFile, reject: set[str]) -> _Job | None:
         """Record the file's cached entries; a job for those missing, None when none is (or the
         file cannot be read). `hashes` is updated for a file that changed since it was hashed."""
+        if not reject and self._summarized(file):
+            return None
         sha = self.hashes[file.rel]
         names = [a.name for a in self.analyzers if file.kind in a.kinds]
         text = self.store.get_text(file_key(file.kind, file.rel, sha)) if self.store else None
@@ -354,6 +405,11 @@ class _Plan:
             self.found[file.rel] = (own, entries)
             if text is not None:
                 self.digests[file.rel] = _shard_digest(text)
+            marks = cached.get(_MARKS)
+            marks = marks if isinstance(marks, dict) else {}
+            self.entry_digests[file.rel] = {
+                name: mark if isinstance(mark := marks.get(self.entry_keys[name]), str) else _entry_digest(_dump(entry))
+                for name, entry in entries.items()}
             return None
         content = self.contents.get(file.rel)
         if content is None:  # hashed from the manifest: read it now, and trust what was read
@@ -369,9 +425,10 @@ class _Plan:
         return _Job(file.rel, file.kind, content, own is None, missing, self.budget)
 
 
-def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], decoded: dict[tuple[str, str], Any],
+def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer],
              ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, list[str]]], list[Skipped]]:
-    """Facts per analyzer (in discovery order), suppressions, and the files some analyzer could not read."""
+    """Facts per analyzer (in discovery order, as cached: FactLoader decodes what link reads),
+    suppressions, and the files some analyzer could not read."""
     per_analyzer: dict[str, dict[str, Any]] = {}
     suppressions: dict[str, dict[str, list[str]]] = {}
     skipped: list[Skipped] = []
@@ -390,10 +447,119 @@ def _collect(files: list[SourceFile], found: _Found, analyzers: list[Analyzer], 
             if "skipped" in shard:
                 reason = reason or Skipped(file.rel, shard["skipped"], shard.get("limit") is True)
             else:
-                per_analyzer.setdefault(analyzer.name, {})[file.rel] = decoded[(file.rel, analyzer.name)]
+                per_analyzer.setdefault(analyzer.name, {})[file.rel] = shard["facts"]
         if reason:
             skipped.append(reason)
     return per_analyzer, suppressions, skipped
+
+
+class _NotCached(ValueError):
+    """A shard that no longer holds facts the index said it did: a miss, like facts that do not decode."""
+
+
+class _Unread:
+    """Facts the cache holds and no one has read yet (see `_Plan.use_index`)."""
+
+    __slots__ = ()
+
+
+_UNREAD = _Unread()
+
+
+class FactLoader:
+    """Reads and decodes cached facts when link reads them: `project.facts[name]` is a mapping
+    that decodes a file's facts on first access, so facts link reuses are never read. `load`
+    reads them ahead, an analyzer's at a time (the files an edit changed, or every file), and
+    treats cached facts that cannot be read or decoded (corrupt, or written by other code) as a
+    miss: recomputed, never an error."""
+
+    def __init__(self, plan: _Plan, project: Project, files: dict[str, SourceFile], jobs: int) -> None:
+        self._plan = plan
+        self._files = files
+        self._jobs = jobs
+        self._shards: dict[str, dict[str, Any]] = {}  # rel -> its shard, for facts read from it
+        self.skipped: list[Skipped] = []  # files whose facts, recomputed now, could not be read after all
+        self.facts = {name: _LazyFacts(self, name, data) for name, data in project.facts.items()}
+        project.facts.update(self.facts)
+
+    def load(self, analyzer: str, rels: Iterable[str] | None = None) -> None:
+        """Read and decode the analyzer's facts of these files (None: of every file) now."""
+        facts = self.facts.get(analyzer)
+        if facts is None:
+            return
+        bad: list[str] = []
+        for rel in list(facts) if rels is None else rels:
+            if rel in facts:
+                try:
+                    facts[rel]
+                except _DECODE_ERRORS:
+                    bad.append(rel)
+        if not bad:
+            return
+        self._plan.complete([self._files[rel] for rel in bad], self._jobs, None, {rel: {analyzer} for rel in bad})
+        for rel in bad:
+            self._shards.pop(rel, None)
+            entry = self._plan.found.get(rel, ({}, {}))[1].get(analyzer, {})
+            if "facts" not in entry:
+                facts.drop(rel)
+                self.skipped.append(Skipped(rel, entry.get("skipped", "cannot read"), entry.get("limit") is True))
+                continue
+            try:
+                facts.put(rel, self._plan.readers[analyzer].decode(entry["facts"]))
+            except _DECODE_ERRORS:
+                raise ValueError(f"facts just computed for {rel} do not decode") from None
+
+    def read(self, analyzer: str, rel: str) -> Any:
+        """A file's facts as cached, from its shard; a DecodeError when the shard no longer has them."""
+        plan = self._plan
+        shard = self._shards.get(rel)
+        if shard is None:
+            file = self._files[rel]
+            text = plan.store.get_text(file_key(file.kind, rel, plan.hashes[rel])) if plan.store else None
+            data = loads(text) if text is not None else None
+            shard = self._shards[rel] = data if isinstance(data, dict) else {}
+        entry = _analyzer_entry(shard.get(plan.entry_keys[analyzer]), analyzer)
+        if entry is None or "facts" not in entry:
+            raise _NotCached(rel)
+        return entry["facts"]
+
+
+class _LazyFacts(Mapping[str, Any]):
+    """One analyzer's facts of every file, read and decoded on first access."""
+
+    def __init__(self, loader: FactLoader, analyzer: str, data: dict[str, Any]) -> None:
+        self._loader = loader
+        self._analyzer = analyzer
+        self._decode = loader._plan.readers[analyzer].decode
+        self._data = data
+        self._decoded: set[str] = set()
+
+    def __getitem__(self, rel: str) -> Any:
+        value = self._data[rel]
+        if rel in self._decoded:
+            return value
+        if value is _UNREAD:
+            value = self._loader.read(self._analyzer, rel)
+        value = self._data[rel] = self._decode(value)
+        self._decoded.add(rel)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._data
+
+    def put(self, rel: str, value: Any) -> None:
+        self._data[rel] = value
+        self._decoded.add(rel)
+
+    def drop(self, rel: str) -> None:
+        self._data.pop(rel, None)
+        self._decoded.discard(rel)
 
 
 def _run(todo: list[_Job], analyzers: list[Analyzer], rules: RuleSet, jobs: int,

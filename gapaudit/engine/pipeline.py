@@ -169,5 +169,7 @@ def project_facts(target: str | Path, config: Config, options: ScanOptions = Sca
     run = start(target, config, options)
     facts = analyze(discover_stage(run, None), config, run.rules, run.rules_hash, run.store, options.jobs, None,
                     reuse_link=False)
-    assert facts.project is not None  # reuse_link=False always loads the facts
+    assert facts.project is not None and facts.loader is not None  # reuse_link=False always loads the facts
+    for analyzer in facts.analyzers:
+        facts.loader.load(analyzer.name)
     return facts.project

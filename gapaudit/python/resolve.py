@@ -19,7 +19,7 @@ What a reference resolves to (`Symbol`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping, TypeVar
 
 from .model import (
     Assignment,
@@ -45,6 +45,8 @@ from .model import (
 from .modules import ModuleIndex, module_path
 
 _MAX_DEPTH = 24  # re-exports and attribute chains deeper than this are cycles
+K = TypeVar("K")
+T = TypeVar("T")
 
 
 class Symbol:
@@ -103,25 +105,62 @@ class External(Symbol):
 class PythonProject:
     """Resolves references against every scanned module's model.
 
+    `modules` may be a lazy mapping (a module decoded when first read): the project reads a
+    module only when a reference leads into it, and records which modules it read
+    (`reading`), so a caller can tell which results an edit to one module could change.
     `constructor_family(name)` names the family an external constructor makes instances of;
     `family_derives(family, via)` says whether `obj.attr` (via None) or `obj.via()` of a family
     member is another member."""
 
-    def __init__(self, modules: dict[str, Module], package_dirs: set[str],
+    def __init__(self, modules: Mapping[str, Module], package_dirs: set[str],
                  constructor_family: Callable[[str], str | None],
                  family_derives: Callable[[str, str | None], bool]) -> None:
         self.modules = modules
         self.index = ModuleIndex(modules, package_dirs)
         self._constructor_family = constructor_family
         self._family_derives = family_derives
-        self.functions: dict[FunctionSymbol, Function] = {
-            FunctionSymbol(path, fn.qualname): fn for path, module in modules.items() for fn in module.functions
-        }
+        self._functions: dict[str, dict[str, Function]] = {}  # path -> qualname -> function
         # resolution is pure, and the same imports and classes are met from every call site:
-        # results are kept (with the depth they were asked at, which can cut a cycle short)
-        self._bindings: dict[tuple[str, Imported, tuple[str, ...], int], Symbol | None] = {}
-        self._mros: dict[tuple[ClassSymbol, int], list[ClassSymbol]] = {}
-        self._methods: dict[tuple[ClassSymbol, str], FunctionSymbol | None] = {}
+        # results are kept (with the depth they were asked at, which can cut a cycle short),
+        # each with the modules its computation read
+        self._bindings: dict[tuple[str, Imported, tuple[str, ...], int], tuple[Symbol | None, set[str]]] = {}
+        self._mros: dict[tuple[ClassSymbol, int], tuple[list[ClassSymbol], set[str]]] = {}
+        self._methods: dict[tuple[ClassSymbol, str], tuple[FunctionSymbol | None, set[str]]] = {}
+        self._read: set[str] = set()  # modules read since `reading` last started
+
+    def reading(self) -> set[str]:
+        """Start recording the modules resolution reads; the set returned fills as it goes."""
+        self._read = set()
+        return self._read
+
+    def module(self, path: str) -> Module | None:
+        self._read.add(path)
+        return self.modules.get(path)
+
+    def function(self, symbol: FunctionSymbol) -> Function | None:
+        """The project function a symbol names, if the module defines it."""
+        self._read.add(symbol.path)
+        found = self._functions.get(symbol.path)
+        if found is None:
+            module = self.modules.get(symbol.path)
+            found = self._functions[symbol.path] = {fn.qualname: fn for fn in module.functions} if module else {}
+        return found.get(symbol.qualname)
+
+    def _kept(self, table: dict[K, tuple[T, set[str]]], key: K, compute: Callable[[], T]) -> T:
+        """`compute()`, once per key; the modules it read count as read by every later asker too."""
+        found = table.get(key)
+        if found is not None:
+            self._read |= found[1]
+            return found[0]
+        outer = self._read
+        self._read = inner = set()
+        try:
+            value = compute()
+        finally:
+            self._read = outer
+        outer |= inner
+        table[key] = (value, inner)
+        return value
 
     # --- imports -------------------------------------------------------------------------
 
@@ -130,9 +169,7 @@ class PythonProject:
         if depth > _MAX_DEPTH:
             return None
         key = (path if imported.level else "", imported, rest, depth)  # an absolute import means the same everywhere
-        if key not in self._bindings:
-            self._bindings[key] = self._binding(path, imported, rest, depth)
-        return self._bindings[key]
+        return self._kept(self._bindings, key, lambda: self._binding(path, imported, rest, depth))
 
     def _binding(self, path: str, imported: Imported, rest: tuple[str, ...], depth: int) -> Symbol | None:
         parts = [*imported.name.split("."), *rest]
@@ -180,7 +217,8 @@ class PythonProject:
         return None
 
     def _module_attribute(self, path: str, name: str, depth: int) -> Symbol | None:
-        module = self.modules[path]
+        module = self.module(path)
+        assert module is not None  # a ModuleSymbol names a scanned module
         binding = module.names.get(name)
         if isinstance(binding, FunctionDefinition):
             return FunctionSymbol(path, name)
@@ -226,15 +264,12 @@ class PythonProject:
     # --- classes -------------------------------------------------------------------------
 
     def class_of(self, cls: ClassSymbol) -> Class | None:
-        module = self.modules.get(cls.path)
+        module = self.module(cls.path)
         return module.classes.get(cls.name) if module is not None else None
 
     def mro(self, cls: ClassSymbol, depth: int = 0) -> list[ClassSymbol]:
         """The class and its project base classes, depth-first (good enough for single inheritance)."""
-        key = (cls, depth)
-        if key not in self._mros:
-            self._mros[key] = self._mro(cls, depth)
-        return self._mros[key]
+        return self._kept(self._mros, (cls, depth), lambda: self._mro(cls, depth))
 
     def _mro(self, cls: ClassSymbol, depth: int) -> list[ClassSymbol]:
         order: list[ClassSymbol] = []
@@ -254,11 +289,9 @@ class PythonProject:
         return order
 
     def find_method(self, cls: ClassSymbol, name: str) -> FunctionSymbol | None:
-        key = (cls, name)
-        if key not in self._methods:
-            self._methods[key] = next((FunctionSymbol(klass.path, f"{klass.name}.{name}") for klass in self.mro(cls)
-                                       if name in self.class_of(klass).methods), None)  # type: ignore[union-attr]
-        return self._methods[key]
+        return self._kept(self._methods, (cls, name), lambda: next(
+            (FunctionSymbol(klass.path, f"{klass.name}.{name}") for klass in self.mro(cls)
+             if name in self.class_of(klass).methods), None))  # type: ignore[union-attr]
 
     def class_attr(self, cls: ClassSymbol, name: str, depth: int) -> Owner | None:
         """The owner type of `instance.name`: from `self.name = Client(...)`, annotations, or a property."""
@@ -270,13 +303,13 @@ class PythonProject:
                 if owner is not None:
                     return owner
         method = self.find_method(cls, name)
-        if method is not None and self.functions[method].is_property:
+        if method is not None and (found := self.function(method)) is not None and found.is_property:
             return self.return_type(method, depth + 1)
         return None
 
     def return_type(self, function: FunctionSymbol, depth: int) -> Owner | None:
         """The owner type of what a project function returns."""
-        fn = self.functions.get(function)
+        fn = self.function(function)
         if fn is None or fn.returns is None or depth > _MAX_DEPTH:
             return None
         cls = ClassSymbol(function.path, fn.cls) if fn.cls else None

@@ -10,10 +10,10 @@ function that starts a chain, naming the most severe blocking call it reaches by
 from __future__ import annotations
 
 import dataclasses
-
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from ...model import PYTHON, Finding
 from ...python import codec
@@ -47,8 +47,9 @@ from ..base import Analyzer, ParsedFile, Project
 from .catalog import CATALOGS, BlockingCatalog, CallNames
 
 
-@dataclass(frozen=True)
-class _Sink:
+@codec.register
+@dataclass(frozen=True, slots=True)
+class Sink:
     """A blocking call: its kind, its qualified name (evidence) and how the source writes it."""
 
     kind: str
@@ -56,9 +57,52 @@ class _Sink:
     display: str  # `self._client.db()`
 
 
-_Resolved = _Sink | FunctionSymbol | None  # what one call does: blocks, calls a project function, or neither
+@codec.register
+@dataclass(frozen=True, slots=True)
+class Callee:
+    """A sync project function a call runs (`path`, `qualname`)."""
+
+    path: str
+    qualname: str
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class CallLink:
+    """A call that may block, resolved: it blocks (`to` a Sink), runs a sync project function, or
+    neither (None)."""
+
+    line: int
+    text: str
+    once: bool
+    to: Sink | Callee | None
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class FunctionLinks:
+    """A function's resolved calls: what reachability needs of it, with no syntax left."""
+
+    qualname: str
+    is_async: bool
+    startup: bool  # a lifespan or an on-startup/shutdown handler
+    calls: tuple[CallLink, ...]
+    awaits: tuple[Callee, ...]  # the project's async functions it awaits (they run at startup if it does)
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class ModuleLinks:
+    """A module's functions with their calls resolved, and the other modules resolving them read:
+    an edit to a module re-resolves it and the modules that read it, nothing else."""
+
+    path: str
+    reads: tuple[str, ...]
+    functions: tuple[FunctionLinks, ...]
+
+
 #: function number -> (priority, call index, next hop: the blocking call or the next function's number)
-_Best = dict[int, tuple[int, int, _Sink | int]]
+_Best = dict[int, tuple[int, int, Sink | int]]
 
 
 class BlockingAsyncAnalyzer(Analyzer):
@@ -86,14 +130,68 @@ class BlockingAsyncAnalyzer(Analyzer):
         return module
 
     def link(self, project: Project) -> list[Finding]:
+        return self.relink(project, None, frozenset())[0]
+
+    def relink(self, project: Project, previous: Any, changed: frozenset[str]) -> tuple[list[Finding], Any]:
+        """Each module's calls are resolved into ModuleLinks, which the state keeps with the
+        modules their resolution read; after an edit, only the edited modules and those that read
+        them are decoded and resolved again, the rest of the call graph comes from the state."""
         facts = project.facts_of(self.name)
-        if not facts:
-            return []
+        order = tuple(facts)
         with codec.paused_gc():  # the collector took half of the link's time
-            modules = {rel: self.decode(data) for rel, data in facts.items()}  # the engine decoded cached ones
-            python = PythonProject(modules, project.discovery.package_dirs, self.catalog.constructor_family,
-                                   self.catalog.family_derives)
-            return _one_per_root_cause(_Linker(self.catalog, python).findings())
+            kept = _previous_links(previous, order)
+            python = PythonProject(_Modules(facts, self.decode), project.discovery.package_dirs,
+                                   self.catalog.constructor_family, self.catalog.family_derives)
+            resolver = _Resolver(self.catalog, python)
+            links, encoded = [], []
+            for rel in order:
+                old, data = kept.get(rel, (None, None))
+                if old is None or rel in changed or not changed.isdisjoint(old.reads):
+                    old = resolver.module_links(rel, python.modules[rel])
+                    data = codec.encode(old)
+                links.append(old)
+                encoded.append(data)
+            findings = _one_per_root_cause(_Graph(self.catalog, links).findings())
+        return findings, {"order": list(order), "links": encoded}
+
+
+def _previous_links(state: Any, order: tuple[str, ...]) -> dict[str, tuple[ModuleLinks, Any]]:
+    """The previous scan's ModuleLinks by module, each with its encoded form, if it saw the same
+    modules (another set of modules can change what any import means); else nothing to reuse."""
+    if not isinstance(state, dict) or state.get("order") != list(order) or not isinstance(state.get("links"), list):
+        return {}
+    encoded = state["links"]
+    try:
+        links = [codec.decode(data) for data in encoded]
+    except (codec.DecodeError, TypeError, KeyError, AttributeError, IndexError):
+        return {}
+    if not (len(links) == len(order) and all(isinstance(m, ModuleLinks) and m.path == rel for m, rel in zip(links, order))):
+        return {}
+    return {rel: (links[n], encoded[n]) for n, rel in enumerate(order)}
+
+
+class _Modules(Mapping[str, Module]):
+    """Every module's model, decoded when first read."""
+
+    def __init__(self, facts: Mapping[str, Any], decode: Callable[[Any], Module]) -> None:
+        self._facts = facts
+        self._decode = decode
+        self._decoded: dict[str, Module] = {}
+
+    def __getitem__(self, rel: str) -> Module:
+        found = self._decoded.get(rel)
+        if found is None:
+            found = self._decoded[rel] = self._decode(self._facts[rel])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._facts
 
 
 def _one_per_root_cause(findings: list[Finding]) -> list[Finding]:
@@ -135,27 +233,39 @@ def _method_name(target: Target) -> str | None:
     return None
 
 
-class _Linker:
-    """The call graph of every project function, numbered in the model's order; each call resolved once."""
+_Resolved = Sink | FunctionSymbol | None  # what one call does: blocks, calls a project function, or neither
+
+
+class _Resolver:
+    """Resolves the calls of one module's functions at a time into ModuleLinks."""
 
     def __init__(self, catalog: BlockingCatalog, python: PythonProject) -> None:
         self.catalog = catalog
         self.python = python
-        self.keys = list(python.functions)  # number -> function
-        self.functions = list(python.functions.values())
-        self.calls = [self._followed(fn) for fn in self.functions]
-        self.number = number = {key: n for n, key in enumerate(self.keys)}
-        # what each followed call does: blocks (_Sink), calls a sync project function (its number), or neither
-        self.resolved: list[list[_Sink | int | None]] = []
-        for key, fn, calls in zip(self.keys, self.functions, self.calls):
-            edges: list[_Sink | int | None] = []
-            for call in calls:
-                found = self._resolve(key, fn, call)
-                if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing
-                    edges.append(None if python.functions[found].is_async else number[found])
-                else:
-                    edges.append(found)
-            self.resolved.append(edges)
+
+    def module_links(self, path: str, module: Module) -> ModuleLinks:
+        read = self.python.reading()
+        functions = tuple(self._function_links(FunctionSymbol(path, fn.qualname), fn) for fn in module.functions)
+        return ModuleLinks(path, tuple(sorted(read - {path})), functions)
+
+    def _function_links(self, key: FunctionSymbol, fn: Function) -> FunctionLinks:
+        calls = []
+        for call in self._followed(fn):
+            found = self._resolve(key, fn, call)
+            if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing
+                callee = self.python.function(found)
+                found = None if callee is None or callee.is_async else Callee(found.path, found.qualname)
+            calls.append(CallLink(call.line, call.text, call.once, found))
+        awaits = []
+        if fn.is_async:
+            for call in fn.calls:
+                if call.awaited and (callee := self._awaited(key, fn, call)) is not None:
+                    awaits.append(Callee(callee.path, callee.qualname))
+        words = self.catalog
+        startup = fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
+                                   or (fn.name in words.lifespan_names
+                                       and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
+        return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(awaits))
 
     def _followed(self, fn: Function) -> list[Call]:
         """The calls of `fn` that may block: not awaited, not handed to an offloading call
@@ -219,26 +329,66 @@ class _Linker:
     def _awaited(self, key: FunctionSymbol, fn: Function, call: Call) -> FunctionSymbol | None:
         """The project's async function an awaited call runs (`await warm_up()`, `await self.seed()`)."""
         found = self._resolve(key, fn, call)
-        return found if isinstance(found, FunctionSymbol) and self.python.functions[found].is_async else None
+        if not isinstance(found, FunctionSymbol):
+            return None
+        callee = self.python.function(found)
+        return found if callee is not None and callee.is_async else None
+
+    def _any_method(self, method: str, call: Call) -> _Resolved:
+        kind = self.catalog.any_methods.get(method)
+        return Sink(kind, method, f"{call.text}()") if kind else None
+
+    def _method_call(self, owner: Owner | None, method: str, call: Call) -> _Resolved:
+        if owner is None:
+            return self._any_method(method, call)
+        if isinstance(owner, ClassSymbol):
+            return self._callable(self.python.find_method(owner, method))
+        family = self.catalog.families[owner.name]
+        kind = family.method_kind(method, call.has_args)
+        return Sink(kind, f"{family.name}.{method}", f"{call.text}()") if kind else None
+
+    def _callable(self, symbol: Symbol | None) -> _Resolved:
+        if isinstance(symbol, ClassSymbol):
+            symbol = self.python.find_method(symbol, "__init__")
+        if isinstance(symbol, FunctionSymbol):
+            return symbol if self.python.function(symbol) is not None else None
+        if isinstance(symbol, External):
+            name = symbol.name
+            display = f"{name.removeprefix('builtins.')}()"
+            if name in self.catalog.functions:
+                return Sink(self.catalog.functions[name], name, display)
+            family_name = self.catalog.constructor_family(name)
+            if family_name and self.catalog.families[family_name].constructor_blocks:
+                return Sink(self.catalog.families[family_name].kind, name, display)
+        return None
+
+
+class _Graph:
+    """The call graph of every project function, numbered in the model's order, from each
+    module's resolved calls; findings are the async functions' chains to blocking calls."""
+
+    def __init__(self, catalog: BlockingCatalog, modules: list[ModuleLinks]) -> None:
+        self.catalog = catalog
+        self.keys = [Callee(m.path, fn.qualname) for m in modules for fn in m.functions]  # number -> function
+        self.functions = [fn for m in modules for fn in m.functions]
+        self.number = number = {key: n for n, key in enumerate(self.keys)}
+        # what each followed call does: blocks (Sink), calls a sync project function (its number), or neither
+        self.resolved: list[list[Sink | int | None]] = [
+            [number.get(call.to) if isinstance(call.to, Callee) else call.to for call in fn.calls]
+            for fn in self.functions]
 
     def _startup(self) -> dict[int, str]:
         """Async functions that run once, when the application starts or stops: lifespans
         (`@asynccontextmanager async def lifespan`), `@app.on_event(...)` handlers, and the async
         functions only they await. Function number -> the handler it runs under."""
-        words = self.catalog
-        found: dict[int, str] = {}
-        for number, fn in enumerate(self.functions):
-            if fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
-                                or (fn.name in words.lifespan_names
-                                    and any(d.endswith("asynccontextmanager") for d in fn.decorators))):
-                found[number] = f"{self.keys[number].qualname}()"
+        found = {number: f"{self.keys[number].qualname}()" for number, fn in enumerate(self.functions) if fn.startup}
         if not found:
-            return found  # no handler: no awaited call needs resolving
+            return found
         callers: dict[int, set[int]] = {}
-        for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
-            for call in fn.calls:
-                if call.awaited and (callee := self._awaited(key, fn, call)) is not None:
-                    callers.setdefault(self.number[callee], set()).add(number)
+        for number, fn in enumerate(self.functions):
+            for callee in fn.awaits:
+                if (at := self.number.get(callee)) is not None:
+                    callers.setdefault(at, set()).add(number)
         changed = True
         while changed:  # an async function all of whose awaiting callers run at startup does too
             changed = False
@@ -248,40 +398,12 @@ class _Linker:
                     changed = True
         return found
 
-    def _any_method(self, method: str, call: Call) -> _Resolved:
-        kind = self.catalog.any_methods.get(method)
-        return _Sink(kind, method, f"{call.text}()") if kind else None
-
-    def _method_call(self, owner: Owner | None, method: str, call: Call) -> _Resolved:
-        if owner is None:
-            return self._any_method(method, call)
-        if isinstance(owner, ClassSymbol):
-            return self._callable(self.python.find_method(owner, method))
-        family = self.catalog.families[owner.name]
-        kind = family.method_kind(method, call.has_args)
-        return _Sink(kind, f"{family.name}.{method}", f"{call.text}()") if kind else None
-
-    def _callable(self, symbol: Symbol | None) -> _Resolved:
-        if isinstance(symbol, ClassSymbol):
-            symbol = self.python.find_method(symbol, "__init__")
-        if isinstance(symbol, FunctionSymbol):
-            return symbol if symbol in self.python.functions else None
-        if isinstance(symbol, External):
-            name = symbol.name
-            display = f"{name.removeprefix('builtins.')}()"
-            if name in self.catalog.functions:
-                return _Sink(self.catalog.functions[name], name, display)
-            family_name = self.catalog.constructor_family(name)
-            if family_name and self.catalog.families[family_name].constructor_blocks:
-                return _Sink(self.catalog.families[family_name].kind, name, display)
-        return None
-
     # --- reachability --------------------------------------------------------------------
 
     def _best_paths(self, severe_only: bool) -> _Best:
         """For every sync function that reaches a blocking call: (priority, call index, next).
 
-        `next` is the _Sink when the call itself blocks, else the callee that leads on.
+        `next` is the Sink when the call itself blocks, else the callee that leads on.
         Multi-source BFS on the reversed graph, most severe priority first, so each function keeps
         the most severe blocking call it reaches by the shortest path. Severity is the rule's
         default priority: a project's overrides apply when gaps are ranked.
@@ -295,7 +417,7 @@ class _Linker:
         for number, fn in enumerate(self.functions):
             if fn.is_async:
                 continue
-            for index, (call, resolved) in enumerate(zip(self.calls[number], self.resolved[number])):
+            for index, (call, resolved) in enumerate(zip(fn.calls, self.resolved[number])):
                 if resolved is None or (call.once and not severe_only):
                     continue
                 if isinstance(resolved, int):
@@ -318,23 +440,23 @@ class _Linker:
         return best
 
     @staticmethod
-    def _hop(key: FunctionSymbol, line: int, prefix: str = "") -> dict[str, Any]:
+    def _hop(key: Callee, line: int, prefix: str = "") -> dict[str, Any]:
         return {"function": f"{prefix}{key.qualname}()", "file": key.path, "line": line}
 
     def findings(self) -> list[Finding]:
         every, severe = self._best_paths(severe_only=False), self._best_paths(severe_only=True)
-        self.startup = self._startup()
+        startup = self._startup()
         findings: list[Finding] = []
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
                 continue
             seen_lines: set[int] = set()
             occurrences: dict[str, int] = {}
-            for call, resolved in zip(self.calls[number], self.resolved[number]):
+            for call, resolved in zip(fn.calls, self.resolved[number]):
                 if resolved is None or call.line in seen_lines:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
-                if isinstance(resolved, _Sink):
+                if isinstance(resolved, Sink):
                     sink = resolved
                     if call.once and sink.kind in self.catalog.once_ignored:
                         continue
@@ -349,23 +471,23 @@ class _Linker:
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
-                                              self.startup.get(number)))
+                                              startup.get(number)))
         return findings
 
-    def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]]) -> tuple[_Sink, list[dict[str, Any]]]:
+    def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]]) -> tuple[Sink, list[dict[str, Any]]]:
         """Walk the BFS pointers to the blocking call; they cannot cycle (each points to an earlier node)."""
         current = start
         while True:
             _, index, nxt = best[current]
             key = self.keys[current]
-            call = self.calls[current][index]
+            call = self.functions[current].calls[index]
             chain.append(self._hop(key, call.line))
-            if isinstance(nxt, _Sink):
+            if isinstance(nxt, Sink):
                 chain.append({"function": nxt.display, "file": key.path, "line": call.line})
                 return nxt, chain
             current = nxt
 
-    def _finding(self, key: FunctionSymbol, call: Call, sink: _Sink, chain: list[dict[str, Any]], symbol: str,
+    def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
                  startup: str | None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
