@@ -141,3 +141,43 @@ def test_blocking_work_at_startup_is_p2_with_the_handler_named(tmp_path):
         "async warm_up()": "P2", "async shared()": "P0", "async lifespan()": "P2", "async close()": "P2"}
     assert found["async warm_up()"]["evidence"]["runs_at"].startswith("application startup or shutdown, under lifespan()")
     assert "runs_at" not in found["async shared()"]["evidence"]
+
+
+def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_path):
+    """onyx: `MULTI_TENANT = os.environ.get("MULTI_TENANT", "").lower() == "true"`; code under
+    `if MULTI_TENANT:` or after `if not MULTI_TENANT: return` runs in no deployment that leaves
+    the variable unset. A switch that is on by default, or a chain that also runs without the
+    switch, keeps its priority."""
+    root = _project(tmp_path, {
+        "shared/__init__.py": "",
+        "shared/configs.py": ("import os\n\nMULTI_TENANT = os.environ.get('MULTI_TENANT', '').lower() == 'true'\n"
+                              "CACHE = os.environ.get('CACHE', 'true').lower() == 'true'\n"
+                              "DEBUG_SQL = bool(os.getenv('DEBUG_SQL'))\n"),
+        "app/__init__.py": "",
+        "app/tenants.py": ("import time\n\nfrom shared.configs import MULTI_TENANT\n\n\n"
+                           "def provision(tenant_id):\n    if not MULTI_TENANT:\n        return 'public'\n"
+                           "    if tenant_id:  # a local value, not a switch\n        time.sleep(1)\n\n\n"
+                           "async def get_tenant():\n    return provision('t')\n\n\n"
+                           # awaited only behind the switch: runs only when it is on
+                           "async def setup_tenant():\n    time.sleep(5)\n\n\n"
+                           "async def get_or_provision():\n    if not MULTI_TENANT:\n        return 'public'\n"
+                           "    await setup_tenant()\n\n\n"
+                           # a route (decorated) is run by the framework too, whoever else awaits it
+                           "def route(f):\n    return f\n\n\n@route\nasync def tenant_page():\n    time.sleep(6)\n\n\n"
+                           "async def maybe():\n    if MULTI_TENANT:\n        await tenant_page()\n"),
+        "app/cache.py": ("import time\n\nfrom shared import configs\n\n\n"
+                         "async def warm():\n    if configs.CACHE:\n        time.sleep(1)\n\n\n"
+                         "async def trace():\n    if configs.DEBUG_SQL and True:\n        time.sleep(2)\n\n\n"
+                         "def both():\n    if configs.DEBUG_SQL:\n        time.sleep(3)\n    time.sleep(4)\n\n\n"
+                         "async def always():\n    return both()\n"),
+    })
+    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    assert gaps["async get_tenant()"]["priority"] == "P2"
+    assert gaps["async get_tenant()"]["evidence"]["runs_when"] == (
+        "only when MULTI_TENANT is set: an opt-in switch, off by default (shared/configs.py)")
+    assert gaps["async trace()"]["priority"] == "P2" and "DEBUG_SQL" in gaps["async trace()"]["evidence"]["runs_when"]
+    assert gaps["async setup_tenant()"]["priority"] == "P2" and "MULTI_TENANT" in gaps["async setup_tenant()"]["evidence"]["runs_when"]
+    assert gaps["async tenant_page()"]["priority"] == "P0"
+    assert gaps["async warm()"]["priority"] == "P0"  # CACHE is on unless someone turns it off
+    assert gaps["async always()"]["priority"] == "P0" and "runs_when" not in gaps["async always()"]["evidence"]
+    assert gaps["async always()"]["evidence"]["blocking_at"] == "app/cache.py:19"  # the sleep with no switch

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 
+from .env import env_switch
 from .model import (
     AnyMethod,
     Assignment,
@@ -98,6 +99,9 @@ class Names:
         self.module_names: set[str] = set()
         self.defined: dict[str, Binding] = {}  # module-level defs and classes, the last one winning
         self.star_imports: list[Imported] = []
+        #: module-level variables assigned only opt-in switches: name -> the environment variable
+        #: (None once it is assigned anything else)
+        self.switches: dict[str, str | None] = {}
 
     def declare(self, statement: ast.stmt) -> None:
         """Declare the names a module-level statement binds, before any function is read."""
@@ -112,6 +116,10 @@ class Names:
         elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             self.module_names.update(target.id for target in targets if isinstance(target, ast.Name))
+            switch = env_switch(statement.value) if statement.value is not None else None
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self.switches[target.id] = switch if self.switches.get(target.id, switch) == switch else None
 
     def bindings(self) -> dict[str, Binding]:
         """What each module-level name is bound to, as resolution prefers it: a definition,
@@ -123,7 +131,7 @@ class Names:
             elif name in self.module.imports:
                 bindings[name] = self.module.imports[name]
             else:
-                bindings[name] = Assignment(self.module.types.get(name))
+                bindings[name] = Assignment(self.module.types.get(name), self.switches.get(name))
         return bindings
 
     def bind_import(self, scope: Scope, node: ast.Import | ast.ImportFrom) -> None:

@@ -24,7 +24,18 @@ from typing import Any, Callable, Iterable
 from ._names import Names, Scope, Scopes, dotted, source
 from .astutil import module_statements
 from .imports import ImportCollector
-from .model import SCHEMA, Call, Class, Function, Module, Ref, TypeExpr, ValueOf
+from .model import (
+    SCHEMA,
+    Call,
+    Class,
+    Function,
+    ImportRef,
+    Module,
+    ModuleRef,
+    Ref,
+    TypeExpr,
+    ValueOf,
+)
 from .walk import Context, walk
 
 #: the key under which analyzers share the builder of a file (`ParsedFile.collector`)
@@ -129,6 +140,10 @@ class _FunctionRecord:
         self.awaited: set[int] = set()  # ids of awaited expressions
         self.awaited_calls: list[ast.Call] = []
         self.once: set[int] = set()  # ids of calls under a lazy-initialisation guard
+        #: ids of calls under `if NAME:` -> each such NAME's dotted parts, innermost first
+        self.switched: dict[int, list[tuple[str, ...]]] = {}
+        #: `if not NAME: return` at the top of the body: (its last line, NAME's parts); later calls run only when NAME holds
+        self.switched_after: list[tuple[int, tuple[str, ...]]] = []
         self.polled: set[str] = set()
 
     def owns(self, node: ast.AST, ancestors: list[ast.AST]) -> bool:
@@ -205,6 +220,7 @@ class ModelBuilder:
         self._stack: list[object] = []  # _FunctionRecord, _ClassRecord or _UNREAD per enclosing def/class
         self._open_calls: list[_RawCall] = []  # own calls of a function around the current node
         self._guards: list[_Region] = []
+        self._switches: list[_Region] = []  # `if NAME:` blocks: their calls run only when NAME holds
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
         self._postorder = 0
         self._module: Module | None = None
@@ -395,12 +411,22 @@ class ModelBuilder:
         key = _guard_key(guarded, owner.self_name) if guarded is not None else None
         if key is not None:
             self._guards.append(_Region(node, len(context.ancestors), owner, key))
+        if (parts := _switch_on(node.test)) is not None:
+            self._switches.append(_Region(node, len(context.ancestors), owner, ".".join(parts)))
+        elif (context.parent is owner.node and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+              and (parts := _switch_on(node.test.operand)) is not None and not node.orelse
+              and isinstance(node.body[-1], (ast.Return, ast.Raise))):
+            owner.switched_after.append((node.end_lineno or node.lineno, parts))
 
     def leave_If(self, node: ast.If, context: Context) -> None:
         if self._guards and self._guards[-1].node is node:
             guard = self._guards.pop()
             if guard.assigned:
                 guard.record.once.update(map(id, guard.calls))
+        if self._switches and self._switches[-1].node is node:
+            switch = self._switches.pop()
+            for call in switch.calls:  # inner `if`s are left first
+                switch.record.switched.setdefault(id(call), []).append(tuple(str(switch.key).split(".")))
 
     def enter_Try(self, node: ast.Try, context: Context) -> None:
         owner = self._owner(node, context)
@@ -443,6 +469,9 @@ class ModelBuilder:
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
                 guard.calls.append(node)
+        for switch in self._switches:
+            if switch.record is owner and switch.holds(node, ancestors):
+                switch.calls.append(node)
         func = node.func
         if (isinstance(func, ast.Attribute) and func.attr in _NON_BLOCKING and node.args
                 and isinstance(node.args[0], ast.Constant) and node.args[0].value in (False, 0)):
@@ -493,6 +522,7 @@ class ModelBuilder:
                 awaited=id(call) in record.awaited,
                 argument_of=_argument_of(raw),
                 deferred=raw.deferred,
+                switch=self._switch_ref(record, call, inner),
             ))
         polled = record.polled
         for call in record.awaited_calls:
@@ -516,6 +546,15 @@ class ModelBuilder:
         ))
         for _, nested in record.nested:
             self._read(nested, inner)
+
+    def _switch_ref(self, record: _FunctionRecord, call: ast.Call, scopes: Scopes) -> Ref | None:
+        """The module-level name (here or imported) the call runs only when it holds, if any."""
+        candidates = [*record.switched.get(id(call), ()), *(p for end, p in record.switched_after if call.lineno > end)]
+        for parts in candidates:  # `if tenant_id:` is a local value, not a switch: the next one may be
+            ref = self._names.ref(parts, scopes)
+            if isinstance(ref, (ImportRef, ModuleRef)):
+                return ref
+        return None
 
     def _bind(self, node: ast.AST, scope: Scope, scopes: Scopes, cls: _ClassRecord | None, self_name: str | None) -> None:
         names = self._names
@@ -579,6 +618,15 @@ def _handlers(prefix: str) -> dict[type[ast.AST], Callable[[ModelBuilder, Any, C
 _ENTER = _handlers("enter_")
 _LEAVE = _handlers("leave_")
 ModelBuilder.wants = tuple({**_ENTER, **_LEAVE})
+
+
+def _switch_on(test: ast.expr) -> tuple[str, ...] | None:
+    """The dotted name an `if` test needs true: `if NAME:`, `if cfg.NAME:`, `if NAME and ...:`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return next((parts for value in test.values if (parts := _switch_on(value)) is not None), None)
+    if isinstance(test, (ast.Name, ast.Attribute)):
+        return dotted(test) or None
+    return None
 
 
 def _argument_of(raw: _RawCall) -> int | None:

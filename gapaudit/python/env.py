@@ -136,3 +136,51 @@ def _settings_fields(cls: ast.ClassDef) -> list[EnvRead]:
                     name = str(keyword.value.value).upper()
         fields.append(EnvRead(name, stmt.lineno, required, How.SETTINGS))
     return fields
+
+
+#: strings a switch's value is compared with to mean "on"; this is how programs read their own
+#: environment (Python semantics), not a catalog a project would extend
+_ON_WORDS = frozenset({"true", "1", "yes", "on", "y", "t", "enable", "enabled"})
+_NORMALIZERS = frozenset({"lower", "strip", "casefold", "upper"})
+
+
+def env_switch(value: ast.expr) -> str | None:
+    """The environment variable `value` is an opt-in switch on: an expression that is false
+    unless that variable is set, as in `os.environ.get("X", "").lower() == "true"`,
+    `os.getenv("X") in ("1", "yes")` or `bool(os.getenv("X"))`; else None."""
+    if isinstance(value, ast.Compare) and len(value.ops) == 1 and isinstance(value.ops[0], (ast.Eq, ast.In)):
+        read = _normalized_read(value.left)
+        if read is None:
+            return None
+        key, default = read
+        right = value.comparators[0]
+        items = right.elts if isinstance(value.ops[0], ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)) \
+            else [right] if isinstance(value.ops[0], ast.Eq) else []
+        words = [item.value for item in items if isinstance(item, ast.Constant)]
+        if not words or len(words) != len(items) or not all(isinstance(w, str) and w.lower() in _ON_WORDS for w in words):
+            return None
+        return key if default is None or default.lower() not in {w.lower() for w in words} else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "bool" \
+            and len(value.args) == 1 and not value.keywords:
+        read = _normalized_read(value.args[0])
+        return read[0] if read is not None and not read[1] else None
+    return None
+
+
+def _normalized_read(node: ast.expr) -> tuple[str, str | None] | None:
+    """(key, default) of `os.environ.get("K", default)` or `os.getenv(...)`, possibly followed by
+    `.lower()`, `.strip()`...; the default None when there is none, or when it is not a string."""
+    while (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _NORMALIZERS
+           and not node.args and not node.keywords):
+        node = node.func.value
+    if not isinstance(node, ast.Call):
+        return None
+    read = _call_read(node)
+    if read is None or read.how not in (How.GETENV, How.GET) or node.keywords or len(node.args) > 2:
+        return None
+    if len(node.args) == 1:
+        return read.key, None
+    default = node.args[1]
+    if isinstance(default, ast.Constant) and (default.value is None or isinstance(default.value, str)):
+        return read.key, default.value
+    return None

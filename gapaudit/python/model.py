@@ -238,9 +238,12 @@ class ClassDefinition(Binding):
 @codec.register
 @dataclass(frozen=True, slots=True)
 class Assignment(Binding):
-    """A module-level variable, with the type of its value when the module tells it."""
+    """A module-level variable, with the type of its value when the module tells it. `switch`: the
+    environment variable that turns it on, when it is an opt-in switch, false unless that variable
+    is set (`MULTI_TENANT = os.environ.get("MULTI_TENANT", "").lower() == "true"`)."""
 
     type: TypeExpr | None = None
+    switch: str | None = None
 
 
 # --- calls, functions, classes, modules ----------------------------------------------------
@@ -268,6 +271,9 @@ class Call:
     argument_of: int | None = None
     #: written in a lambda: it runs when the lambda is called (by whoever it is handed to), not here
     deferred: bool = False
+    #: runs only when this name is true: under `if NAME:`, or after `if not NAME: return` (or raise)
+    #: at the top of the function; what the name is (an opt-in switch?) is decided project-wide
+    switch: Ref | None = None
 
 
 @codec.register

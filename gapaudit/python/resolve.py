@@ -261,6 +261,30 @@ class PythonProject:
             return self.resolve_ref(path, ImportRef(ref.imported, ref.rest[:-1]), depth)
         return None
 
+    def switch(self, path: str, ref: Ref, depth: int = 0) -> tuple[str, str] | None:
+        """(environment variable, module) when `ref`, in the module at `path`, names an opt-in
+        switch: a module-level variable that is false unless that variable is set."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(ref, ModuleRef):
+            if len(ref.parts) != 1:
+                return None
+            module = self.module(path)
+            binding = module.names.get(ref.parts[0]) if module is not None else None
+            if isinstance(binding, Assignment):
+                return (binding.switch, path) if binding.switch else None
+            return self.switch(path, ImportRef(binding), depth + 1) if isinstance(binding, Imported) else None
+        if not isinstance(ref, ImportRef):
+            return None
+        parts = [*ref.imported.name.split("."), *ref.rest]
+        if ref.rest:
+            holder = self.binding(path, ref.imported, ref.rest[:-1], depth + 1)
+        else:
+            holder = self.binding(path, Imported(".".join(parts[:-1]), ref.imported.level), (), depth + 1)
+        if not isinstance(holder, ModuleSymbol):
+            return None
+        return self.switch(holder.path, ModuleRef((parts[-1],)), depth + 1)
+
     # --- classes -------------------------------------------------------------------------
 
     def class_of(self, cls: ClassSymbol) -> Class | None:

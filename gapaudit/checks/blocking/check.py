@@ -76,6 +76,18 @@ class CallLink:
     text: str
     once: bool
     to: Sink | Callee | None
+    #: runs only when this opt-in switch is on: (environment variable, module that defines the switch)
+    switch: tuple[str, str] | None = None
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A call of one of the project's async functions: awaited, or started (`create_task(f())`)."""
+
+    callee: Callee
+    awaited: bool
+    switch: tuple[str, str] | None = None  # as CallLink.switch
 
 
 @codec.register
@@ -87,7 +99,8 @@ class FunctionLinks:
     is_async: bool
     startup: bool  # a lifespan or an on-startup/shutdown handler
     calls: tuple[CallLink, ...]
-    awaits: tuple[Callee, ...]  # the project's async functions it awaits (they run at startup if it does)
+    runs: tuple[Run, ...]  # the project's async functions it awaits or starts
+    decorated: bool = False  # a route, a task, a handler: something may run it besides its callers
 
 
 @codec.register
@@ -250,22 +263,33 @@ class _Resolver:
 
     def _function_links(self, key: FunctionSymbol, fn: Function) -> FunctionLinks:
         calls = []
+        runs = []
         for call in self._followed(fn):
             found = self._resolve(key, fn, call)
-            if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing
+            switch = self.python.switch(key.path, call.switch) if call.switch is not None else None
+            if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing here
                 callee = self.python.function(found)
+                if callee is not None and callee.is_async and not self._on_private_loop(key, fn, call):
+                    runs.append(Run(Callee(found.path, found.qualname), False, switch))
                 found = None if callee is None or callee.is_async else Callee(found.path, found.qualname)
-            calls.append(CallLink(call.line, call.text, call.once, found))
-        awaits = []
+            calls.append(CallLink(call.line, call.text, call.once, found, switch))
         if fn.is_async:
             for call in fn.calls:
-                if call.awaited and (callee := self._awaited(key, fn, call)) is not None:
-                    awaits.append(Callee(callee.path, callee.qualname))
+                if call.awaited and (awaited := self._awaited(key, fn, call)) is not None:
+                    switch = self.python.switch(key.path, call.switch) if call.switch is not None else None
+                    runs.append(Run(Callee(awaited.path, awaited.qualname), True, switch))
         words = self.catalog
         startup = fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
                                    or (fn.name in words.lifespan_names
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
-        return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(awaits))
+        return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators))
+
+    def _on_private_loop(self, key: FunctionSymbol, fn: Function, call: Call) -> bool:
+        """Is the coroutine this call makes handed to a loop of its own (`asyncio.run(f())`)?"""
+        if call.argument_of is None:
+            return False
+        runner = self._resolve(key, fn, fn.calls[call.argument_of])
+        return isinstance(runner, Sink) and runner.kind in self.catalog.private_loop
 
     def _followed(self, fn: Function) -> list[Call]:
         """The calls of `fn` that may block: not awaited, not handed to an offloading call
@@ -386,8 +410,8 @@ class _Graph:
             return found
         callers: dict[int, set[int]] = {}
         for number, fn in enumerate(self.functions):
-            for callee in fn.awaits:
-                if (at := self.number.get(callee)) is not None:
+            for run in fn.runs:
+                if run.awaited and (at := self.number.get(run.callee)) is not None:
                     callers.setdefault(at, set()).add(number)
         changed = True
         while changed:  # an async function all of whose awaiting callers run at startup does too
@@ -398,9 +422,28 @@ class _Graph:
                     changed = True
         return found
 
+    def _switched(self) -> dict[int, tuple[str, str]]:
+        """Async functions that run only behind an opt-in switch: every call that awaits or starts
+        them is behind one, or in a function that is; not one a decorator registers (a route, a
+        task), which something else may run. Function number -> the switch."""
+        callers: dict[int, list[tuple[int, tuple[str, str] | None]]] = {}
+        for number, fn in enumerate(self.functions):
+            for run in fn.runs:
+                if (at := self.number.get(run.callee)) is not None and not self.functions[at].decorated:
+                    callers.setdefault(at, []).append((number, run.switch))
+        found: dict[int, tuple[str, str]] = {}
+        changed = True
+        while changed:
+            changed = False
+            for number, by in callers.items():
+                if number not in found and all(switch or caller in found for caller, switch in by):
+                    found[number] = next(switch or found[caller] for caller, switch in by)
+                    changed = True
+        return found
+
     # --- reachability --------------------------------------------------------------------
 
-    def _best_paths(self, severe_only: bool) -> _Best:
+    def _best_paths(self, severe_only: bool, switched: bool = False) -> _Best:
         """For every sync function that reaches a blocking call: (priority, call index, next).
 
         `next` is the Sink when the call itself blocks, else the callee that leads on.
@@ -410,7 +453,8 @@ class _Graph:
 
         Calls that run once per process (memoized, lazy-init guarded) are followed only for the
         kinds that can hang a service even once (`severe_only`); a one-off config-file read is not
-        an incident, a one-off connect to a dead database is.
+        an incident, a one-off connect to a dead database is. Calls behind an opt-in switch are
+        followed only with `switched`: a chain through one is reported only if no other exists.
         """
         callers: dict[int, list[tuple[int, int]]] = {}
         direct: _Best = {}
@@ -418,7 +462,7 @@ class _Graph:
             if fn.is_async:
                 continue
             for index, (call, resolved) in enumerate(zip(fn.calls, self.resolved[number])):
-                if resolved is None or (call.once and not severe_only):
+                if resolved is None or (call.once and not severe_only) or (call.switch and not switched):
                     continue
                 if isinstance(resolved, int):
                     callers.setdefault(resolved, []).append((number, index))
@@ -445,7 +489,12 @@ class _Graph:
 
     def findings(self) -> list[Finding]:
         every, severe = self._best_paths(severe_only=False), self._best_paths(severe_only=True)
+        if any(call.switch for fn in self.functions for call in fn.calls):
+            switched = (self._best_paths(False, switched=True), self._best_paths(True, switched=True))
+        else:
+            switched = (every, severe)
         startup = self._startup()
+        behind = self._switched()
         findings: list[Finding] = []
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
@@ -456,39 +505,48 @@ class _Graph:
                 if resolved is None or call.line in seen_lines:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
+                switch = call.switch or behind.get(number)
                 if isinstance(resolved, Sink):
                     sink = resolved
                     if call.once and sink.kind in self.catalog.once_ignored:
                         continue
                 else:
-                    options = [table for table in ((severe,) if call.once else (every, severe)) if resolved in table]
+                    options = [] if call.switch else [
+                        table for table in ((severe,) if call.once else (every, severe)) if resolved in table]
+                    if not options:  # only through an opt-in switch, if at all
+                        options = [table for table in (switched[1:] if call.once else switched) if resolved in table]
                     if not options:
                         continue
                     table = min(options, key=lambda t: t[resolved][0])
-                    sink, chain = self._follow(resolved, table, chain)
+                    sink, chain, on_the_way = self._follow(resolved, table, chain)
+                    switch = switch or on_the_way
                 seen_lines.add(call.line)
                 # the same call twice in one function needs two fingerprints, still free of line numbers
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
-                                              startup.get(number)))
+                                              startup.get(number), switch))
         return findings
 
-    def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]]) -> tuple[Sink, list[dict[str, Any]]]:
-        """Walk the BFS pointers to the blocking call; they cannot cycle (each points to an earlier node)."""
+    def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]],
+                ) -> tuple[Sink, list[dict[str, Any]], tuple[str, str] | None]:
+        """Walk the BFS pointers to the blocking call (they cannot cycle: each points to an earlier
+        node); also the first opt-in switch on the way."""
         current = start
+        switch = None
         while True:
             _, index, nxt = best[current]
             key = self.keys[current]
             call = self.functions[current].calls[index]
+            switch = switch or call.switch
             chain.append(self._hop(key, call.line))
             if isinstance(nxt, Sink):
                 chain.append({"function": nxt.display, "file": key.path, "line": call.line})
-                return nxt, chain
+                return nxt, chain, switch
             current = nxt
 
     def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
-                 startup: str | None) -> Finding:
+                 startup: str | None, switch: tuple[str, str] | None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": key.path, "line": call.line})
@@ -511,6 +569,8 @@ class _Graph:
                 **({"runs_in": f"code under {folder}/: its own process, not the served event loop"} if folder else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
+                **({"runs_when": f"only when {switch[0]} is set: an opt-in switch, off by default "
+                                 f"({switch[1]})"} if switch else {}),
             },
-            priority="P2" if folder or startup else None,
+            priority="P2" if folder or startup or switch else None,
         )
