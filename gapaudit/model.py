@@ -45,6 +45,10 @@ class Finding:
     symbol: str
     evidence: dict[str, Any] = field(default_factory=dict)
     priority: str | None = None  # set when the analyzer knows better than the rule's default
+    #: the code does not run where production serves requests in a deployment that keeps the
+    #: defaults (under scripts/, behind an opt-in switch): reported only if the project asks
+    #: (`report-unserved`), else counted in the summary
+    unserved: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Report:
     files_scanned: int
     duration_s: float
     context: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # fingerprint -> code lines
+    unserved: int = 0  # findings in code production does not serve, not reported (`report-unserved`)
 
     @property
     def incomplete(self) -> bool:
@@ -120,7 +125,7 @@ class Report:
         counts = {"P0": 0, "P1": 0, "P2": 0}
         for gap in self.gaps:
             counts[gap.priority] += 1
-        return {**counts, "suppressed": self.suppressed}
+        return {**counts, "suppressed": self.suppressed, "unserved": self.unserved}
 
     def to_dict(self) -> dict[str, Any]:
         """The `gapaudit/1` JSON contract (DESIGN.md)."""

@@ -36,6 +36,7 @@ class Config:
     file_time_budget: float = DEFAULT_FILE_TIME_BUDGET_S
     rule_paths: tuple[str, ...] = ()
     config_pairs: tuple[tuple[str, str], ...] = ()
+    report_unserved: bool = False  # report (as P2) findings in code production does not serve
     source: str = "defaults"
     from_repository: bool = False  # read from a file inside the scanned tree: hostile input
 
@@ -83,6 +84,12 @@ def _formats(key: str, value: Any) -> tuple[str, ...]:
     return formats
 
 
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise GapauditError(f"config key '{key}' must be true or false")
+    return value
+
+
 def _positive_int(key: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise GapauditError(f"config key '{key}' must be a positive integer")
@@ -122,6 +129,7 @@ _KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "file-time-budget": ("file_time_budget", _budget),
     "rule-paths": ("rule_paths", _str_list),
     "config-pairs": ("config_pairs", _pairs),
+    "report-unserved": ("report_unserved", _bool),
 }
 
 

@@ -17,7 +17,8 @@ def test_example_exits_1_on_p0(example):
 def test_clean_project_exits_0_with_no_gaps(project):
     code, report = scan_json(project("clean"))
     assert code == 0
-    assert report["gaps"] == [] and report["summary"] == {"P0": 0, "P1": 0, "P2": 0, "suppressed": 0}
+    assert report["gaps"] == [] and report["summary"] == {"P0": 0, "P1": 0, "P2": 0, "suppressed": 0,
+                                                                   "unserved": 0}
 
 
 @pytest.mark.parametrize("fail_on, expected", [("P0", 1), ("P1", 1), ("P2", 1), ("never", 0)])

@@ -164,7 +164,7 @@ def test_markdown_has_a_summary_table_and_every_gap(written):
     markdown = (out / "gapaudit.md").read_text()
     rows = [line for line in markdown.splitlines() if line.startswith("|")]
     assert rows[0] == "| Priority | Gaps |" and set(rows[1]) <= set("|-: ")
-    counts = {r.split("|")[1].strip().split()[-1]: int(r.split("|")[2]) for r in rows[2:6]}
+    counts = {r.split("|")[1].strip().split()[-1]: int(r.split("|")[2]) for r in rows[2:7]}
     assert counts == report["summary"]
     for gap in report["gaps"]:
         assert f"**`{gap['file']}:{gap['line']}`** · `{gap['rule']}`" in markdown

@@ -56,7 +56,7 @@ def config_diff_command(test_file: Path, production_file: Path, config_file: Pat
     rows, findings = config_diff(analyzer, files[0], files[1])
     echo_table(("key", str(test_file), str(production_file), "status"), rows)  # escaped by echo_table
     # ranked as a scan ranks: the project's ignore and priority overrides apply; no baseline, no diff
-    gaps, _ = rank(findings, rules, config, facts={}, baseline=set(), changed=None)
+    gaps, _, _ = rank(findings, rules, config, facts={}, baseline=set(), changed=None)
     if gaps:
         click.echo("")
     for gap in gaps:

@@ -117,7 +117,7 @@ def rank_stage(scan: Scan, linked: Linked) -> Report:
         changed = changed_lines(scan.root, scan.options.diff_base)
     suppressions = {rel: {"suppressions": lines} for rel, lines in facts.suppressions.items()}
     hide = token_hider(scan.rules)  # compiled once for the gaps and their source context
-    gaps, suppressed = rank(linked.findings, scan.rules, scan.config, suppressions, baseline, changed, hide)
+    gaps, suppressed, unserved = rank(linked.findings, scan.rules, scan.config, suppressions, baseline, changed, hide)
     skipped = explain_syntax_errors(sorted([*facts.discovery.skipped, *facts.unreadable, *facts.skipped],
                                            key=lambda s: s.file), scan.root)
     return Report(
@@ -129,6 +129,7 @@ def rank_stage(scan: Scan, linked: Linked) -> Report:
         files_scanned=len(facts.discovery.files),
         duration_s=time.perf_counter() - scan.started,
         context=context(scan.root, gaps, {f.rel: f.kind for f in facts.discovery.files}, hide),
+        unserved=unserved,
     )
 
 

@@ -59,12 +59,14 @@ def rank(
     baseline: set[str],
     changed: dict[str, frozenset[int]] | None,
     hide: Callable[[str], str] | None = None,
-) -> tuple[list[Gap], int]:
-    """`hide`: the catalog's token hider (`token_hider`), when the caller has built it already."""
+) -> tuple[list[Gap], int, int]:
+    """The gaps, how many findings were suppressed (inline, baseline) and how many are in code
+    production does not serve (`Finding.unserved`, unless `report-unserved`). `hide`: the
+    catalog's token hider (`token_hider`), when the caller has built it already."""
     ignored = rules.matching(config.ignore)
     hide = hide or token_hider(rules)
     gaps: dict[str, Gap] = {}
-    suppressed = 0
+    suppressed = unserved = 0
     for finding in findings:
         if finding.rule in ignored:
             continue
@@ -74,6 +76,9 @@ def rank(
         fp = fingerprint(finding.rule, finding.file, finding.symbol)
         if fp in baseline or _suppressed_inline(facts.get(finding.file), finding):
             suppressed += 1
+            continue
+        if finding.unserved and not config.report_unserved:
+            unserved += 1
             continue
         gaps.setdefault(fp, Gap(
             fingerprint=fp,
@@ -88,7 +93,7 @@ def rank(
             fix=rule.fix.strip(),
         ))
     ordered = sorted(gaps.values(), key=lambda g: (priority_rank(g.priority), g.file, g.line, g.rule))
-    return ordered, suppressed
+    return ordered, suppressed, unserved
 
 
 _LOWER_BOUND = re.compile(r"(>=|~=|==|>)\s*3\.(\d+)")

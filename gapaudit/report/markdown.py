@@ -53,7 +53,7 @@ def render(report: Report) -> str:
     out = [f"## gapaudit: {_code(report.target)}", "", summary_line(report), ""]
     out += ["| Priority | Gaps |", "|---|---:|"]
     out += [f"| {_BADGE[p]} | {s[p]} |" for p in PRIORITIES]
-    out += [f"| suppressed | {s['suppressed']} |", ""]
+    out += [f"| suppressed | {s['suppressed']} |", f"| not served, not reported: unserved | {s['unserved']} |", ""]
     categories = sorted({g.category for g in report.gaps})
     if categories:
         out += ["| Category | P0 | P1 | P2 |", "|---|---:|---:|---:|"]

@@ -26,6 +26,8 @@ def summary_line(report: Report) -> str:
     extras = [f"{report.files_scanned} file{'s' if report.files_scanned != 1 else ''} in {report.duration_s:.2f}s"]
     if report.suppressed:
         extras.append(f"{report.suppressed} suppressed")
+    if report.unserved:
+        extras.append(f"{report.unserved} in code production does not serve, not reported (report-unserved: true lists them)")
     if report.skipped:
         extras.append(f"{len(report.skipped)} file{'s' if len(report.skipped) != 1 else ''} skipped")
     if report.incomplete:

@@ -10,6 +10,7 @@ function that starts a chain, naming the most severe blocking call it reaches by
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class ModuleLinks:
     functions: tuple[FunctionLinks, ...]
 
 
+_MIGRATION_FILE = re.compile(r"\d{4}_")  # Django's 0001_initial.py
 #: function number -> (priority, call index, next hop: the blocking call or the next function's number)
 _Best = dict[int, tuple[int, int, Sink | int]]
 
@@ -545,6 +547,18 @@ class _Graph:
                 return nxt, chain, switch
             current = nxt
 
+    def _not_served_folder(self, path: str) -> str | None:
+        """The folder that says the file does not run on a served loop (`scripts`, a folder of
+        database migrations), if any."""
+        *folders, name = path.lower().split("/")
+        for at, part in enumerate(folders):
+            if part in self.catalog.not_served:
+                return part
+            if part in self.catalog.migration_folders and (
+                    "versions" in folders[at + 1:] or _MIGRATION_FILE.match(name) or name == "env.py"):
+                return part
+        return None
+
     def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
                  startup: str | None, switch: tuple[str, str] | None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
@@ -555,7 +569,7 @@ class _Graph:
             via = " → ".join(hop["function"] for hop in chain[1:-1])
             message = f"{what} blocks the event loop; reached from async {key.qualname}() via {via}"
         last = chain[-1]
-        folder = next((part for part in key.path.lower().split("/")[:-1] if part in self.catalog.not_served), None)
+        folder = self._not_served_folder(key.path)
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
@@ -573,4 +587,5 @@ class _Graph:
                                  f"({switch[1]})"} if switch else {}),
             },
             priority="P2" if folder or startup or switch else None,
+            unserved=bool(folder or switch),
         )
