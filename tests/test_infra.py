@@ -88,8 +88,28 @@ def test_ci_compose_file_and_testcontainers_provide_services(project):
         "from testcontainers.elasticsearch import ElasticSearchContainer\n\n\ndef test_x():\n    assert ElasticSearchContainer\n")
     _, report = scan_json(root, "--fail-on", "never")
     ranked = {(g["file"], g["line"]): g["priority"] for g in report["gaps"] if g["rule"] == "GA201"}
-    assert ranked[("tests/conftest.py", 17)] == "P1"  # redis from the test compose file
-    assert ranked[("tests/helpers.py", 20)] == "P1"  # elasticsearch from testcontainers
+    # the skipped tests run in CI, which starts their service: no gap (every such gap read on the
+    # evaluation set was judged false)
+    assert ("tests/conftest.py", 17) not in ranked  # redis from the test compose file
+    assert ("tests/helpers.py", 20) not in ranked  # elasticsearch from testcontainers
+    assert ranked[("tests/test_search.py", 17)] == "P2"  # consul: nothing in CI provides it
+
+
+def test_a_skip_waiting_for_a_variable_the_test_job_sets_runs_in_ci(project):
+    """`skipif(not os.getenv("DATABASE_URL"))` runs in CI when the job that runs pytest sets
+    DATABASE_URL; a variable set only for a job that runs no tests (evals, deploys) does not count."""
+    root = project("infra")
+    workflow = root / ".github" / "workflows" / "ci.yml"
+    before = {(g["file"], g["line"]) for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"}
+    assert ("tests/test_db.py", 8) in before
+    workflow.write_text(workflow.read_text() + "  evals:\n    runs-on: ubuntu-latest\n    env: {DATABASE_URL: x}\n"
+                        "    steps:\n      - run: python evals/run.py\n")
+    assert ("tests/test_db.py", 8) in {(g["file"], g["line"]) for g in scan_json(root, "--fail-on", "never")[1]["gaps"]}
+    workflow.write_text(workflow.read_text().replace("      - run: pip install -e . && pytest",
+                                                     "      - run: pip install -e . && pytest\n"
+                                                     "        env:\n          DATABASE_URL: ${{ secrets.DATABASE_URL }}"))
+    after = {(g["file"], g["line"]) for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"}
+    assert after == before - {("tests/test_db.py", 8)}
 
 
 def test_an_abstract_adapter_runs_for_real_through_its_subclasses(project):

@@ -3,6 +3,7 @@ CI sets: the data of `rules/infra.yml`, checked when it is loaded."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
@@ -44,7 +45,7 @@ class InfraKind:
 
 
 class InfraCatalog:
-    catalogs: ClassVar[tuple[str, ...]] = ("infra-kinds", "infra-fakes", "ci-env", "ci-compose-files")
+    catalogs: ClassVar[tuple[str, ...]] = ("infra-kinds", "infra-fakes", "ci-env", "ci-compose-files", "ci-test-commands")
 
     def __init__(self, rules: RuleSet) -> None:
         self.kinds = [InfraKind.of(name, entry) for name, entry in Entry.of(rules, "infra-kinds").mapping().items()]
@@ -54,6 +55,9 @@ class InfraCatalog:
                                       for fake, entry in Entry.of(rules, "infra-fakes").mapping().items()}
         self.ci_env = frozenset(Entry.of(rules, "ci-env").strings())
         self.compose_defaults = frozenset(Entry.of(rules, "ci-compose-files").strings())
+        commands = sorted(Entry.of(rules, "ci-test-commands").strings(), key=len, reverse=True)
+        self.test_command = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, commands)) + r")(?![\w-])") \
+            if commands else re.compile(r"(?!)")
         owners: dict[str, set[str]] = {}
         for kind in self.kinds:
             for exception in kind.exceptions:

@@ -28,9 +28,12 @@ class CIFacts:
     images: tuple[str, ...]  # service images the file starts
     compose_mentions: tuple[str, ...]  # compose files it names
     starts_compose: bool  # `docker compose ... up`
+    #: environment variables it sets for the tests: the workflow's, and those of each job or step
+    #: that runs a test command (`env:` in GitHub Actions, `variables:` in GitLab CI)
+    env: tuple[str, ...] = ()
 
 
-def ci_facts(text: str) -> CIFacts:
+def ci_facts(text: str, test_command: re.Pattern[str]) -> CIFacts:
     """Raises ParseError for YAML beyond yamlsafe's bounds (an alias bomb); YAML that does not parse
     (a Dockerfile, tox.ini, a templated workflow) leaves only what the text itself says."""
     images: list[str] = []
@@ -60,7 +63,39 @@ def ci_facts(text: str) -> CIFacts:
     # tox-docker (`[docker:redis]` / `image = redis:7`) and other INI-style service declarations
     images.extend(_INI_IMAGE.findall(text))
     compose_mentions = sorted(set(_compose_mentions(text)))
-    return CIFacts(tuple(images), tuple(compose_mentions), _starts_compose(text))
+    env = _test_env(data, test_command) if isinstance(data, dict) else set()
+    return CIFacts(tuple(images), tuple(compose_mentions), _starts_compose(text), tuple(sorted(env)))
+
+
+def _test_env(workflow: dict[Any, Any], test_command: re.Pattern[str]) -> set[str]:
+    """The environment variables a workflow sets where it runs tests (see CIFacts.env)."""
+    found: set[str] = set()
+    testing = False
+    jobs = workflow.get("jobs") if isinstance(workflow.get("jobs"), dict) else {
+        name: job for name, job in workflow.items() if isinstance(job, dict) and "script" in job}  # GitLab
+    for job in jobs.values():
+        if not isinstance(job, dict):
+            continue
+        steps = job.get("steps") if isinstance(job.get("steps"), list) else [job]
+        runs = [step for step in steps if isinstance(step, dict) and test_command.search(_commands(step))]
+        if runs:
+            testing = True
+            found |= _names(job.get("env")) | _names(job.get("variables"))
+            for step in runs:
+                if step is not job:
+                    found |= _names(step.get("env"))
+    if testing:
+        found |= _names(workflow.get("env")) | _names(workflow.get("variables"))
+    return found
+
+
+def _commands(step: dict[Any, Any]) -> str:
+    script = step.get("run", step.get("script", ""))
+    return "\n".join(map(str, script)) if isinstance(script, list) else str(script)
+
+
+def _names(mapping: Any) -> set[str]:
+    return {str(name) for name in mapping} if isinstance(mapping, dict) else set()
 
 
 def _compose_mentions(text: str) -> Iterable[str]:
@@ -105,6 +140,17 @@ def _starts_compose(text: str) -> bool:
         if _UP.search(text, command.end(), checked):
             return True
     return False
+
+
+def ci_env(ci_files: dict[str, CIFacts]) -> dict[str, str]:
+    """Environment variable -> the first workflow that sets it (not compose files: what they set
+    is the containers' environment, not the test runner's)."""
+    found: dict[str, str] = {}
+    for rel, facts in sorted(ci_files.items()):
+        if "compose" not in rel.rsplit("/", 1)[-1]:
+            for name in facts.env:
+                found.setdefault(name, rel)
+    return found
 
 
 def ci_provided_kinds(catalog: InfraCatalog, ci_files: dict[str, CIFacts], test_modules: Iterable[str]) -> dict[str, str]:

@@ -45,7 +45,7 @@ class InfraAnalyzer(Analyzer):
 
     def file_facts(self, file: ParsedFile) -> Any:
         if file.kind == CI:
-            return file.shared("infra-ci", lambda: ci_facts(file.text))
+            return file.shared("infra-ci", lambda: ci_facts(file.text, self.catalog.test_command))
         if file.kind == PYTHON:
             return file.shared("infra-production", lambda: production_facts(
                 file.collector("imports", ImportCollector).imports, file.collector("env-reads", EnvReadCollector).reads,
