@@ -188,3 +188,20 @@ def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_p
     assert gaps["async warm()"]["priority"] == "P0"  # CACHE is on unless someone turns it off
     assert gaps["async always()"]["priority"] == "P0" and "runs_when" not in gaps["async always()"]["evidence"]
     assert gaps["async always()"]["evidence"]["blocking_at"] == "app/cache.py:19"  # the sleep with no switch
+
+
+def test_an_env_file_the_repository_does_not_hold_may_set_any_key(tmp_path):
+    """onyx: the production compose file's services load `env_file: .env`, made from a template
+    at deploy time and never committed; a key its `environment:` lacks is not known missing. An
+    env_file the repository holds is read, and what it lacks is missing."""
+    compose = ("services:\n  api:\n    image: api\n    env_file: {env}\n    environment:\n      OTHER: x\n")
+    files = {
+        "app/settings.py": "import os\n\nLEVEL = os.environ['LOG_LEVEL']\n",
+        "docker-compose.test.yml": "services:\n  api:\n    image: api\n    environment:\n      LOG_LEVEL: debug\n",
+        "docker-compose.prod.yml": compose.format(env=".env"),
+    }
+    gaps = [g for g in scan_json(_project(tmp_path / "a", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
+    assert gaps == []
+    files.update({"docker-compose.prod.yml": compose.format(env="prod.env"), "prod.env": "DEBUG=false\n"})
+    gaps = [g for g in scan_json(_project(tmp_path / "b", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
+    assert [g["evidence"]["key"] for g in gaps] == ["LOG_LEVEL"]

@@ -179,8 +179,11 @@ class ConfigDriftAnalyzer(Analyzer):
                 folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
                 complete = True
                 for env_file in spec["env_files"]:
-                    keys = {**env_files.get(_normalise(folder + env_file), {}), **keys}
-                    complete = complete and _normalise(folder + env_file) not in unparsed
+                    path = _normalise(folder + env_file)
+                    keys = {**env_files.get(path, {}), **keys}
+                    # an env_file the repository does not hold (`.env`, made from a template at
+                    # deploy time) may set any key: what it lacks is unknown, not missing
+                    complete = complete and path in env_files
                 files[f"{rel}#{service}"] = ConfigFile(f"{rel}#{service}", keys, complete, (rel, service))
 
         roles = {rel: _role(rel, self.files, f.get("role")) for rel, f in facts.items()}
