@@ -73,7 +73,7 @@ def _draw(gap: dict) -> str:
 def sample(all_gaps: list[dict]) -> list[dict]:
     """Every P0; 60 P1/P2 per half, round-robin over categories so each is represented."""
     chosen = [g for g in all_gaps if g["priority"] == "P0"]
-    for split in ("tune", "held-out"):
+    for split in dict.fromkeys(info["split"] for info in services().values()):
         by_category: dict[str, list[dict]] = defaultdict(list)
         for gap in sorted((g for g in all_gaps if g["split"] == split and g["priority"] != "P0"),
                           key=_draw, reverse=True):  # popped from the end: lowest hash first
