@@ -205,3 +205,17 @@ def test_an_env_file_the_repository_does_not_hold_may_set_any_key(tmp_path):
     files.update({"docker-compose.prod.yml": compose.format(env="prod.env"), "prod.env": "DEBUG=false\n"})
     gaps = [g for g in scan_json(_project(tmp_path / "b", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
     assert [g["evidence"]["key"] for g in gaps] == ["LOG_LEVEL"]
+
+
+def test_an_address_browsers_use_is_not_a_dependency_at_localhost(tmp_path):
+    """A public URL, a CORS origin or a frontend build setting at localhost is where a browser on
+    the host reaches the service (mem0's NEXT_PUBLIC_API_URL, a self-host file's PUBLIC_URL), not a
+    service this one connects to; a dependency at localhost still is GA303."""
+    root = _project(tmp_path, {
+        "app/settings.py": "import os\n\nREDIS = os.environ['REDIS_URL']\n",
+        "docker-compose.prod.yml": ("services:\n  api:\n    image: api\n    environment:\n"
+                                    "      APP_PUBLIC_URL: http://localhost\n      NEXT_PUBLIC_API_URL: http://localhost:8888\n"
+                                    "      CORS_ORIGINS: http://localhost:3000\n      REDIS_URL: redis://localhost:6379\n"),
+    })
+    gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA303"]
+    assert [g["evidence"]["key"] for g in gaps] == ["REDIS_URL"]

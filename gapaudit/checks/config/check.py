@@ -112,7 +112,7 @@ class ConfigDriftAnalyzer(Analyzer):
     catalogs: ClassVar[tuple[str, ...]] = ("config-drift",)
 
     def __init__(self, rules: RuleSet) -> None:
-        catalog = Entry.of(rules, "config-drift").fields(required=_CATALOG_KEYS)
+        catalog = Entry.of(rules, "config-drift").fields(required=_CATALOG_KEYS, optional=("browser-words",))
         files = catalog["config-files"].fields(
             required=("test-words", "production-words", "example-words", "development-words", "test-folders",
                       "development-folders", "example-folders", "header-phrases"))
@@ -123,6 +123,7 @@ class ConfigDriftAnalyzer(Analyzer):
         self.toggles = [_toggle(entry) for entry in catalog["security-toggles"].items()]
         self.limit_keys = catalog["limit-keys"].strings()
         self.bind_keys = set(catalog["bind-keys"].strings())
+        self.browser_words = frozenset(word.upper() for word in catalog["browser-words"].strings())
 
     def prepare(self, file: ParsedFile) -> None:
         if file.kind == PYTHON:
@@ -330,7 +331,8 @@ class ConfigDriftAnalyzer(Analyzer):
                     symbol=f"{key}|{config.rel}",
                     evidence={"key": key, "matches": value["pattern"]},
                 ))
-            elif kind == "localhost" and key.upper().replace(".", "_") not in self.bind_keys:
+            elif (kind == "localhost" and key.upper().replace(".", "_") not in self.bind_keys
+                  and not self.browser_words.intersection(re.split(r"[_.\-]", key.upper()))):
                 findings.append(Finding(
                     rule="GA303", file=rel, line=value["line"],
                     message=f"{key} points at {value['host']} in {config.rel}"
