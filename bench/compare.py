@@ -74,7 +74,8 @@ def run_corpus(root: Path) -> dict:
         else:
             transitive.add(f"{here}>{gap['evidence']['blocking_at']}")
         # the other sites of the same root cause (one gap per async function and rule)
-        for site in gap["evidence"].get("same_function", []):
+        # and chains from other async functions to the same blocking call (one gap per blocking call)
+        for site in [*gap["evidence"].get("same_function", []), *gap["evidence"].get("also_reached_from", [])]:
             at = site.split(" at ", 1)[1]
             if " (blocking at " in at:
                 at, blocking = at.removesuffix(")").split(" (blocking at ")

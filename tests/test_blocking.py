@@ -22,6 +22,10 @@ def gaps(tmp_path_factory):
     for g in _blocking(report):
         for site in g["evidence"].get("same_function", []):
             found.setdefault((g["file"], g["evidence"]["chain"][0]["function"], site.split(" at ")[0]), g)
+        # and one gap per blocking call: the other async functions that reach it
+        for site in g["evidence"].get("also_reached_from", []):
+            function, where = site.split(" at ", 1)
+            found.setdefault((where.split(":")[0], function, g["evidence"]["blocking_call"]), g)
     return found
 
 

@@ -219,3 +219,21 @@ def test_an_address_browsers_use_is_not_a_dependency_at_localhost(tmp_path):
     })
     gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA303"]
     assert [g["evidence"]["key"] for g in gaps] == ["REDIS_URL"]
+
+
+def test_one_gap_per_blocking_call_reached_through_helpers(tmp_path):
+    """Three handlers reaching the same sync helper's blocking call are one fix, at the helper:
+    one gap, the other handlers in `also_reached_from`; a direct call stays a gap of its own."""
+    helper = "import time\n\n\ndef load():\n    time.sleep(1)\n"
+    handlers = "".join(f"\n\nasync def handler_{n}():\n    return load()\n" for n in "abc")
+    root = _project(tmp_path, {"app/__init__.py": "", "app/store.py": helper,
+                               "app/api.py": "import time\n\nfrom .store import load\n" + handlers
+                                             + "\n\nasync def direct():\n    time.sleep(2)\n"})
+    gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"]
+    chained = [g for g in gaps if len(g["evidence"]["chain"]) > 2]
+    assert len(gaps) == 2 and len(chained) == 1
+    [gap] = chained
+    assert gap["evidence"]["chain"][0]["function"] == "async handler_a()"
+    assert gap["evidence"]["also_reached_from"] == [
+        f"async handler_{n}() at app/api.py:{line} (blocking at app/store.py:5)" for n, line in (("b", 11), ("c", 15))]
+    assert gap["message"].endswith("(and 2 more async functions reach it)")

@@ -166,7 +166,7 @@ class BlockingAsyncAnalyzer(Analyzer):
                     data = codec.encode(old)
                 links.append(old)
                 encoded.append(data)
-            findings = _one_per_root_cause(_Graph(self.catalog, links).findings())
+            findings = _one_per_root_cause(_one_per_blocking_call(_Graph(self.catalog, links).findings()))
         return findings, {"order": list(order), "links": encoded}
 
 
@@ -209,6 +209,33 @@ class _Modules(Mapping[str, Module]):
         return rel in self._facts
 
 
+_MAX_LISTED = 500  # other async functions listed in a gap's evidence: all of them, within bounds
+
+
+def _one_per_blocking_call(findings: list[Finding]) -> list[Finding]:
+    """One gap per blocking call reached through sync helpers: forty handlers that reach the same
+    sync repository method are one fix, at that method, not forty gaps (issue 11's "one root
+    cause"). Chains are grouped by rule, blocking call site, priority and whether production
+    serves them; the first by file and symbol stays the gap, with its own fingerprint, and the
+    others are listed in `also_reached_from`. A direct call is its own root cause."""
+    groups: dict[object, list[Finding]] = {}
+    for finding in findings:
+        key = ((finding.rule, finding.evidence["blocking_at"], finding.priority, finding.unserved)
+               if len(finding.evidence["chain"]) > 2 else id(finding))
+        groups.setdefault(key, []).append(finding)
+    kept = []
+    for group in groups.values():
+        first, *others = sorted(group, key=lambda f: (f.file, f.symbol))
+        if others:
+            sites = [f"{f.evidence['chain'][0]['function']} at {f.file}:{f.line} (blocking at {f.evidence['blocking_at']})"
+                     for f in others]
+            more = f"{len(others)} more async function{'s' if len(others) > 1 else ''}"
+            first = dataclasses.replace(first, message=f"{first.message} (and {more} reach it)",
+                                        evidence={**first.evidence, "also_reached_from": sites[:_MAX_LISTED]})
+        kept.append(first)
+    return kept
+
+
 def _one_per_root_cause(findings: list[Finding]) -> list[Finding]:
     """One gap per async function and rule: a handler that uses a sync Session at nine lines is
     one fix, not nine gaps. The first site (by line) stays the gap, with its own fingerprint (a
@@ -223,8 +250,10 @@ def _one_per_root_cause(findings: list[Finding]) -> list[Finding]:
             sites = [f"{f.evidence['blocking_call']} at {f.file}:{f.line}"
                      + (f" (blocking at {f.evidence['blocking_at']})" if len(f.evidence["chain"]) > 2 else "")
                      for f in others]
+            reached = [site for f in group for site in f.evidence.get("also_reached_from", [])]  # none is lost
             first = dataclasses.replace(first, message=f"{first.message} (and {len(others)} more in the same function)",
-                                        evidence={**first.evidence, "same_function": sites[:20]})
+                                        evidence={**first.evidence, "same_function": sites[:20],
+                                                  **({"also_reached_from": reached[:_MAX_LISTED]} if reached else {})})
         kept.append(first)
     return kept
 
