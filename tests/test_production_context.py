@@ -237,3 +237,26 @@ def test_one_gap_per_blocking_call_reached_through_helpers(tmp_path):
     assert gap["evidence"]["also_reached_from"] == [
         f"async handler_{n}() at app/api.py:{line} (blocking at app/store.py:5)" for n, line in (("b", 11), ("c", 15))]
     assert gap["message"].endswith("(and 2 more async functions reach it)")
+
+
+def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
+    """jumpserver's CI translation script (`asyncio.run(run_full())` in `main()`), mealie's
+    migrator (`asyncio.run(scrape_image(...))` in a sync method): a blocking call there blocks a
+    loop of its own, never one serving requests. A coroutine the served app also awaits keeps its
+    priority."""
+    root = _project(tmp_path, {"app/__init__.py": "", "app/jobs.py": (
+        "import asyncio\nimport time\n\n\nasync def translate():\n    time.sleep(1)\n\n\n"
+        "async def run_full():\n    await translate()\n\n\n"
+        "def main():\n    asyncio.run(run_full())\n\n\n"
+        "async def shared():\n    time.sleep(2)\n\n\n"
+        "def worker():\n    loop = asyncio.new_event_loop()\n    loop.run_until_complete(shared())\n\n\n"
+        "async def handler():\n    await shared()\n")})
+    report = scan_json(root)[1]
+    gaps = {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"] == "GA103"}
+    assert list(gaps) == ["async shared()"] and gaps["async shared()"]["priority"] == "P0"
+    assert report["summary"]["unserved"] == 1
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    assert gaps["async translate()"]["priority"] == "P2"
+    assert gaps["async translate()"]["evidence"]["runs_on"] == (
+        "an event loop of its own, not the one serving requests: started by asyncio.run() in main()")

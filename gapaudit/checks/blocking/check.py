@@ -89,6 +89,8 @@ class Run:
     callee: Callee
     awaited: bool
     switch: tuple[str, str] | None = None  # as CallLink.switch
+    #: the call that runs it on an event loop of its own (`asyncio.run`), when one does
+    runner: str | None = None
 
 
 @codec.register
@@ -300,8 +302,8 @@ class _Resolver:
             switch = self.python.switch(key.path, call.switch) if call.switch is not None else None
             if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing here
                 callee = self.python.function(found)
-                if callee is not None and callee.is_async and not self._on_private_loop(key, fn, call):
-                    runs.append(Run(Callee(found.path, found.qualname), False, switch))
+                if callee is not None and callee.is_async:
+                    runs.append(Run(Callee(found.path, found.qualname), False, switch, self._runner(key, fn, call)))
                 found = None if callee is None or callee.is_async else Callee(found.path, found.qualname)
             calls.append(CallLink(call.line, call.text, call.once, found, switch))
         if fn.is_async:
@@ -315,12 +317,16 @@ class _Resolver:
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators))
 
-    def _on_private_loop(self, key: FunctionSymbol, fn: Function, call: Call) -> bool:
-        """Is the coroutine this call makes handed to a loop of its own (`asyncio.run(f())`)?"""
+    def _runner(self, key: FunctionSymbol, fn: Function, call: Call) -> str | None:
+        """`asyncio.run() in main()` when the coroutine this call makes is handed to a loop of its
+        own (catalog `private-loop-kinds`), else None."""
         if call.argument_of is None:
-            return False
-        runner = self._resolve(key, fn, fn.calls[call.argument_of])
-        return isinstance(runner, Sink) and runner.kind in self.catalog.private_loop
+            return None
+        outer = fn.calls[call.argument_of]
+        runner = self._resolve(key, fn, outer)
+        if isinstance(runner, Sink) and runner.kind in self.catalog.private_loop:
+            return f"{outer.text}() in {fn.qualname}()"
+        return None
 
     def _followed(self, fn: Function) -> list[Call]:
         """The calls of `fn` that may block: not awaited, not handed to an offloading call
@@ -459,8 +465,9 @@ class _Graph:
         task), which something else may run. Function number -> the switch."""
         callers: dict[int, list[tuple[int, tuple[str, str] | None]]] = {}
         for number, fn in enumerate(self.functions):
-            for run in fn.runs:
-                if (at := self.number.get(run.callee)) is not None and not self.functions[at].decorated:
+            for run in fn.runs:  # a coroutine run on a loop of its own does not count
+                if run.runner is None and (at := self.number.get(run.callee)) is not None \
+                        and not self.functions[at].decorated:
                     callers.setdefault(at, []).append((number, run.switch))
         found: dict[int, tuple[str, str]] = {}
         changed = True
@@ -469,6 +476,26 @@ class _Graph:
             for number, by in callers.items():
                 if number not in found and all(switch or caller in found for caller, switch in by):
                     found[number] = next(switch or found[caller] for caller, switch in by)
+                    changed = True
+        return found
+
+    def _own_loop(self) -> dict[int, str]:
+        """Async functions that run only on an event loop of their own, never the one serving
+        requests: every call that awaits or starts them hands the coroutine to `asyncio.run` or
+        `run_until_complete` (a CLI's main, a worker thread), or is in a function that runs so;
+        not one a decorator registers. Function number -> what starts that loop."""
+        callers: dict[int, list[tuple[int, str | None]]] = {}
+        for number, fn in enumerate(self.functions):
+            for run in fn.runs:
+                if (at := self.number.get(run.callee)) is not None and not self.functions[at].decorated:
+                    callers.setdefault(at, []).append((number, run.runner))
+        found: dict[int, str] = {}
+        changed = True
+        while changed:
+            changed = False
+            for number, by in callers.items():
+                if number not in found and all(runner or caller in found for caller, runner in by):
+                    found[number] = next(runner or found[caller] for caller, runner in by)
                     changed = True
         return found
 
@@ -526,6 +553,7 @@ class _Graph:
             switched = (every, severe)
         startup = self._startup()
         behind = self._switched()
+        own_loop = self._own_loop()
         findings: list[Finding] = []
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
@@ -556,7 +584,7 @@ class _Graph:
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
-                                              startup.get(number), switch))
+                                              startup.get(number), switch, own_loop.get(number)))
         return findings
 
     def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]],
@@ -589,7 +617,7 @@ class _Graph:
         return None
 
     def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
-                 startup: str | None, switch: tuple[str, str] | None) -> Finding:
+                 startup: str | None, switch: tuple[str, str] | None, own_loop: str | None = None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": key.path, "line": call.line})
@@ -614,7 +642,9 @@ class _Graph:
                                "not per request"} if startup else {}),
                 **({"runs_when": f"only when {switch[0]} is set: an opt-in switch, off by default "
                                  f"({switch[1]})"} if switch else {}),
+                **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
+                   if own_loop else {}),
             },
-            priority="P2" if folder or startup or switch else None,
-            unserved=bool(folder or switch),
+            priority="P2" if folder or startup or switch or own_loop else None,
+            unserved=bool(folder or switch or own_loop),
         )
