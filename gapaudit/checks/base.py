@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
@@ -92,10 +93,12 @@ class Project:
     discovery: Discovery
     config: Config
     rules: RuleSet
-    facts: dict[str, dict[str, Any]]  # analyzer name -> file rel -> that analyzer's facts
+    #: analyzer name -> file rel -> that analyzer's facts (the engine's mapping decodes a file's
+    #: facts when first read: facts a link never reads are never decoded)
+    facts: dict[str, Mapping[str, Any]]
     kinds: dict[str, str]  # file rel -> kind
 
-    def facts_of(self, analyzer: str) -> dict[str, Any]:
+    def facts_of(self, analyzer: str) -> Mapping[str, Any]:
         return self.facts.get(analyzer, {})
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, TypeVar
 
 from ...model import PYTHON, Finding
 from ...python import codec
@@ -157,7 +156,8 @@ class BlockingAsyncAnalyzer(Analyzer):
         order = tuple(facts)
         with codec.paused_gc():  # the collector took half of the link's time
             kept = _previous_links(previous, order)
-            python = PythonProject(_Modules(facts, self.decode), project.discovery.package_dirs,
+            # the engine's facts decode (with this analyzer's `decode`) when first read
+            python = PythonProject(facts, project.discovery.package_dirs,
                                    self.catalog.constructor_family, self.catalog.family_derives)
             resolver = _Resolver(self.catalog, python)
             links, encoded = [], []
@@ -185,30 +185,6 @@ def _previous_links(state: Any, order: tuple[str, ...]) -> dict[str, tuple[Modul
     if not (len(links) == len(order) and all(isinstance(m, ModuleLinks) and m.path == rel for m, rel in zip(links, order))):
         return {}
     return {rel: (links[n], encoded[n]) for n, rel in enumerate(order)}
-
-
-class _Modules(Mapping[str, Module]):
-    """Every module's model, decoded when first read."""
-
-    def __init__(self, facts: Mapping[str, Any], decode: Callable[[Any], Module]) -> None:
-        self._facts = facts
-        self._decode = decode
-        self._decoded: dict[str, Module] = {}
-
-    def __getitem__(self, rel: str) -> Module:
-        found = self._decoded.get(rel)
-        if found is None:
-            found = self._decoded[rel] = self._decode(self._facts[rel])
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._facts)
-
-    def __len__(self) -> int:
-        return len(self._facts)
-
-    def __contains__(self, rel: object) -> bool:
-        return rel in self._facts
 
 
 _MAX_LISTED = 500  # other async functions listed in a gap's evidence: all of them, within bounds
@@ -279,6 +255,7 @@ def _method_name(target: Target) -> str | None:
     return None
 
 
+T = TypeVar("T")
 _Resolved = Sink | FunctionSymbol | None  # what one call does: blocks, calls a project function, or neither
 
 
@@ -461,41 +438,33 @@ class _Graph:
 
     def _switched(self) -> dict[int, tuple[str, str]]:
         """Async functions that run only behind an opt-in switch: every call that awaits or starts
-        them is behind one, or in a function that is; not one a decorator registers (a route, a
-        task), which something else may run. Function number -> the switch."""
-        callers: dict[int, list[tuple[int, tuple[str, str] | None]]] = {}
-        for number, fn in enumerate(self.functions):
-            for run in fn.runs:  # a coroutine run on a loop of its own does not count
-                if run.runner is None and (at := self.number.get(run.callee)) is not None \
-                        and not self.functions[at].decorated:
-                    callers.setdefault(at, []).append((number, run.switch))
-        found: dict[int, tuple[str, str]] = {}
-        changed = True
-        while changed:
-            changed = False
-            for number, by in callers.items():
-                if number not in found and all(switch or caller in found for caller, switch in by):
-                    found[number] = next(switch or found[caller] for caller, switch in by)
-                    changed = True
-        return found
+        them is behind one, or in a function that is. A coroutine run on a loop of its own is no
+        caller here. Function number -> the switch."""
+        return self._only_run(lambda run: run.runner is None, lambda run: run.switch)
 
     def _own_loop(self) -> dict[int, str]:
         """Async functions that run only on an event loop of their own, never the one serving
         requests: every call that awaits or starts them hands the coroutine to `asyncio.run` or
-        `run_until_complete` (a CLI's main, a worker thread), or is in a function that runs so;
-        not one a decorator registers. Function number -> what starts that loop."""
-        callers: dict[int, list[tuple[int, str | None]]] = {}
+        `run_until_complete` (a CLI's main, a worker thread), or is in a function that runs so.
+        Function number -> what starts that loop."""
+        return self._only_run(lambda run: True, lambda run: run.runner)
+
+    def _only_run(self, counts: Callable[[Run], bool], reason: Callable[[Run], T | None]) -> dict[int, T]:
+        """Async functions every counted call of which has a reason (or is in a function that has
+        one), and has at least one such call; not one a decorator registers (a route, a task),
+        which something else may run. Function number -> the reason of one caller."""
+        callers: dict[int, list[tuple[int, T | None]]] = {}
         for number, fn in enumerate(self.functions):
             for run in fn.runs:
-                if (at := self.number.get(run.callee)) is not None and not self.functions[at].decorated:
-                    callers.setdefault(at, []).append((number, run.runner))
-        found: dict[int, str] = {}
+                if counts(run) and (at := self.number.get(run.callee)) is not None and not self.functions[at].decorated:
+                    callers.setdefault(at, []).append((number, reason(run)))
+        found: dict[int, T] = {}
         changed = True
         while changed:
             changed = False
             for number, by in callers.items():
-                if number not in found and all(runner or caller in found for caller, runner in by):
-                    found[number] = next(runner or found[caller] for caller, runner in by)
+                if number not in found and all(why is not None or caller in found for caller, why in by):
+                    found[number] = next(why if why is not None else found[caller] for caller, why in by)
                     changed = True
         return found
 
