@@ -224,7 +224,7 @@ def _shard_digest(text: str) -> str:
 
 
 def _entry_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return _shard_digest(text)[:32]
 
 
 def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: str, store: ShardStore | None,
@@ -458,7 +458,7 @@ class _NotCached(ValueError):
 
 
 class _Unread:
-    """Facts the cache holds and no one has read yet (see `_Plan.use_index`)."""
+    """Facts the cache holds and no one has read yet (a file the index vouches for: `_Plan._summarized`)."""
 
     __slots__ = ()
 
@@ -510,7 +510,7 @@ class FactLoader:
                 raise ValueError(f"facts just computed for {rel} do not decode") from None
 
     def read(self, analyzer: str, rel: str) -> Any:
-        """A file's facts as cached, from its shard; a DecodeError when the shard no longer has them."""
+        """A file's facts as cached, from its shard; `_NotCached` when the shard no longer has them."""
         plan = self._plan
         shard = self._shards.get(rel)
         if shard is None:

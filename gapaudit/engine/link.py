@@ -62,26 +62,23 @@ def _link_one(analyzer: Analyzer, facts: Facts, store: ShardStore | None) -> lis
     if previous is not None and previous["context"] == context:
         if previous["entries"] == entries and (found := _findings(previous["findings"])) is not None:
             return found
-    if previous is not None and previous["context"] == context and previous["state"] is not None:
-        before = previous["entries"]
-        changed = frozenset(rel for rel in entries.keys() | before.keys() if entries.get(rel) != before.get(rel))
-        try:
-            loader.load(name, changed)
-            found, state = analyzer.relink(project, previous["state"], changed)
-        except DECODE_ERRORS:  # a cached fact read on the way did not decode: link it all, below
-            found = None
+        if previous["state"] is not None:
+            before = previous["entries"]
+            changed = frozenset(rel for rel in entries.keys() | before.keys() if entries.get(rel) != before.get(rel))
+            try:
+                loader.load(name, changed)
+                found, state = analyzer.relink(project, previous["state"], changed)
+            except DECODE_ERRORS:  # a cached fact read on the way did not decode: link it all, below
+                found = None
     if found is None:
         loader.load(name)
         found, state = analyzer.relink(project, None, frozenset())
-    if store:
+    if store and (findings := _findings_text(found)) is not None:
         entries = {rel: marks[name] for rel, marks in facts.entries.items() if name in marks}  # some recomputed
         try:
-            findings = json.dumps([vars(f) for f in found], separators=(",", ":"))
-            # findings that would not come back the same (a tuple in evidence comes back a list) are not kept
-            if _findings(json.loads(findings)) == found:
-                store.put_text(slot, '{"context":%s,"entries":%s,"findings":%s,"state":%s}' % (
-                    json.dumps(context), json.dumps(entries, separators=(",", ":")), findings,
-                    json.dumps(state, separators=(",", ":"))))
+            store.put_text(slot, '{"context":%s,"entries":%s,"findings":%s,"state":%s}' % (
+                json.dumps(context), json.dumps(entries, separators=(",", ":")), findings,
+                json.dumps(state, separators=(",", ":"))))
         except (TypeError, ValueError):
             pass
     return found
@@ -96,18 +93,31 @@ def _state(data: Any) -> dict[str, Any] | None:
     return data
 
 
-def _findings(data: list[Any]) -> list[Finding] | None:
+def _findings(data: Any) -> list[Finding] | None:
+    """Findings as stored, or None when they have another shape."""
     try:
         return [_finding(f) for f in data]
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
+def _findings_text(findings: list[Finding]) -> str | None:
+    """The findings as JSON, or None when they would not come back identical from it (a tuple in
+    the evidence would come back a list)."""
+    try:
+        text = json.dumps([vars(f) for f in findings], separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return text if _findings(json.loads(text)) == findings else None
+
+
 def read_link_shard(data: Any) -> _Shard | None:
     """A link shard's findings, suppressions and skipped files (what rank needs of the facts), or
     None if it has another shape."""
     try:
-        findings = tuple(_finding(f) for f in data["findings"])
+        findings = _findings(data["findings"])
+        if findings is None:
+            return None
         suppressions = data["suppressions"]
         if not all(isinstance(lines, dict) and all(isinstance(ids, list) and all(isinstance(i, str) for i in ids)
                                                    for ids in lines.values()) for lines in suppressions.values()):
@@ -117,26 +127,24 @@ def read_link_shard(data: Any) -> _Shard | None:
             return None
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return findings, suppressions, skipped
+    return tuple(findings), suppressions, skipped
 
 
 def _finding(data: Any) -> Finding:
     if not (isinstance(data, dict) and isinstance(data.get("rule"), str) and isinstance(data.get("file"), str)
             and isinstance(data.get("line"), int) and isinstance(data.get("message"), str)
             and isinstance(data.get("symbol"), str) and isinstance(data.get("evidence"), dict)
-            and (data.get("priority") is None or isinstance(data.get("priority"), str))):
+            and (data.get("priority") is None or isinstance(data.get("priority"), str))
+            and isinstance(data.get("unserved", False), bool)):
         raise TypeError("not a finding")
     return Finding(**data)
 
 
 def _link_shard(facts: Facts, findings: list[Finding]) -> str | None:
-    """The shard for these findings, or None when they would not come back identical from JSON
-    (a tuple in the evidence would come back a list)."""
-    payload = {"findings": [vars(f) for f in findings], "suppressions": facts.suppressions,
-               "skipped": [[s.file, s.reason, s.limit] for s in facts.skipped]}
-    try:
-        text = json.dumps(payload, separators=(",", ":"))
-    except (TypeError, ValueError):
+    """The shard for these findings, or None when they would not come back identical from JSON."""
+    text = _findings_text(findings)
+    if text is None:
         return None
-    back = read_link_shard(json.loads(text))
-    return text if back is not None and list(back[0]) == findings else None
+    return '{"findings":%s,"suppressions":%s,"skipped":%s}' % (
+        text, json.dumps(facts.suppressions, separators=(",", ":")),
+        json.dumps([[s.file, s.reason, s.limit] for s in facts.skipped], separators=(",", ":")))
