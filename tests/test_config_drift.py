@@ -151,6 +151,23 @@ def test_a_password_of_a_service_that_publishes_no_port_is_p2(tmp_path):
     assert secrets["SYNC_TOKEN"]["priority"] == "P1"
 
 
+def test_listen_addresses_are_not_dependencies_on_localhost(tmp_path):
+    """`0.0.0.0` and `::` mean every interface: where a server listens (an OpenTelemetry
+    collector's receivers), not a host anything connects to. Loopback in the same file is GA303."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  collector:\n    image: otel/opentelemetry-collector:0.98.0\n"
+        "    volumes: [\"./otel/collector-prod.yaml:/etc/otelcol/config.yaml\"]\n")
+    (tmp_path / "otel").mkdir()
+    (tmp_path / "otel" / "collector-prod.yaml").write_text(
+        "receivers:\n  otlp:\n    protocols:\n"
+        "      grpc:\n        endpoint: 0.0.0.0:4317\n"
+        "      http:\n        endpoint: \"[::]:4318\"\n"
+        "exporters:\n  clickhouse:\n    endpoint: tcp://localhost:9000\n"
+        "service:\n  telemetry:\n    metrics:\n      address: 0.0.0.0:8888\n")
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    assert {g["evidence"]["key"] for g in report["gaps"] if g["rule"] == "GA303"} == {"exporters.clickhouse.endpoint"}
+
+
 COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\"80:80\"]\n" \
                         "    environment:\n      ADMIN_PASSWORD: Tr0ub4dor-admin-2024\n"
 

@@ -260,3 +260,42 @@ def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
     assert gaps["async translate()"]["priority"] == "P2"
     assert gaps["async translate()"]["evidence"]["runs_on"] == (
         "an event loop of its own, not the one serving requests: started by asyncio.run() in main()")
+
+
+def test_a_script_that_runs_its_coroutine_at_module_level_is_not_served(tmp_path):
+    """letta's `ws_api/example_client.py` ends in `asyncio.run(basic_cli_client())`, and so does
+    every `if __name__ == "__main__":` script: its coroutines run on that loop, not a served one.
+    A coroutine a module starts on the running loop at import (`ensure_future`) stays served."""
+    root = _project(tmp_path, {"app/__init__.py": "", "app/client.py": (
+        "import asyncio\n\n\nasync def basic_cli_client():\n    while True:\n        input('> ')\n\n\n"
+        "asyncio.run(basic_cli_client())\n"), "app/tool.py": (
+        "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(1)\n\n\n"
+        "if __name__ == '__main__':\n    asyncio.run(main())\n"), "app/poller.py": (
+        "import asyncio\nimport time\n\n\nasync def poll():\n    time.sleep(5)\n\n\n"
+        "asyncio.ensure_future(poll())\n")})
+    report = scan_json(root)[1]
+    assert [(g["rule"], g["file"]) for g in report["gaps"]] == [("GA103", "app/poller.py")]
+    assert report["summary"]["unserved"] == 2
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = _gaps(scan_json(root)[1])
+    assert gaps[("GA109", "app/client.py")]["evidence"]["runs_on"] == (
+        "an event loop of its own, not the one serving requests: "
+        "started by asyncio.run() in the module-level code of app/client.py")
+    assert gaps[("GA103", "app/tool.py")]["priority"] == "P2"
+
+
+def test_a_module_beside_a_package_of_the_same_name_is_never_imported(tmp_path):
+    """letta's `schemas/providers.py` beside `schemas/providers/__init__.py`: Python's finder
+    takes the package, so the module's code never runs, and `from .providers import X` means
+    the package."""
+    root = _project(tmp_path, {
+        "app/__init__.py": "",
+        "app/providers.py": "import time\n\n\nasync def list_models():\n    time.sleep(1)\n",
+        "app/providers/__init__.py": "import time\n\n\ndef refresh():\n    time.sleep(2)\n",
+        "app/api.py": "from .providers import refresh\n\n\nasync def handler():\n    refresh()\n"})
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = _gaps(scan_json(root)[1])
+    assert gaps[("GA103", "app/api.py")]["evidence"]["blocking_at"] == "app/providers/__init__.py:5"
+    shadowed = gaps[("GA103", "app/providers.py")]
+    assert shadowed["priority"] == "P2" and shadowed["evidence"]["runs_in"] == (
+        "nothing: the package app/providers/ of the same name shadows this module, so no import reaches it")

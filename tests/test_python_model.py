@@ -11,6 +11,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 
 from gapaudit.python import (
+    MODULE_CODE,
     SCHEMA,
     AnyMethod,
     Assignment,
@@ -135,10 +136,23 @@ def test_classes_bases_attributes_and_methods(orders):
     assert (repo.line, repo.col, repo.end_line) == (18, 0, 40)
 
 
+def test_module_level_code_is_a_function_of_its_own(orders):
+    """What runs on import (`client = http.Session()`) or as a script, outside every def and
+    class: the sync function `<module>`; class bodies and decorators are not part of it."""
+    code = _function(orders, MODULE_CODE)
+    assert not code.is_async and code.name == MODULE_CODE and code.line == 1
+    assert [call.text for call in code.calls] == ["http.Session"]
+    assert code.calls[0].target == ImportRef(Imported("requests"), ("Session",))
+
+
+def test_a_module_that_calls_nothing_has_no_module_code():
+    assert [fn.qualname for fn in _model("import os\n\ndef f():\n    return os.sep\n").functions] == ["f"]
+
+
 def test_functions_methods_and_nested_functions(orders):
     assert [fn.qualname for fn in orders.functions] == [
         "Repository.__init__", "Repository.cursor", "Repository.load", "Repository.helper", "Repository.save",
-        "fetch", "fetch.parse",
+        "fetch", "fetch.parse", "<module>",
     ]
     cursor, load, helper = (_function(orders, f"Repository.{name}") for name in ("cursor", "load", "helper"))
     assert cursor.is_property and cursor.returns == ReturnOf(SelfAttr("conn"), "cursor")

@@ -10,6 +10,7 @@
 from .build import COLLECTOR_KEY, ModelBuilder, model_of
 from .imports import Import, ImportCollector, Where
 from .model import (
+    MODULE_CODE,
     SCHEMA,
     AnyMethod,
     Assignment,
@@ -53,7 +54,7 @@ from .resolve import (
 from .walk import Collector, Context, walk
 
 __all__ = [
-    "COLLECTOR_KEY", "SCHEMA", "AnyMethod", "Assignment", "Binding", "BuiltinRef", "Call", "Class", "ClassDefinition",
+    "COLLECTOR_KEY", "MODULE_CODE", "SCHEMA", "AnyMethod", "Assignment", "Binding", "BuiltinRef", "Call", "Class", "ClassDefinition",
     "ClassSymbol", "Collector", "Context", "External", "Family", "FieldOf", "Function", "FunctionDefinition",
     "FunctionSymbol", "Import", "ImportCollector", "ImportRef", "Imported", "Instance", "LocalFunctionRef", "MethodOf",
     "ModelBuilder", "Module", "ModuleIndex", "ModuleRef", "ModuleSymbol", "NewOf", "Owner", "PathOf", "PythonProject", "Ref",

@@ -10,6 +10,9 @@ The builder reads a module the way a reviewer would, flow-insensitively inside a
   nested functions or classes; lambdas included; decorators excluded), sorted by position:
   first what names mean (imports, nested defs, assignments, `with ... as`, loop targets, ...),
   then the calls. Its nested functions are read right after it, with its names in scope.
+* The module's own code, outside every def and class (`asyncio.run(main())`, an
+  `if __name__ == "__main__":` block), is read last, as a function named `<module>`
+  (`MODULE_CODE`): its calls, with the module's names (not bound again as locals).
 
 The walk collects each function's nodes of interest as it leaves them; sorting them by
 (line, column, reverse postorder) gives the order of a position sort over a depth-first
@@ -25,6 +28,7 @@ from ._names import Names, Scope, Scopes, dotted, source
 from .astutil import module_statements
 from .imports import ImportCollector
 from .model import (
+    MODULE_CODE,
     SCHEMA,
     Call,
     Class,
@@ -111,26 +115,32 @@ class _RawCall:
 
 
 class _FunctionRecord:
-    """A function the model describes, and its own nodes collected by the walk."""
+    """A function the model describes (or the module's own code: `node` the module), and its
+    own nodes collected by the walk."""
 
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int, qualname: str, cls: str | None,
-                 in_function: bool) -> None:
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, depth: int, qualname: str,
+                 cls: str | None, in_function: bool) -> None:
         self.node = node
         self.depth = depth  # its index among the walk's ancestors of its nodes
         self.qualname = qualname
         self.cls = cls
         self.in_function = in_function  # nested in another function: read with it, not on its own
-        decorators = [_decorator_name(d) for d in node.decorator_list]
+        self.is_module = isinstance(node, ast.Module)
+        decorator_list = [] if isinstance(node, ast.Module) else node.decorator_list
+        decorators = [_decorator_name(d) for d in decorator_list]
         self.decorators = tuple(d for d in decorators if d)
         last_names = {d.rpartition(".")[2] for d in self.decorators}
-        self.decorator_ids = frozenset(map(id, node.decorator_list))
+        self.decorator_ids = frozenset(map(id, decorator_list))
         self.is_property = bool(last_names & _PROPERTIES)
         self.is_memoized = bool(last_names & _MEMOIZERS)
-        args = node.args
-        named = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         #: in signature order, `*args` and `**kwargs` included
-        self.params = [p for p in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg] if p]
-        self.self_name = named[0].arg if cls and named and "staticmethod" not in last_names else None
+        self.params: list[ast.arg] = []
+        self.self_name: str | None = None
+        if not isinstance(node, ast.Module):
+            args = node.args
+            named = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            self.params = [p for p in [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg] if p]
+            self.self_name = named[0].arg if cls and named and "staticmethod" not in last_names else None
         self.imports: list[tuple[_Key, ast.Import | ast.ImportFrom]] = []
         self.nested: list[tuple[_Key, _FunctionRecord]] = []
         self.classes: list[str] = []
@@ -224,6 +234,7 @@ class ModelBuilder:
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
         self._postorder = 0
         self._module: Module | None = None
+        self._module_code: _FunctionRecord | None = None  # the module's own code, once the walk enters it
 
     @property
     def module(self) -> Module:
@@ -242,8 +253,9 @@ class ModelBuilder:
             handler(self, node, context)
 
     def _owner(self, node: ast.AST, context: Context) -> _FunctionRecord | None:
-        """The described function `node` is an own node of, if any."""
-        top = self._stack[-1] if self._stack else None
+        """The described function `node` is an own node of (outside every def and class: the
+        module's own code), if any."""
+        top = self._stack[-1] if self._stack else self._module_code
         if type(top) is _FunctionRecord and top.owns(node, context.ancestors):
             return top
         return None
@@ -255,11 +267,14 @@ class ModelBuilder:
     # --- module ----------------------------------------------------------------------------
 
     def enter_Module(self, node: ast.Module, context: Context) -> None:
+        self._module_code = _FunctionRecord(node, len(context.ancestors), MODULE_CODE, None, False)
         for statement in (stmt for top in node.body for stmt in module_statements(top)):
             self._module_level.add(id(statement))
             self._names.declare(statement)
 
     def leave_Module(self, node: ast.Module, context: Context) -> None:
+        if self._module_code is not None and self._module_code.calls:
+            self._read(self._module_code, [self._names.module])
         self._module = Module(
             path=self.path,
             schema=SCHEMA,
@@ -464,7 +479,7 @@ class ModelBuilder:
         if not self._open_calls or self._open_calls[-1].node is not node:
             return
         raw = self._open_calls.pop()
-        owner: _FunctionRecord = self._stack[-1]  # type: ignore[assignment]  # only own calls are open
+        owner: _FunctionRecord = self._stack[-1] if self._stack else self._module_code  # type: ignore[assignment]  # only own calls are open
         owner.calls.append((self._key(node), raw))
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
@@ -485,6 +500,9 @@ class ModelBuilder:
         node = record.node
         self_name = record.self_name
         scope = Scope()
+        if record.is_module:  # the module's names are its names already: nothing to bind again
+            record.imports.clear()
+            record.binders.clear()
         for param in record.params:
             scope.locals.add(param.arg)
             if param.arg != self_name:
@@ -527,15 +545,16 @@ class ModelBuilder:
         polled = record.polled
         for call in record.awaited_calls:
             polled.update(source(arg) for arg in call.args)
+        first, last = (node.body[0], node.body[-1]) if isinstance(node, ast.Module) else (node, node)
         self._functions.append(Function(
             qualname=record.qualname,
-            name=node.name,
+            name=record.qualname if record.is_module else node.name,
             cls=record.cls,
             is_async=isinstance(node, ast.AsyncFunctionDef),
-            line=node.lineno,
-            col=node.col_offset,
-            end_line=node.end_lineno or node.lineno,
-            end_col=node.end_col_offset or 0,
+            line=first.lineno,
+            col=first.col_offset,
+            end_line=last.end_lineno or last.lineno,
+            end_col=last.end_col_offset or 0,
             decorators=record.decorators,
             params=tuple(param.arg for param in record.params),
             is_property=record.is_property,
@@ -596,6 +615,8 @@ class ModelBuilder:
 
     def _return_type(self, record: _FunctionRecord, scopes: Scopes) -> TypeExpr | None:
         """`-> Client` or the first `return Client(...)`: what callers get (for repository patterns)."""
+        if isinstance(record.node, ast.Module):
+            return None
         declared = self._names.annotation_type(record.node.returns, scopes)
         if declared is not None:
             return declared

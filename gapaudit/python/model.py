@@ -45,7 +45,10 @@ from . import codec
 from .imports import Import
 
 #: the version of this model's shape; an analyzer rejects cached facts of another version
-SCHEMA = 1
+SCHEMA = 2
+
+#: the qualname of a module's own code (outside every def and class) as a `Function`
+MODULE_CODE = "<module>"
 
 
 # --- types ---------------------------------------------------------------------------------
@@ -283,7 +286,8 @@ class Function:
 
     Nested functions are functions of their own (`outer.inner`); methods have `cls`. A
     function's own code includes its parameters' defaults and annotations and its lambdas,
-    not its decorators."""
+    not its decorators. The module's own code, when it calls anything, is one more (sync)
+    function, `MODULE_CODE`: what runs on import or as a script (`asyncio.run(main())`)."""
 
     qualname: str
     name: str

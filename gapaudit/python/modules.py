@@ -50,15 +50,20 @@ class ModuleIndex:
 
     def __init__(self, files: Iterable[str], package_dirs: set[str]) -> None:
         self.files = frozenset(files)
+        #: `pkg/mod.py` beside a package `pkg/mod/`: Python imports the package, never the file
+        #: (its finder looks for a package first), so no import reaches it -> the package folder
+        self.shadowed = {rel: rel[:-3] + "/" for rel in self.files
+                         if not rel.endswith("/__init__.py") and f"{rel[:-3]}/__init__.py" in self.files}
         index: dict[str, set[str]] = {}
-        for rel in self.files:
+        for rel in self.files - self.shadowed.keys():
             for name in module_names(rel, package_dirs):
                 index.setdefault(name, set()).add(rel)
         self.by_name = {name: next(iter(rels)) for name, rels in index.items() if len(rels) == 1}
 
     def file_at(self, path: str) -> str | None:
-        """`app/models` -> `app/models.py` or `app/models/__init__.py`, if scanned."""
-        for candidate in (f"{path}.py", f"{path}/__init__.py" if path else "__init__.py"):
+        """`app/models` -> `app/models/__init__.py` or `app/models.py`, if scanned (a package
+        first, as Python's finder looks)."""
+        for candidate in (f"{path}/__init__.py" if path else "__init__.py", f"{path}.py"):
             if candidate in self.files:
                 return candidate
         return None
@@ -88,7 +93,7 @@ class ModuleIndex:
     def _by_suffix(self) -> dict[str, list[str]]:
         """Every tail of every file's module path (`api_routes`, `utils/api_routes`, ...) -> the files."""
         found: dict[str, list[str]] = {}
-        for rel in sorted(self.files):
+        for rel in sorted(self.files - self.shadowed.keys()):
             parts = rel[:-3].removesuffix("/__init__").split("/")
             for start in range(len(parts)):
                 found.setdefault("/".join(parts[start:]), []).append(rel)

@@ -13,12 +13,13 @@ import dataclasses
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from ...model import PYTHON, Finding
 from ...python import codec
 from ...python.build import COLLECTOR_KEY, ModelBuilder
 from ...python.model import (
+    MODULE_CODE,
     SCHEMA,
     AnyMethod,
     BuiltinRef,
@@ -168,7 +169,8 @@ class BlockingAsyncAnalyzer(Analyzer):
                     data = codec.encode(old)
                 links.append(old)
                 encoded.append(data)
-            findings = _one_per_root_cause(_one_per_blocking_call(_Graph(self.catalog, links).findings()))
+            graph = _Graph(self.catalog, links, python.index.shadowed)
+            findings = _one_per_root_cause(_one_per_blocking_call(graph.findings()))
         return findings, {"order": list(order), "links": encoded}
 
 
@@ -302,7 +304,8 @@ class _Resolver:
         outer = fn.calls[call.argument_of]
         runner = self._resolve(key, fn, outer)
         if isinstance(runner, Sink) and runner.kind in self.catalog.private_loop:
-            return f"{outer.text}() in {fn.qualname}()"
+            where = f"the module-level code of {key.path}" if fn.qualname == MODULE_CODE else f"{fn.qualname}()"
+            return f"{outer.text}() in {where}"
         return None
 
     def _followed(self, fn: Function) -> list[Call]:
@@ -405,8 +408,9 @@ class _Graph:
     """The call graph of every project function, numbered in the model's order, from each
     module's resolved calls; findings are the async functions' chains to blocking calls."""
 
-    def __init__(self, catalog: BlockingCatalog, modules: list[ModuleLinks]) -> None:
+    def __init__(self, catalog: BlockingCatalog, modules: list[ModuleLinks], shadowed: Mapping[str, str]) -> None:
         self.catalog = catalog
+        self.shadowed = shadowed  # modules no import reaches -> the package that shadows each
         self.keys = [Callee(m.path, fn.qualname) for m in modules for fn in m.functions]  # number -> function
         self.functions = [fn for m in modules for fn in m.functions]
         self.number = number = {key: n for n, key in enumerate(self.keys)}
@@ -596,6 +600,7 @@ class _Graph:
             message = f"{what} blocks the event loop; reached from async {key.qualname}() via {via}"
         last = chain[-1]
         folder = self._not_served_folder(key.path)
+        shadow = self.shadowed.get(key.path)
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
@@ -607,6 +612,8 @@ class _Graph:
                 "blocking_call": sink.name,
                 "blocking_at": f"{last['file']}:{last['line']}",
                 **({"runs_in": f"code under {folder}/: its own process, not the served event loop"} if folder else {}),
+                **({"runs_in": f"nothing: the package {shadow} of the same name shadows this module, "
+                               "so no import reaches it"} if shadow else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
                 **({"runs_when": f"only when {switch[0]} is set: an opt-in switch, off by default "
@@ -614,6 +621,6 @@ class _Graph:
                 **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
                    if own_loop else {}),
             },
-            priority="P2" if folder or startup or switch or own_loop else None,
-            unserved=bool(folder or switch or own_loop),
+            priority="P2" if folder or shadow or startup or switch or own_loop else None,
+            unserved=bool(folder or shadow or switch or own_loop),
         )

@@ -30,7 +30,7 @@ from .facts import (
     RouteReference,
     imported,
 )
-from .frontend import js_handlers, js_references
+from .frontend import js_handlers, js_references, minified
 from .paths import matches, names_exactly, normalise, shadows
 from .requests import RequestCollector
 
@@ -277,6 +277,8 @@ class RoutesAnalyzer(Analyzer):
 
     def file_facts(self, file: ParsedFile) -> RouteFacts:
         if file.kind == FRONTEND:
+            if minified(file.text):
+                return Requests(())
             try:
                 return Requests(js_references(file.rel, file.text, self.catalog),
                                 handlers=js_handlers(file.rel, file.text, self.catalog))

@@ -134,6 +134,17 @@ def _method(options: SgNode) -> str:
     return "GET"
 
 
+#: a frontend file whose lines average this many characters is minified build output
+MINIFIED_LINE = 300
+
+
+def minified(text: str) -> bool:
+    """Build output (a bundler's minified chunk, `entrypoint.601ff5d4.js`), not source: its
+    requests are its sources' (scanned where they are) or another app's, whose bundle this
+    repository only ships. Like `.min.js`, never read; as semgrep skips minified files."""
+    return len(text) >= 2 * MINIFIED_LINE and len(text) / (text.count("\n") + 1) >= MINIFIED_LINE
+
+
 def js_references(rel: str, text: str, catalog: RoutesCatalog) -> tuple[RouteReference, ...]:
     from ast_grep_py import SgRoot
 
