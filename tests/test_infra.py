@@ -95,6 +95,31 @@ def test_ci_compose_file_and_testcontainers_provide_services(project):
     assert ranked[("tests/test_search.py", 17)] == "P2"  # consul: nothing in CI provides it
 
 
+def test_a_workflow_that_runs_docker_provides_docker(project, tmp_path):
+    """A test that skips when `docker` is missing runs in CI when a workflow runs the docker CLI
+    (`docker compose up`, `docker run`): that runner has a daemon. Mentioning docker is not enough."""
+    root = _project_with_docker_skip(tmp_path, "      - run: echo 'see docker docs'\n")
+    assert [g["priority"] for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"] == ["P1"]
+    for step in ("      - run: docker compose -f deploy/ci.yml up -d\n", "      - run: |\n          docker run -d redis:7\n"):
+        root = _project_with_docker_skip(tmp_path / str(len(step)), step)
+        assert not [g for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"]
+
+
+def _project_with_docker_skip(root, step: str):
+    files = {
+        "app/sandbox.py": "import docker\n\n\ndef run(code):\n    return docker.from_env().containers.run('python:3.12', code)\n",
+        "tests/test_sandbox.py": ("import shutil\n\nimport pytest\n\nfrom app.sandbox import run\n\n\n"
+                                  "@pytest.mark.skipif(shutil.which('docker') is None, reason='docker is not available')\n"
+                                  "def test_runs_code():\n    assert run('print(1)')\n"),
+        ".github/workflows/ci.yml": ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                     "      - uses: actions/checkout@v4\n" + step + "      - run: pytest\n"),
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
 def test_a_skip_waiting_for_a_variable_the_test_job_sets_runs_in_ci(project):
     """`skipif(not os.getenv("DATABASE_URL"))` runs in CI when the job that runs pytest sets
     DATABASE_URL; a variable set only for a job that runs no tests (evals, deploys) does not count."""

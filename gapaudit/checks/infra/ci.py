@@ -20,6 +20,8 @@ _INI_IMAGE = re.compile(r"(?m)^[^\S\n]*image\s*=\s*(\S+)")
 _PATH_RUN = re.compile(r"[\w./-]+")
 _COMPOSE_COMMAND = re.compile(r"docker[ -]compose\b")
 _UP = re.compile(r"\bup\b")
+# a step that runs the docker CLI: its job has a Docker daemon (GitHub's and GitLab's docker runners)
+_DOCKER_COMMAND = re.compile(r"\bdocker[^\S\n]+(?:run|build|exec|pull|start)\b")
 
 
 @codec.register
@@ -31,6 +33,7 @@ class CIFacts:
     #: environment variables it sets for the tests: the workflow's, and those of each job or step
     #: that runs a test command (`env:` in GitHub Actions, `variables:` in GitLab CI)
     env: tuple[str, ...] = ()
+    runs_docker: bool = False  # `docker run`, `docker build`, `docker compose up`, ...: Docker is there
 
 
 def ci_facts(text: str, test_command: re.Pattern[str]) -> CIFacts:
@@ -64,7 +67,9 @@ def ci_facts(text: str, test_command: re.Pattern[str]) -> CIFacts:
     images.extend(_INI_IMAGE.findall(text))
     compose_mentions = sorted(set(_compose_mentions(text)))
     env = _test_env(data, test_command) if isinstance(data, dict) else set()
-    return CIFacts(tuple(images), tuple(compose_mentions), _starts_compose(text), tuple(sorted(env)))
+    starts_compose = _starts_compose(text)
+    return CIFacts(tuple(images), tuple(compose_mentions), starts_compose, tuple(sorted(env)),
+                   starts_compose or _DOCKER_COMMAND.search(text) is not None)
 
 
 def _test_env(workflow: dict[Any, Any], test_command: re.Pattern[str]) -> set[str]:
@@ -154,7 +159,9 @@ def ci_env(ci_files: dict[str, CIFacts]) -> dict[str, str]:
 
 
 def ci_provided_kinds(catalog: InfraCatalog, ci_files: dict[str, CIFacts], test_modules: Iterable[str]) -> dict[str, str]:
-    """Kind -> where CI provides it: workflow service containers, compose files CI starts, testcontainers."""
+    """Kind -> where CI provides it: workflow service containers, compose files CI starts,
+    testcontainers, and Docker itself where a workflow runs the docker CLI (the kinds whose
+    `images` name `docker`)."""
     provided: dict[str, str] = {}
     workflows = {rel: f for rel, f in ci_files.items() if "compose" not in rel.rsplit("/", 1)[-1]}
     composes = {rel: f for rel, f in ci_files.items() if rel not in workflows}
@@ -163,6 +170,9 @@ def ci_provided_kinds(catalog: InfraCatalog, ci_files: dict[str, CIFacts], test_
     for rel, facts in workflows.items():
         for kind in catalog.kinds_of_images(facts.images):
             provided.setdefault(kind, f"{rel} (service container)")
+        if facts.runs_docker:
+            for kind in catalog.kinds_of_images(["docker"]):
+                provided.setdefault(kind, f"{rel} (runs docker commands)")
     for rel, facts in composes.items():
         name = rel.rsplit("/", 1)[-1]
         if name in mentioned or "test" in name or "ci" in name.split(".") or (
