@@ -21,6 +21,14 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     )
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """A small project: each relative path written with its text (folders made); `root` back."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     """The promise for every usage, configuration or I/O error: exit 2 and one line, no traceback."""
     assert done.returncode == 2, done.stdout + done.stderr

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import one_line_error
+from conftest import one_line_error, write_files
 
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 READS_DATABASE_URL = 'import os\n\nDATABASE_URL = os.environ["DATABASE_URL"]\n'
@@ -29,10 +29,7 @@ MAPPING_BOMB = "\n".join(
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in {"app/main.py": BLOCKING, **files}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+    return write_files(root, {"app/main.py": BLOCKING, **files})
 
 
 def _scan(root: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict, float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import scan_json
+from conftest import scan_json, write_files
 
 
 @pytest.fixture(scope="module")
@@ -106,18 +106,14 @@ def test_a_workflow_that_runs_docker_provides_docker(project, tmp_path):
 
 
 def _project_with_docker_skip(root, step: str):
-    files = {
+    return write_files(root, {
         "app/sandbox.py": "import docker\n\n\ndef run(code):\n    return docker.from_env().containers.run('python:3.12', code)\n",
         "tests/test_sandbox.py": ("import shutil\n\nimport pytest\n\nfrom app.sandbox import run\n\n\n"
                                   "@pytest.mark.skipif(shutil.which('docker') is None, reason='docker is not available')\n"
                                   "def test_runs_code():\n    assert run('print(1)')\n"),
         ".github/workflows/ci.yml": ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
                                      "      - uses: actions/checkout@v4\n" + step + "      - run: pytest\n"),
-    }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+    })
 
 
 def test_a_skip_waiting_for_a_variable_the_test_job_sets_runs_in_ci(project):

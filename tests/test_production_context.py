@@ -4,18 +4,9 @@ reads with a fallback."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from conftest import scan_json
+from conftest import scan_json, write_files
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
-
-
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def _gaps(report: dict) -> dict[tuple[str, str], dict]:
@@ -25,7 +16,7 @@ def _gaps(report: dict) -> dict[tuple[str, str], dict]:
 def test_blocking_code_under_scripts_and_examples_is_counted_not_reported_unless_asked(tmp_path):
     """Every such gap read on the evaluation set was judged false (docs/benchmarks.md): by default
     they are counted in the summary, not reported; `report-unserved: true` lists them as P2."""
-    root = _project(tmp_path, {"app/main.py": BLOCKING, "scripts/backfill.py": BLOCKING,
+    root = write_files(tmp_path, {"app/main.py": BLOCKING, "scripts/backfill.py": BLOCKING,
                                "examples/demo/run.py": BLOCKING})
     report = scan_json(root)[1]
     assert [(g["rule"], g["file"]) for g in report["gaps"]] == [("GA103", "app/main.py")]
@@ -40,14 +31,14 @@ def test_blocking_code_under_scripts_and_examples_is_counted_not_reported_unless
 
 def test_one_gap_per_async_function_and_rule(tmp_path):
     source = ("import time\n\n\nasync def handler():\n    time.sleep(1)\n    time.sleep(2)\n    time.sleep(3)\n")
-    report = scan_json(_project(tmp_path, {"app/main.py": source}))[1]
+    report = scan_json(write_files(tmp_path, {"app/main.py": source}))[1]
     [gap] = [g for g in report["gaps"] if g["rule"] == "GA103"]
     assert gap["line"] == 5 and gap["evidence"]["same_function"] == [
         "time.sleep at app/main.py:6", "time.sleep at app/main.py:7"]
 
 
 def test_undeclared_routes_requested_by_tests_or_outside_clients_are_p2(tmp_path):
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "app/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/api/items')\nasync def items():\n    return []\n",
         "tests/test_api.py": "def test_missing(client):\n    client.get('/api/missing')\n\n\ndef test_docs(client):\n    client.get('/openapi.json')\n",
         "web/src/api.ts": "export const f = () => fetch('/api/gone');\n",
@@ -62,7 +53,7 @@ def test_undeclared_routes_requested_by_tests_or_outside_clients_are_p2(tmp_path
 
 
 def test_a_compose_overlay_is_not_a_deployment_missing_keys(tmp_path):
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "app/settings.py": "import os\n\nLEVEL = os.environ['LOG_LEVEL']\nTIMEOUT = os.environ.get('TIMEOUT') or '5'\n",
         "docker-compose.test.yml": "services:\n  api:\n    image: api\n    environment:\n      LOG_LEVEL: debug\n      TIMEOUT: '1'\n",
         "docker-compose.prod.yml": "services:\n  api:\n    image: api\n    environment:\n      OTHER: x\n",
@@ -76,7 +67,7 @@ def test_a_compose_overlay_is_not_a_deployment_missing_keys(tmp_path):
 def test_a_test_value_passed_through_from_the_environment_sets_nothing(tmp_path):
     """onyx's search-testing compose: `MODEL_SERVER_PORT=${MODEL_SERVER_PORT:-}` is whatever the
     environment holds, as in production; only a value of the tests' own can drift."""
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "app/settings.py": "import os\n\nPORT = os.environ['MODEL_SERVER_PORT']\nLEVEL = os.environ['LOG_LEVEL']\n",
         "docker-compose.test.yml": ("services:\n  api:\n    image: api\n    environment:\n"
                                     "      - MODEL_SERVER_PORT=${MODEL_SERVER_PORT:-}\n      - LOG_LEVEL=debug\n"),
@@ -87,7 +78,7 @@ def test_a_test_value_passed_through_from_the_environment_sets_nothing(tmp_path)
 
 
 def test_compose_required_variable_syntax_is_a_reference_not_a_secret(tmp_path):
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "app/settings.py": "import os\n\nSECRET = os.environ['SECRET_KEY']\n",
         "docker-compose.prod.yml": ("services:\n  api:\n    image: api\n    environment:\n"
                                     "      SECRET_KEY: ${SECRET_KEY:?set SECRET_KEY}\n      DB_PASSWORD: ${DB_PASSWORD?required}\n"),
@@ -99,7 +90,7 @@ def test_syntax_newer_than_the_running_python_says_which_python_to_run(tmp_path)
     import sys
 
     newer = f"3.{sys.version_info.minor + 1}"
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "pyproject.toml": f'[project]\nname = "svc"\nrequires-python = ">={newer}"\n',
         "app/main.py": BLOCKING,
         "app/new.py": "def f[T](x: T) -> T:\n    return x\n" if sys.version_info < (3, 12) else "match = (\n",
@@ -124,7 +115,7 @@ def test_a_call_in_a_lambda_runs_where_the_lambda_is_called(tmp_path):
         "        return sorted(rows, key=lambda row: columns(row))\n\n"
         "    async def later(self):\n"
         "        self.callback = lambda: time.sleep(5)\n")
-    report = scan_json(_project(tmp_path, {"app/db.py": source}))[1]
+    report = scan_json(write_files(tmp_path, {"app/db.py": source}))[1]
     blocking = [(g["line"], g["evidence"]["chain"][0]["function"]) for g in report["gaps"] if g["rule"].startswith("GA1")]
     assert blocking == [(17, "async Database.ranked()")]
 
@@ -141,7 +132,7 @@ def test_blocking_work_at_startup_is_p2_with_the_handler_named(tmp_path):
         "app = FastAPI(lifespan=lifespan)\n\n\n"
         "@app.on_event('shutdown')\nasync def close():\n    time.sleep(3)\n\n\n"
         "@app.get('/items')\nasync def items():\n    await shared()\n    return []\n")
-    report = scan_json(_project(tmp_path, {"app/main.py": source}))[1]
+    report = scan_json(write_files(tmp_path, {"app/main.py": source}))[1]
     found = {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"].startswith("GA1")}
     assert {name: g["priority"] for name, g in found.items()} == {
         "async warm_up()": "P2", "async shared()": "P0", "async lifespan()": "P2", "async close()": "P2"}
@@ -154,7 +145,7 @@ def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_p
     `if MULTI_TENANT:` or after `if not MULTI_TENANT: return` runs in no deployment that leaves
     the variable unset. A switch that is on by default, or a chain that also runs without the
     switch, keeps its priority."""
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "shared/__init__.py": "",
         "shared/configs.py": ("import os\n\nMULTI_TENANT = os.environ.get('MULTI_TENANT', '').lower() == 'true'\n"
                               "CACHE = os.environ.get('CACHE', 'true').lower() == 'true'\n"
@@ -200,10 +191,10 @@ def test_an_env_file_the_repository_does_not_hold_may_set_any_key(tmp_path):
         "docker-compose.test.yml": "services:\n  api:\n    image: api\n    environment:\n      LOG_LEVEL: debug\n",
         "docker-compose.prod.yml": compose.format(env=".env"),
     }
-    gaps = [g for g in scan_json(_project(tmp_path / "a", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
+    gaps = [g for g in scan_json(write_files(tmp_path / "a", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
     assert gaps == []
     files.update({"docker-compose.prod.yml": compose.format(env="prod.env"), "prod.env": "DEBUG=false\n"})
-    gaps = [g for g in scan_json(_project(tmp_path / "b", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
+    gaps = [g for g in scan_json(write_files(tmp_path / "b", files))[1]["gaps"] if g["rule"] in ("GA301", "GA302")]
     assert [g["evidence"]["key"] for g in gaps] == ["LOG_LEVEL"]
 
 
@@ -211,7 +202,7 @@ def test_an_address_browsers_use_is_not_a_dependency_at_localhost(tmp_path):
     """A public URL, a CORS origin or a frontend build setting at localhost is where a browser on
     the host reaches the service (mem0's NEXT_PUBLIC_API_URL, a self-host file's PUBLIC_URL), not a
     service this one connects to; a dependency at localhost still is GA303."""
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "app/settings.py": "import os\n\nREDIS = os.environ['REDIS_URL']\n",
         "docker-compose.prod.yml": ("services:\n  api:\n    image: api\n    environment:\n"
                                     "      APP_PUBLIC_URL: http://localhost\n      NEXT_PUBLIC_API_URL: http://localhost:8888\n"
@@ -226,7 +217,7 @@ def test_one_gap_per_blocking_call_reached_through_helpers(tmp_path):
     one gap, the other handlers in `also_reached_from`; a direct call stays a gap of its own."""
     helper = "import time\n\n\ndef load():\n    time.sleep(1)\n"
     handlers = "".join(f"\n\nasync def handler_{n}():\n    return load()\n" for n in "abc")
-    root = _project(tmp_path, {"app/__init__.py": "", "app/store.py": helper,
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/store.py": helper,
                                "app/api.py": "import time\n\nfrom .store import load\n" + handlers
                                              + "\n\nasync def direct():\n    time.sleep(2)\n"})
     gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"]
@@ -244,7 +235,7 @@ def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
     migrator (`asyncio.run(scrape_image(...))` in a sync method): a blocking call there blocks a
     loop of its own, never one serving requests. A coroutine the served app also awaits keeps its
     priority."""
-    root = _project(tmp_path, {"app/__init__.py": "", "app/jobs.py": (
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/jobs.py": (
         "import asyncio\nimport time\n\n\nasync def translate():\n    time.sleep(1)\n\n\n"
         "async def run_full():\n    await translate()\n\n\n"
         "def main():\n    asyncio.run(run_full())\n\n\n"
@@ -266,7 +257,7 @@ def test_a_script_that_runs_its_coroutine_at_module_level_is_not_served(tmp_path
     """letta's `ws_api/example_client.py` ends in `asyncio.run(basic_cli_client())`, and so does
     every `if __name__ == "__main__":` script: its coroutines run on that loop, not a served one.
     A coroutine a module starts on the running loop at import (`ensure_future`) stays served."""
-    root = _project(tmp_path, {"app/__init__.py": "", "app/client.py": (
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/client.py": (
         "import asyncio\n\n\nasync def basic_cli_client():\n    while True:\n        input('> ')\n\n\n"
         "asyncio.run(basic_cli_client())\n"), "app/tool.py": (
         "import asyncio\nimport time\n\n\nasync def main():\n    time.sleep(1)\n\n\n"
@@ -288,7 +279,7 @@ def test_a_module_beside_a_package_of_the_same_name_is_never_imported(tmp_path):
     """letta's `schemas/providers.py` beside `schemas/providers/__init__.py`: Python's finder
     takes the package, so the module's code never runs, and `from .providers import X` means
     the package."""
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "app/__init__.py": "",
         "app/providers.py": "import time\n\n\nasync def list_models():\n    time.sleep(1)\n",
         "app/providers/__init__.py": "import time\n\n\ndef refresh():\n    time.sleep(2)\n",

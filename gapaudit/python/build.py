@@ -252,10 +252,14 @@ class ModelBuilder:
         if handler is not None:
             handler(self, node, context)
 
+    def _top(self) -> object:
+        """The innermost def or class around the walk, else the module's own code."""
+        return self._stack[-1] if self._stack else self._module_code
+
     def _owner(self, node: ast.AST, context: Context) -> _FunctionRecord | None:
         """The described function `node` is an own node of (outside every def and class: the
         module's own code), if any."""
-        top = self._stack[-1] if self._stack else self._module_code
+        top = self._top()
         if type(top) is _FunctionRecord and top.owns(node, context.ancestors):
             return top
         return None
@@ -339,7 +343,7 @@ class ModelBuilder:
 
     def leave_Import(self, node: ast.Import | ast.ImportFrom, context: Context) -> None:
         owner = self._owner(node, context)
-        if owner is not None:
+        if owner is not None and not owner.is_module:  # the module's names are declared already
             owner.imports.append((self._key(node), node))
 
     leave_ImportFrom = leave_Import
@@ -389,7 +393,7 @@ class ModelBuilder:
 
     def _leave_binding(self, node: ast.AST, context: Context) -> None:
         owner = self._owner(node, context)
-        if owner is not None:
+        if owner is not None and not owner.is_module:  # the module's names are declared already
             owner.binders.append((self._key(node), node))
 
     leave_Assign = leave_AnnAssign = leave_AugAssign = leave_For = leave_AsyncFor = leave_comprehension = \
@@ -479,7 +483,7 @@ class ModelBuilder:
         if not self._open_calls or self._open_calls[-1].node is not node:
             return
         raw = self._open_calls.pop()
-        owner: _FunctionRecord = self._stack[-1] if self._stack else self._module_code  # type: ignore[assignment]  # only own calls are open
+        owner: _FunctionRecord = self._top()  # type: ignore[assignment]  # only own calls are open
         owner.calls.append((self._key(node), raw))
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
@@ -500,9 +504,6 @@ class ModelBuilder:
         node = record.node
         self_name = record.self_name
         scope = Scope()
-        if record.is_module:  # the module's names are its names already: nothing to bind again
-            record.imports.clear()
-            record.binders.clear()
         for param in record.params:
             scope.locals.add(param.arg)
             if param.arg != self_name:

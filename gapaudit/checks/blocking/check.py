@@ -13,7 +13,7 @@ import dataclasses
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from ...model import PYTHON, Finding
 from ...python import codec
@@ -198,14 +198,9 @@ def _one_per_blocking_call(findings: list[Finding]) -> list[Finding]:
     cause"). Chains are grouped by rule, blocking call site, priority and whether production
     serves them; the first by file and symbol stays the gap, with its own fingerprint, and the
     others are listed in `also_reached_from`. A direct call is its own root cause."""
-    groups: dict[object, list[Finding]] = {}
-    for finding in findings:
-        key = ((finding.rule, finding.evidence["blocking_at"], finding.priority, finding.unserved)
-               if len(finding.evidence["chain"]) > 2 else id(finding))
-        groups.setdefault(key, []).append(finding)
     kept = []
-    for group in groups.values():
-        first, *others = sorted(group, key=lambda f: (f.file, f.symbol))
+    for first, others in _grouped(findings, lambda f: (f.rule, f.evidence["blocking_at"], f.priority, f.unserved)
+                                  if len(f.evidence["chain"]) > 2 else id(f), lambda f: (f.file, f.symbol)):
         if others:
             sites = [f"{f.evidence['chain'][0]['function']} at {f.file}:{f.line} (blocking at {f.evidence['blocking_at']})"
                      for f in others]
@@ -220,23 +215,31 @@ def _one_per_root_cause(findings: list[Finding]) -> list[Finding]:
     """One gap per async function and rule: a handler that uses a sync Session at nine lines is
     one fix, not nine gaps. The first site (by line) stays the gap, with its own fingerprint (a
     baseline keeps matching it); the others are listed in its evidence."""
-    groups: dict[tuple[str, str, str], list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault((finding.rule, finding.file, finding.evidence["chain"][0]["function"]), []).append(finding)
     kept = []
-    for group in groups.values():
-        first, *others = sorted(group, key=lambda f: (f.line, f.symbol))
+    for first, others in _grouped(findings, lambda f: (f.rule, f.file, f.evidence["chain"][0]["function"]),
+                                  lambda f: (f.line, f.symbol)):
         if others:
             sites = [f"{f.evidence['blocking_call']} at {f.file}:{f.line}"
                      + (f" (blocking at {f.evidence['blocking_at']})" if len(f.evidence["chain"]) > 2 else "")
                      for f in others]
-            reached = [site for f in group for site in f.evidence.get("also_reached_from", [])]  # none is lost
+            reached = [site for f in (first, *others) for site in f.evidence.get("also_reached_from", [])]  # none is lost
             first = dataclasses.replace(first, message=f"{first.message} (and {len(others)} more in the same function)",
                                         evidence={**first.evidence, "same_function": sites[:20],
                                                   **({"also_reached_from": reached[:_MAX_LISTED]} if reached else {})})
         kept.append(first)
     return kept
 
+
+def _grouped(findings: list[Finding], key: Callable[[Finding], object], order: Callable[[Finding], Any],
+             ) -> Iterator[tuple[Finding, list[Finding]]]:
+    """The findings grouped by `key` (in the order groups first appear): each group's first by
+    `order`, which stays the gap, and the others it stands for."""
+    groups: dict[object, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(key(finding), []).append(finding)
+    for group in groups.values():
+        first, *others = sorted(group, key=order)
+        yield first, others
 
 
 def _builder(file: ParsedFile) -> ModelBuilder:
@@ -278,7 +281,7 @@ class _Resolver:
         runs = []
         for call in self._followed(fn):
             found = self._resolve(key, fn, call)
-            switch = self.python.switch(key.path, call.switch) if call.switch is not None else None
+            switch = self._switch(key, call)
             if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing here
                 callee = self.python.function(found)
                 if callee is not None and callee.is_async:
@@ -288,13 +291,16 @@ class _Resolver:
         if fn.is_async:
             for call in fn.calls:
                 if call.awaited and (awaited := self._awaited(key, fn, call)) is not None:
-                    switch = self.python.switch(key.path, call.switch) if call.switch is not None else None
-                    runs.append(Run(Callee(awaited.path, awaited.qualname), True, switch))
+                    runs.append(Run(Callee(awaited.path, awaited.qualname), True, self._switch(key, call)))
         words = self.catalog
         startup = fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
                                    or (fn.name in words.lifespan_names
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators))
+
+    def _switch(self, key: FunctionSymbol, call: Call) -> tuple[str, str] | None:
+        """The opt-in switch the call runs behind (Call.switch resolved), if any."""
+        return self.python.switch(key.path, call.switch) if call.switch is not None else None
 
     def _runner(self, key: FunctionSymbol, fn: Function, call: Call) -> str | None:
         """`asyncio.run() in main()` when the coroutine this call makes is handed to a loop of its
@@ -601,6 +607,8 @@ class _Graph:
         last = chain[-1]
         folder = self._not_served_folder(key.path)
         shadow = self.shadowed.get(key.path)
+        runs_in = (f"nothing: the package {shadow} of the same name shadows this module, so no import reaches it"
+                   if shadow else f"code under {folder}/: its own process, not the served event loop" if folder else None)
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
@@ -611,9 +619,7 @@ class _Graph:
                 "chain": chain,
                 "blocking_call": sink.name,
                 "blocking_at": f"{last['file']}:{last['line']}",
-                **({"runs_in": f"code under {folder}/: its own process, not the served event loop"} if folder else {}),
-                **({"runs_in": f"nothing: the package {shadow} of the same name shadows this module, "
-                               "so no import reaches it"} if shadow else {}),
+                **({"runs_in": runs_in} if runs_in else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
                 **({"runs_when": f"only when {switch[0]} is set: an opt-in switch, off by default "
@@ -621,6 +627,6 @@ class _Graph:
                 **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
                    if own_loop else {}),
             },
-            priority="P2" if folder or shadow or startup or switch or own_loop else None,
-            unserved=bool(folder or shadow or switch or own_loop),
+            priority="P2" if runs_in or startup or switch or own_loop else None,
+            unserved=bool(runs_in or switch or own_loop),
         )
