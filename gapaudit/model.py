@@ -21,6 +21,7 @@ ENV = "env"
 CONFIG = "config"
 CI = "ci"
 FRONTEND = "frontend"
+DEPLOY = "deploy"  # what starts processes: Procfiles, shell scripts, supervisord and systemd units
 
 
 def priority_rank(priority: str) -> int:

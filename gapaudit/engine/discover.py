@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GapauditError
-from ..model import CI, CONFIG, ENV, FRONTEND, PYTHON, PYTHON_TEST, Skipped
+from ..model import CI, CONFIG, DEPLOY, ENV, FRONTEND, PYTHON, PYTHON_TEST, Skipped
 from ..settings import Config
 from .cache import RACY_NS, ShardStore
 from .keys import ENVIRONMENT, code_hash, config_text, digest
@@ -34,6 +34,8 @@ _SKIP_DIRS = frozenset({
 })
 _FRONTEND_SUFFIXES = frozenset({".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs"})
 _CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".toml", ".json", ".ini", ".cfg"})
+_DEPLOY_SUFFIXES = frozenset({".sh", ".service", ".conf"})
+_DEPLOY_NAMES = frozenset({"entrypoint", "docker-entrypoint", "start", "run"})  # scripts without a suffix
 _NOT_CONFIG = frozenset({"package-lock.json", "tsconfig.json", "jsconfig.json", ".eslintrc.json", "composer.lock"})
 _GROUP = re.compile(r"\(\?P<[^>]*>")  # named groups would clash once patterns are joined
 _ANY_DEPTH = "^(?:.+/)?"  # how pathspec starts a pattern without a slash
@@ -140,6 +142,8 @@ def classify(rel: str, test_spec: _Spec | None = None) -> str | None:
         return FRONTEND
     if suffix in _CONFIG_SUFFIXES and name not in _NOT_CONFIG:
         return CONFIG
+    if suffix in _DEPLOY_SUFFIXES or name.startswith("Procfile") or name in _DEPLOY_NAMES:
+        return DEPLOY
     return None
 
 

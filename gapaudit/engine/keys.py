@@ -60,7 +60,7 @@ def analyzer_key(name: str, family: str, catalogs: dict[str, Any]) -> str:
     """For one analyzer's entry in a file's shard: its family package, the code every family
     uses, the catalogs it reads."""
     catalog_text = json.dumps(catalogs, sort_keys=True, separators=(",", ":"), default=repr)
-    return digest(ENVIRONMENT, "analyzer", name, code_hash(f"checks/{family}", "checks/base.py", "checks/catalogs.py", "python"), catalog_text)
+    return digest(ENVIRONMENT, "analyzer", name, code_hash(f"checks/{family}", "checks/base.py", "checks/catalogs.py", "python", "context"), catalog_text)
 
 
 def config_text(config: Config) -> str:
@@ -73,7 +73,7 @@ def link_key(rules_hash: str, config: str, files: list[tuple[str, str, str]]) ->
     """For the link results: every input of every per-file fact key (the files' paths, kinds and
     contents, all analyzers' code, all rules and catalogs) plus the project's configuration."""
     hasher = hashlib.sha256()
-    for part in (ENVIRONMENT, "link", code_hash("checks", "python", "engine", "model.py"), rules_hash, config):
+    for part in (ENVIRONMENT, "link", code_hash("checks", "python", "context", "engine", "model.py"), rules_hash, config):
         hasher.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for rel, kind, sha in files:
         hasher.update(f"{rel}\0{kind}\0{sha}\0".encode("utf-8", "surrogateescape"))

@@ -22,6 +22,7 @@ listing of the function: a call comes before the calls inside its callee express
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Callable, Iterable
 
 from ._names import Names, Scope, Scopes, dotted, source
@@ -48,6 +49,15 @@ COLLECTOR_KEY = "python-model"
 _MEMOIZERS = frozenset({"cache", "lru_cache", "cached_property", "cached", "memoize", "alru_cache"})
 _PROPERTIES = frozenset({"property", "cached_property"})
 _NON_BLOCKING = ("setblocking", "settimeout")
+# a string naming a module the way frameworks load code by name: `app.main:app`, `app.views`
+# (a dot or a colon, so plain words are not names)
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?::[A-Za-z_][\w.]*(?:\(\))?)?")
+_CONSOLE_SCRIPT = re.compile(r"\s*([A-Za-z0-9_.-]+)\s*=\s*([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*\s*")
+_MAX_REFERENCES = 2000  # per file: a generated file of dotted strings costs no more than this
+# calls that import a module by name (`importlib.import_module`, Django's `import_string`), and
+# those that load code the project declares elsewhere (entry points): any name at all
+_IMPORTERS = frozenset({"import_module", "__import__", "import_string"})
+_PLUGIN_LOADERS = frozenset({"entry_points", "iter_entry_points", "load_entry_point"})
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -235,6 +245,9 @@ class ModelBuilder:
         self._postorder = 0
         self._module: Module | None = None
         self._module_code: _FunctionRecord | None = None  # the module's own code, once the walk enters it
+        self._references: dict[str, None] = {}  # module names strings spell, in order, once each
+        self._dynamic: dict[str, None] = {}  # constant starts of computed import names
+        self._scripts: dict[tuple[str, str], None] = {}  # a setup.py's console scripts
 
     @property
     def module(self) -> Module:
@@ -287,6 +300,9 @@ class ModelBuilder:
             star_imports=tuple(self._names.star_imports),
             classes={name: record.freeze() for name, record in self._classes.items()},
             functions=tuple(self._functions),
+            references=tuple(self._references),
+            dynamic_imports=tuple(self._dynamic),
+            scripts=tuple(self._scripts),
         )
 
     # --- defs and classes ------------------------------------------------------------------
@@ -458,7 +474,45 @@ class ModelBuilder:
 
     # --- calls -----------------------------------------------------------------------------
 
+    def enter_Constant(self, node: ast.Constant, context: Context) -> None:
+        value = node.value
+        if (value.__class__ is str and 2 < len(value) <= 200 and ("." in value or ":" in value)
+                and len(self._references) < _MAX_REFERENCES and _MODULE_NAME.fullmatch(value)):
+            self._references[value.partition(":")[0]] = None
+        elif (value.__class__ is str and self.path.endswith("setup.py") and len(value) <= 200
+              and len(self._scripts) < _MAX_REFERENCES and (script := _CONSOLE_SCRIPT.fullmatch(value))):
+            self._scripts[(script[1], script[2])] = None
+
+    def _import_by_name(self, node: ast.Call) -> None:
+        """`import_module(name)` with a computed name: the constant start of it (`plugins.`), `.`
+        for a name relative to a package, `?` when no part of it is constant. Entry-point
+        loaders load whatever is installed: `*`."""
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if called in _PLUGIN_LOADERS:
+            self._dynamic["*"] = None
+        elif called in _IMPORTERS and node.args and not isinstance(node.args[0], ast.Constant):
+            name = node.args[0]
+            start = ""
+            if isinstance(name, ast.JoinedStr) and name.values and isinstance(name.values[0], ast.Constant):
+                start = str(name.values[0].value)
+            elif isinstance(name, ast.BinOp) and isinstance(name.left, ast.Constant) and isinstance(name.left.value, str):
+                start = name.left.value
+            package = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "package"), None)
+            if package is not None and (start.startswith(".") or not start):
+                if isinstance(package, ast.Constant) and isinstance(package.value, str):
+                    start = f"{package.value}.{start.lstrip('.')}"  # relative to a package it names
+                elif isinstance(package, ast.Name) and package.id in ("__name__", "__package__"):
+                    start = "." + start.lstrip(".")  # relative to the caller's own package
+            if start and _MODULE_NAME.fullmatch(start.strip(".") or "x"):
+                self._dynamic[start] = None
+            elif not start:
+                self._dynamic["?"] = None
+
     def enter_Call(self, node: ast.Call, context: Context) -> None:
+        if len(self._dynamic) < _MAX_REFERENCES:
+            self._import_by_name(node)
         owner = self._owner(node, context)
         if owner is None:
             return

@@ -45,7 +45,7 @@ from . import codec
 from .imports import Import
 
 #: the version of this model's shape; an analyzer rejects cached facts of another version
-SCHEMA = 2
+SCHEMA = 3
 
 #: the qualname of a module's own code (outside every def and class) as a `Function`
 MODULE_CODE = "<module>"
@@ -344,3 +344,13 @@ class Module:
     star_imports: tuple[Imported, ...] = ()  # `from .base import *`
     classes: dict[str, Class] = field(default_factory=dict)
     functions: tuple[Function, ...] = ()
+    #: strings that name a module, anywhere in the file, as frameworks load code by name
+    #: (`"app.main:app"`, `INSTALLED_APPS`, `ROOT_URLCONF`, `import_module("app.views")`): the
+    #: module part, without `:attribute`
+    references: tuple[str, ...] = ()
+    #: modules imported by a computed name (`import_module(f"plugins.{name}")`): the constant
+    #: start of the name (`plugins.`, `.` for relative names, `?` when nothing of it is
+    #: constant); `*` for entry-point loaders
+    dynamic_imports: tuple[str, ...] = ()
+    #: console scripts a `setup.py` declares (`"name = module:function"`): (name, module)
+    scripts: tuple[tuple[str, str], ...] = ()

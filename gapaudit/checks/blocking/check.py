@@ -15,9 +15,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
-from ...model import PYTHON, Finding
+from ...context.deployed import Deployed, deployed, module_edges
+from ...context.launch import DeployFile, deploy_file
+from ...model import CI, CONFIG, DEPLOY, PYTHON, Finding
 from ...python import codec
 from ...python.build import COLLECTOR_KEY, ModelBuilder
+from ...python.imports import Import
 from ...python.model import (
     MODULE_CODE,
     SCHEMA,
@@ -110,11 +113,14 @@ class FunctionLinks:
 @dataclass(frozen=True, slots=True)
 class ModuleLinks:
     """A module's functions with their calls resolved, and the other modules resolving them read:
-    an edit to a module re-resolves it and the modules that read it, nothing else."""
+    an edit to a module re-resolves it and the modules that read it, nothing else. `imports`
+    and `loads`: what importing it imports (`context.deployed.ModuleEdges`)."""
 
     path: str
     reads: tuple[str, ...]
     functions: tuple[FunctionLinks, ...]
+    imports: tuple[str, ...] = ()
+    loads: tuple[str, ...] = ()
 
 
 _MIGRATION_FILE = re.compile(r"\d{4}_")  # Django's 0001_initial.py
@@ -123,8 +129,11 @@ _Best = dict[int, tuple[int, int, Sink | int]]
 
 
 class BlockingAsyncAnalyzer(Analyzer):
+    """Facts: each Python module's model, and each deploy file's commands (which code the
+    deployment runs at all, `context.deployed`)."""
+
     name = "blocking-async"
-    kinds = frozenset({PYTHON})
+    kinds = frozenset({PYTHON, CI, CONFIG, DEPLOY})
     order = 10
     catalogs = CATALOGS
 
@@ -132,19 +141,22 @@ class BlockingAsyncAnalyzer(Analyzer):
         self.catalog = BlockingCatalog(rules)
 
     def prepare(self, file: ParsedFile) -> None:
-        _builder(file)
+        if file.kind == PYTHON:
+            _builder(file)
 
-    def file_facts(self, file: ParsedFile) -> Module:
-        return _builder(file).module
+    def file_facts(self, file: ParsedFile) -> Module | DeployFile | None:
+        if file.kind == PYTHON:
+            return _builder(file).module
+        return deploy_file(file.rel, file.text)
 
-    def encode(self, facts: Module) -> Any:
+    def encode(self, facts: Module | DeployFile | None) -> Any:
         return codec.encode(facts)
 
-    def decode(self, data: Any) -> Module:
-        module = codec.decode(data)
-        if not isinstance(module, Module) or module.schema != SCHEMA:
-            raise codec.DecodeError(f"expected a Module of schema {SCHEMA}")
-        return module
+    def decode(self, data: Any) -> Module | DeployFile | None:
+        facts = codec.decode(data)
+        if facts is None or isinstance(facts, DeployFile) or (isinstance(facts, Module) and facts.schema == SCHEMA):
+            return facts
+        raise codec.DecodeError(f"expected a Module of schema {SCHEMA} or a DeployFile")
 
     def link(self, project: Project) -> list[Finding]:
         return self.relink(project, None, frozenset())[0]
@@ -154,11 +166,11 @@ class BlockingAsyncAnalyzer(Analyzer):
         modules their resolution read; after an edit, only the edited modules and those that read
         them are decoded and resolved again, the rest of the call graph comes from the state."""
         facts = project.facts_of(self.name)
-        order = tuple(facts)
+        order = tuple(rel for rel in facts if project.kinds.get(rel) == PYTHON)
         with codec.paused_gc():  # the collector took half of the link's time
             kept = _previous_links(previous, order)
             # the engine's facts decode (with this analyzer's `decode`) when first read
-            python = PythonProject(facts, project.discovery.package_dirs,
+            python = PythonProject(_Only(facts, order), project.discovery.package_dirs,
                                    self.catalog.constructor_family, self.catalog.family_derives)
             resolver = _Resolver(self.catalog, python)
             links, encoded = [], []
@@ -169,9 +181,41 @@ class BlockingAsyncAnalyzer(Analyzer):
                     data = codec.encode(old)
                 links.append(old)
                 encoded.append(data)
-            graph = _Graph(self.catalog, links, python.index.shadowed)
+            runs = _deployed(facts, order, links, python, project.kinds)
+            graph = _Graph(self.catalog, links, python.index.shadowed, runs)
             findings = _one_per_root_cause(_one_per_blocking_call(graph.findings()))
         return findings, {"order": list(order), "links": encoded}
+
+
+class _Only(Mapping[str, Any]):
+    """The facts of some files (the Python modules), read through as the engine decodes them."""
+
+    def __init__(self, facts: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+        self._facts = facts
+        self._keys = frozenset(keys)
+        self._order = keys
+
+    def __getitem__(self, rel: str) -> Any:
+        if rel not in self._keys:
+            raise KeyError(rel)
+        return self._facts[rel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+def _deployed(facts: Mapping[str, Any], order: tuple[str, ...], links: list[ModuleLinks],
+              python: PythonProject, kinds: Mapping[str, str]) -> Deployed:
+    """Which modules the deployment runs, from the deploy files' commands and the modules' imports."""
+    python_files = frozenset(order)
+    files = [found for rel in facts if rel not in python_files and isinstance(found := facts[rel], DeployFile)]
+    scripts = [script for rel in order if rel.rsplit("/", 1)[-1] == "setup.py"
+               for script in python.modules[rel].scripts]
+    edges = {m.path: m for m in links}
+    return deployed(files, edges, python.index, scripts, frozenset(kinds) - python_files)
 
 
 def _previous_links(state: Any, order: tuple[str, ...]) -> dict[str, tuple[ModuleLinks, Any]]:
@@ -242,6 +286,15 @@ def _grouped(findings: list[Finding], key: Callable[[Finding], object], order: C
         yield first, others
 
 
+def _imported(imp: Import) -> tuple[str, ...]:
+    """The module names an import statement may import, relative ones with their dots:
+    `from .a import b` imports `.a`, and `.a.b` when b is a module."""
+    base = "." * imp.level + (imp.module or "")
+    if imp.name is None or imp.name == "*":
+        return (base,)
+    return (base, f"{base}.{imp.name}" if imp.module else base + imp.name)
+
+
 def _builder(file: ParsedFile) -> ModelBuilder:
     """The file's model builder, shared with every analyzer that reads the model."""
     return file.collector(COLLECTOR_KEY, lambda: ModelBuilder(file.rel))
@@ -274,7 +327,9 @@ class _Resolver:
     def module_links(self, path: str, module: Module) -> ModuleLinks:
         read = self.python.reading()
         functions = tuple(self._function_links(FunctionSymbol(path, fn.qualname), fn) for fn in module.functions)
-        return ModuleLinks(path, tuple(sorted(read - {path})), functions)
+        edges = module_edges(path, self.python.index, (name for imp in module.imports for name in _imported(imp)),
+                             module.references, module.dynamic_imports)
+        return ModuleLinks(path, tuple(sorted(read - {path})), functions, edges.imports, edges.loads)
 
     def _function_links(self, key: FunctionSymbol, fn: Function) -> FunctionLinks:
         calls = []
@@ -414,9 +469,11 @@ class _Graph:
     """The call graph of every project function, numbered in the model's order, from each
     module's resolved calls; findings are the async functions' chains to blocking calls."""
 
-    def __init__(self, catalog: BlockingCatalog, modules: list[ModuleLinks], shadowed: Mapping[str, str]) -> None:
+    def __init__(self, catalog: BlockingCatalog, modules: list[ModuleLinks], shadowed: Mapping[str, str],
+                 runs: Deployed) -> None:
         self.catalog = catalog
         self.shadowed = shadowed  # modules no import reaches -> the package that shadows each
+        self.runs = runs  # the modules the deployment runs
         self.keys = [Callee(m.path, fn.qualname) for m in modules for fn in m.functions]  # number -> function
         self.functions = [fn for m in modules for fn in m.functions]
         self.number = number = {key: n for n, key in enumerate(self.keys)}
@@ -608,7 +665,10 @@ class _Graph:
         folder = self._not_served_folder(key.path)
         shadow = self.shadowed.get(key.path)
         runs_in = (f"nothing: the package {shadow} of the same name shadows this module, so no import reaches it"
-                   if shadow else f"code under {folder}/: its own process, not the served event loop" if folder else None)
+                   if shadow else f"code under {folder}/: its own process, not the served event loop" if folder
+                   else None if self.runs.runs(key.path)
+                   else f"nothing the deployment starts: it starts {self.runs.started()}, and no import from those "
+                        f"reaches any module under {self.runs.folder(key.path)}")
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
