@@ -4,7 +4,7 @@ and no secret value ever reaches a report, the terminal or the cache."""
 from __future__ import annotations
 
 import pytest
-from conftest import one_line_error, run_cli, scan_json
+from conftest import one_line_error, run_cli, scan_json, write_files
 
 SECRETS = ["Zq8fK2pL9vX4mN7rT1yB6cW3hJ5dG0sA", "ghp_R2D2C3POr2d2c3poR2D2C3POr2d2c3poR2D2", "your-payments-key-here",
            "tok-test", "app:app@localhost"]
@@ -154,16 +154,14 @@ def test_a_password_of_a_service_that_publishes_no_port_is_p2(tmp_path):
 def test_listen_addresses_are_not_dependencies_on_localhost(tmp_path):
     """`0.0.0.0` and `::` mean every interface: where a server listens (an OpenTelemetry
     collector's receivers), not a host anything connects to. Loopback in the same file is GA303."""
-    (tmp_path / "docker-compose.yml").write_text(
-        "services:\n  collector:\n    image: otel/opentelemetry-collector:0.98.0\n"
-        "    volumes: [\"./otel/collector-prod.yaml:/etc/otelcol/config.yaml\"]\n")
-    (tmp_path / "otel").mkdir()
-    (tmp_path / "otel" / "collector-prod.yaml").write_text(
-        "receivers:\n  otlp:\n    protocols:\n"
-        "      grpc:\n        endpoint: 0.0.0.0:4317\n"
-        "      http:\n        endpoint: \"[::]:4318\"\n"
-        "exporters:\n  clickhouse:\n    endpoint: tcp://localhost:9000\n"
-        "service:\n  telemetry:\n    metrics:\n      address: 0.0.0.0:8888\n")
+    write_files(tmp_path, {
+        "docker-compose.yml": "services:\n  collector:\n    image: otel/opentelemetry-collector:0.98.0\n"
+                              "    volumes: [\"./otel/collector-prod.yaml:/etc/otelcol/config.yaml\"]\n",
+        "otel/collector-prod.yaml": "receivers:\n  otlp:\n    protocols:\n"
+                                    "      grpc:\n        endpoint: 0.0.0.0:4317\n"
+                                    "      http:\n        endpoint: \"[::]:4318\"\n"
+                                    "exporters:\n  clickhouse:\n    endpoint: tcp://localhost:9000\n"
+                                    "service:\n  telemetry:\n    metrics:\n      address: 0.0.0.0:8888\n"})
     _, report = scan_json(tmp_path, "--fail-on", "never")
     assert {g["evidence"]["key"] for g in report["gaps"] if g["rule"] == "GA303"} == {"exporters.clickhouse.endpoint"}
 

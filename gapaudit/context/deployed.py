@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..python import codec
 from ..python.modules import ModuleIndex
 from .launch import Command, DeployFile, split_command
 
@@ -36,7 +37,8 @@ _SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "
 _WORKERS = frozenset({"celery", "arq", "dramatiq", "rq", "huey_consumer", "taskiq", "faust", "saq"})
 _FILE_RUNNERS = frozenset({"streamlit", "chainlit", "gradio", "panel"})  # `<tool> run app.py`
 _NOT_SERVED = frozenset({"alembic", "pytest", "pip", "pip3", "mypy", "ruff", "black", "coverage", "tox", "nox"})
-_OPTION_VALUES = frozenset({"-W", "-X", "-c"})  # python options that take the next word
+_NOT_SERVED_MODULES = _NOT_SERVED | {"venv", "http.server", "ensurepip"}  # `python -m ...`
+_OPTION_VALUES = frozenset({"-W", "-X"})  # python options that take the next word
 _KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "command", "builtin"})
 _PYTHON = re.compile(r"python[\d.]*")
 _APP_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?:\(.*\))?")  # `app.main:app`, `app:create_app()`
@@ -73,7 +75,8 @@ class Deployed:
         return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-@dataclass(frozen=True)
+@codec.register
+@dataclass(frozen=True, slots=True)
 class ModuleEdges:
     """What importing one module imports: files, and package folders it loads every module of
     (`*` for entry points, `""` for the whole tree)."""
@@ -143,6 +146,7 @@ def deployed(files: Iterable[DeployFile], edges: Mapping[str, ModuleEdges], inde
     if not entries:
         return Deployed((), None, "no deploy file starts Python code of the project")
     reached: set[str] = set()
+    loaded: set[str] = set()  # packages loaded whole: each listed once, however many modules load it
     todo = [entry.module for entry in entries]
     while todo:
         module = todo.pop()
@@ -161,7 +165,8 @@ def deployed(files: Iterable[DeployFile], edges: Mapping[str, ModuleEdges], inde
         for package in found.loads:
             if package == "*":  # entry points: the project's own are the ones it declares
                 todo.extend(target for name in plugins if (target := index.file_of(name)))
-            elif package:  # a whole tree (""): its own folder, deployed already
+            elif package and package not in loaded:  # a whole tree (""): its own folder, deployed already
+                loaded.add(package)
                 todo.extend(rel for rel in index.files if rel.startswith(package))
     # what a deployment imports by names built at run time (Django's conventions, plugins) stays
     # in the folders it imports from: a top-level folder counts whole once any module of it runs
@@ -225,7 +230,7 @@ class _Commands:
             return self._module(self.consoles[name], file, entries, f"`{name}` ({where})")
         if name.endswith(".py"):
             return self._file(words[0], file, entries, f"`{' '.join(words[:3])}` ({where})")
-        return self._script(words[0], file, origin, entries, quiet=True)
+        return self._script(words[0], file, origin, entries)
 
     def _python(self, args: list[str], file: DeployFile, command: Command, origin: DeployFile,
                 entries: list[Entry], where: str) -> str | None:
@@ -236,7 +241,7 @@ class _Commands:
                 rest = args[at + 2:]
                 if module in _SERVERS or module in _WORKERS or module in ("flask", "fastapi"):
                     return self._tool(module, rest, file, entries, where)
-                if module in _NOT_SERVED or module in ("pip", "venv", "http.server", "ensurepip"):
+                if module in _NOT_SERVED_MODULES:
                     return None
                 return self._module(module, file, entries, f"`python -m {module}` ({where})")
             if args[at] == "-c":
@@ -319,8 +324,7 @@ class _Commands:
                 return None
         return f"{tool} in {shown} runs an app not named on its command line"
 
-    def _script(self, path: str, file: DeployFile, origin: DeployFile, entries: list[Entry],
-                quiet: bool = False) -> str | None:
+    def _script(self, path: str, file: DeployFile, origin: DeployFile, entries: list[Entry]) -> str | None:
         """Follow a shell script the command runs (once): its commands run what it runs."""
         found = self._find_file(path, file, self.scripts)
         if found is None or found in self.followed:
@@ -339,7 +343,6 @@ class _Commands:
         parts = [p for p in path.split("/") if p not in ("", ".")]
         if not parts or ".." in parts or "$" in path:
             return None
-        files = list(files) if not isinstance(files, (set, frozenset, dict)) else files
         for start in range(len(parts)):
             tail = "/".join(parts[start:])
             matches = [rel for rel in files if rel == tail or rel.endswith("/" + tail)]

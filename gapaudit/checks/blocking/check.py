@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
-from ...context.deployed import Deployed, deployed, module_edges
+from ...context.deployed import Deployed, ModuleEdges, deployed, module_edges
 from ...context.launch import DeployFile, deploy_file
 from ...model import CI, CONFIG, DEPLOY, PYTHON, Finding
 from ...python import codec
@@ -113,14 +113,13 @@ class FunctionLinks:
 @dataclass(frozen=True, slots=True)
 class ModuleLinks:
     """A module's functions with their calls resolved, and the other modules resolving them read:
-    an edit to a module re-resolves it and the modules that read it, nothing else. `imports`
-    and `loads`: what importing it imports (`context.deployed.ModuleEdges`)."""
+    an edit to a module re-resolves it and the modules that read it, nothing else. `edges`: what
+    importing it imports."""
 
     path: str
     reads: tuple[str, ...]
     functions: tuple[FunctionLinks, ...]
-    imports: tuple[str, ...] = ()
-    loads: tuple[str, ...] = ()
+    edges: ModuleEdges
 
 
 _MIGRATION_FILE = re.compile(r"\d{4}_")  # Django's 0001_initial.py
@@ -214,7 +213,7 @@ def _deployed(facts: Mapping[str, Any], order: tuple[str, ...], links: list[Modu
     files = [found for rel in facts if rel not in python_files and isinstance(found := facts[rel], DeployFile)]
     scripts = [script for rel in order if rel.rsplit("/", 1)[-1] == "setup.py"
                for script in python.modules[rel].scripts]
-    edges = {m.path: m for m in links}
+    edges = {m.path: m.edges for m in links}
     return deployed(files, edges, python.index, scripts, frozenset(kinds) - python_files)
 
 
@@ -329,7 +328,7 @@ class _Resolver:
         functions = tuple(self._function_links(FunctionSymbol(path, fn.qualname), fn) for fn in module.functions)
         edges = module_edges(path, self.python.index, (name for imp in module.imports for name in _imported(imp)),
                              module.references, module.dynamic_imports)
-        return ModuleLinks(path, tuple(sorted(read - {path})), functions, edges.imports, edges.loads)
+        return ModuleLinks(path, tuple(sorted(read - {path})), functions, edges)
 
     def _function_links(self, key: FunctionSymbol, fn: Function) -> FunctionLinks:
         calls = []
