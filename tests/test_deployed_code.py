@@ -27,14 +27,16 @@ def test_a_folder_nothing_deployed_imports_from_is_not_served(tmp_path):
     root = write_files(tmp_path, {
         **SERVICE,
         "Dockerfile": 'FROM python:3.12\nCOPY . /app\nCMD ["/bin/bash", "/app/docker/entrypoint.sh"]\n',
-        "docker/entrypoint.sh": "#!/bin/sh\nset -e\nalembic upgrade head\nexec uvicorn app.main:app --host 0.0.0.0\n"})
+        "docker/entrypoint.sh": "#!/bin/sh\nset -e\nalembic upgrade head\n"
+                                "exec uvicorn --ssl-keyfile-password s3cr3t-pw app.main:app --host 0.0.0.0\n"})
     gaps = _gaps(scan_json(root)[1])
     assert gaps["app/client.py"]["priority"] == "P0"
     harness = gaps["evaluation/harness.py"]
     assert harness["priority"] == "P2"
     assert harness["evidence"]["runs_in"] == (
-        "nothing the deployment starts: it starts `uvicorn app.main:app --host 0.0.0.0` (docker/entrypoint.sh:4, "
+        "nothing the deployment starts: it starts `uvicorn app.main:app` (docker/entrypoint.sh:4, "
         "run by Dockerfile), and no import from those reaches any module under evaluation/")
+    assert "s3cr3t-pw" not in str(harness), "a command's other arguments may hold a secret"
 
 
 def test_without_a_deploy_file_every_module_counts_as_deployed(tmp_path):

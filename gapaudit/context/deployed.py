@@ -229,7 +229,7 @@ class _Commands:
         if name in self.consoles:
             return self._module(self.consoles[name], file, entries, f"`{name}` ({where})")
         if name.endswith(".py"):
-            return self._file(words[0], file, entries, f"`{' '.join(words[:3])}` ({where})")
+            return self._file(words[0], file, entries, f"`{words[0]}` ({where})")
         return self._script(words[0], file, origin, entries)
 
     def _python(self, args: list[str], file: DeployFile, command: Command, origin: DeployFile,
@@ -252,13 +252,14 @@ class _Commands:
         return None
 
     def _tool(self, name: str, args: list[str], file: DeployFile, entries: list[Entry], where: str) -> str | None:
-        """The app of a server, a worker, `flask`, `fastapi` or `streamlit`."""
-        shown = f"`{name} {' '.join(args[:4])}`".replace(" `", "`") + f" ({where})"
+        """The app of a server, a worker, `flask`, `fastapi` or `streamlit`. The evidence shows the
+        tool and the app it names, never its other arguments, which may hold a secret."""
         if name in ("fastapi", *_FILE_RUNNERS):
             paths = [a for a in args if not a.startswith("-") and a not in ("run", "dev")]
             if paths:
-                return self._file(paths[0], file, entries, shown)
-            return self._first_file(("main.py", "app.py", "app/main.py", "api/main.py"), file, entries, shown, name)
+                return self._file(paths[0], file, entries, f"`{name} {paths[0]}` ({where})")
+            return self._first_file(("main.py", "app.py", "app/main.py", "api/main.py"), file, entries,
+                                    f"`{name}` ({where})", name)
         app = None
         for at, arg in enumerate(args):
             if arg in ("-A", "--app") and at + 1 < len(args):
@@ -273,9 +274,10 @@ class _Commands:
             app = spec[0] if spec else dotted[-1] if dotted and name not in ("flask",) else None
         if app is None:
             if name == "flask":
-                return self._first_file(("app.py", "wsgi.py"), file, entries, shown, name)
+                return self._first_file(("app.py", "wsgi.py"), file, entries, f"`{name}` ({where})", name)
             return f"{name} in {where} runs an app not named on its command line"
-        return self._module(app.split(":", 1)[0].removesuffix(".py").replace("/", "."), file, entries, shown)
+        return self._module(app.split(":", 1)[0].removesuffix(".py").replace("/", "."), file, entries,
+                            f"`{name} {app}` ({where})")
 
     def _module(self, name: str, file: DeployFile, entries: list[Entry], shown: str) -> str | None:
         parts = name.split(".")
