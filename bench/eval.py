@@ -12,7 +12,8 @@
 Verdicts are data: bench/eval/verdicts-*.jsonl (one file per judging session), one JSON object per line,
 {"service", "fingerprint", "rule", "priority", "file", "line", "verdict": "true"|"false", "reason"}.
 A gap is judged once, by its fingerprint and priority: a later scan that reports the same gap at
-the same priority reuses the verdict; one whose priority changed is judged again.
+the same priority reuses the verdict; one whose priority changed is judged again, and so is one
+judged a duplicate of a gap the scan no longer reports (`standing`).
 Services come from bench/eval-corpus/<name>/, extracted at the pinned commits.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -67,10 +69,52 @@ def gaps(label: str) -> list[dict]:
     return found
 
 
-def verdicts() -> dict[tuple[str, str], dict]:
-    rows = [json.loads(line) for path in sorted(VERDICTS.glob("verdicts-*.jsonl"))
-            for line in path.read_text().splitlines() if line.strip()]
-    return {(row["service"], row["fingerprint"], row["priority"]): row for row in rows}
+def _session_order(path: Path) -> tuple:
+    """Judging sessions in the order they happened: the first rounds' files (`verdicts-onyx`,
+    `verdicts-final-1`), then `roundN` by number (`round19` after `round3`)."""
+    return ("round" in path.name, [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)])
+
+
+def verdicts() -> dict[tuple[str, str, str], list[dict]]:
+    """Every verdict by (service, fingerprint, priority), in the order they were given: a gap is
+    judged again when its earlier verdict no longer holds (`standing`)."""
+    found: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for path in sorted(VERDICTS.glob("verdicts-*.jsonl"), key=_session_order):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                found[(row["service"], row["fingerprint"], row["priority"])].append(row)
+    return found
+
+
+_FINGERPRINT = re.compile(r"\b[0-9a-f]{20}\b")
+_SITE = re.compile(r"([\w./-]+\.py):(\d+)")
+
+
+def standing(judged: dict[tuple[str, str, str], list[dict]], all_gaps: list[dict]) -> dict[tuple[str, str, str], dict]:
+    """The verdict that holds for each gap in this scan: the latest one given, unless it is a
+    "[duplicate]" verdict and the gap it names (by fingerprint, else by file:line) is no longer
+    reported; once that one is merged into it or gone, the gap is the first of its cause and is
+    judged again on its merits."""
+    fingerprints: dict[str, set[str]] = defaultdict(set)
+    sites: dict[str, set[str]] = defaultdict(set)
+    for gap in all_gaps:
+        fingerprints[gap["service"]].add(gap["fingerprint"])
+        sites[gap["service"]].add(f"{gap['file'].rsplit('/', 1)[-1]}:{gap['line']}")
+    kept = {}
+    for key, rows in judged.items():
+        row = rows[-1]
+        if row["verdict"] == "false" and row["reason"].startswith("[duplicate]"):
+            named = _FINGERPRINT.findall(row["reason"])
+            if named:
+                if not fingerprints[row["service"]] & set(named) - {row["fingerprint"]}:
+                    continue
+            else:
+                named_sites = {f"{f.rsplit('/', 1)[-1]}:{line}" for f, line in _SITE.findall(row["reason"])}
+                if not sites[row["service"]] & named_sites - {f"{row['file'].rsplit('/', 1)[-1]}:{row['line']}"}:
+                    continue
+        kept[key] = row
+    return kept
 
 
 def _draw(gap: dict) -> str:
@@ -97,8 +141,9 @@ def sample(all_gaps: list[dict]) -> list[dict]:
 
 
 def worklist(label: str) -> None:
-    judged = verdicts()
-    todo = [g for g in sample(gaps(label)) if (g["service"], g["fingerprint"], g["priority"]) not in judged]
+    found = gaps(label)
+    judged = standing(verdicts(), found)
+    todo = [g for g in sample(found) if (g["service"], g["fingerprint"], g["priority"]) not in judged]
     path = results(label) / "worklist.jsonl"
     path.write_text("".join(json.dumps({k: g[k] for k in ("service", "split", "fingerprint", "rule", "priority",
                                                           "category", "file", "line", "message", "evidence")}) + "\n"
@@ -107,8 +152,9 @@ def worklist(label: str) -> None:
 
 
 def score(label: str) -> None:
-    judged = verdicts()
-    chosen = sample(gaps(label))
+    found = gaps(label)
+    judged = standing(verdicts(), found)
+    chosen = sample(found)
     table: dict[tuple[str, str], Counter] = defaultdict(Counter)
     missing = 0
     for gap in chosen:

@@ -1,4 +1,4 @@
-"""GA101-GA109 on a realistic multi-module service: direct and transitive, aliases, offloading."""
+"""GA101-GA111 on a realistic multi-module service: direct and transitive, aliases, offloading."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ EXPECTED = {
     ("svc/files.py", "async unpack()", "zipfile.ZipFile.extractall"): "GA105",
     ("svc/files.py", "async exists()", "os.path.exists"): "GA106",
     ("svc/files.py", "async stat_only()", "pathlib.Path.is_file"): "GA106",  # annotated parameter
-    ("svc/waits.py", "async future_result()", "concurrent.futures.Executor.result"): "GA107",
+    ("svc/waits.py", "async future_result()", "concurrent.futures.Executor.result"): "GA111",
     ("svc/waits.py", "async join_thread()", "threading.Thread.join"): "GA107",
     ("svc/waits.py", "async queue_get()", "queue.Queue.get"): "GA107",
     ("svc/waits.py", "async ask()", "builtins.input"): "GA109",
@@ -65,7 +65,8 @@ EXPECTED = {
     ("svc/web/app.py", "async Worker.tick()", "time.sleep"): "GA103",
     # transitive: 4 hops across modules and a package re-export
     ("svc/web/app.py", "async profile()", "psycopg2.execute"): "GA102",
-    ("svc/procs.py", "async with_tool()", "subprocess.Popen"): "GA104",
+    ("svc/procs.py", "async with_tool()", "subprocess.Popen.wait"): "GA104",  # the wait blocks, not the start
+    ("svc/procs.py", "async start_tool()", "subprocess.Popen"): "GA110",
     ("svc/procs.py", "async with_cycle()", "time.sleep"): "GA103",  # mutual recursion terminates
     ("svc/waits.py", "async nested_loop()", "asyncio.run"): "GA108",
     # a repository layer: property and function return types, generic base class, star re-export

@@ -180,6 +180,7 @@ COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\
     ("docker-compose.dev.yml", "", False),
     (".devcontainer/docker-compose.yml", "", False),
     ("tests/e2e/docker-compose.yml", "", False),
+    ("docker/docker-compose.e2e.yml", "", False),  # surfsense's Playwright stack
     ("examples/minimal/docker-compose.yml", "", False),
 ])
 def test_which_compose_files_are_production(tmp_path, path, header, checked):

@@ -253,6 +253,65 @@ def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
         "an event loop of its own, not the one serving requests: started by asyncio.run() in main()")
 
 
+def test_a_helper_that_runs_what_it_is_handed_on_a_loop_of_its_own(tmp_path):
+    """surfsense's Celery tasks: `run_async_celery_task(lambda: _index(...))` makes a loop and runs
+    `factory()` on it, through a second helper too, or is handed the coroutine function by name
+    (`run_async_celery_task(_check_schedules)`). A coroutine a lambda hands to a helper that
+    runs it elsewhere stays served."""
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/loops.py": (
+        "import asyncio\n\n\ndef run_async_task(factory):\n    loop = asyncio.new_event_loop()\n"
+        "    try:\n        return loop.run_until_complete(factory())\n    finally:\n        loop.close()\n\n\n"
+        "def run_logged(factory):\n    print('start')\n    return run_async_task(factory)\n\n\n"
+        "def later(factory):\n    return factory\n"), "app/tasks.py": (
+        "import time\n\nfrom .loops import later, run_async_task, run_logged\n\n\n"
+        "async def _index(n):\n    time.sleep(n)\n\n\nasync def _cleanup():\n    time.sleep(1)\n\n\n"
+        "async def _served():\n    time.sleep(2)\n\n\nasync def _check_schedules():\n    time.sleep(3)\n\n\n"
+        "def schedule_task():\n    return run_async_task(_check_schedules)\n\n\n"
+        "def index_task(n):\n    return run_async_task(lambda: _index(n))\n\n\n"
+        "def cleanup_task():\n    return run_logged(lambda: _cleanup())\n\n\n"
+        "def hook():\n    return later(lambda: _served())\n")})
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    assert {name: g["priority"] for name, g in gaps.items()} == {
+        "async _index()": "P2", "async _cleanup()": "P2", "async _served()": "P0", "async _check_schedules()": "P2"}
+    assert gaps["async _index()"]["evidence"]["runs_on"] == (
+        "an event loop of its own, not the one serving requests: started by loop.run_until_complete() in "
+        "run_async_task()")
+    assert gaps["async _cleanup()"]["evidence"]["runs_on"].endswith("run_async_task(), handed it by run_logged()")
+
+
+def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
+    """OpenHands' `Runtime.on_event` runs `await self.call_tool_mcp(...)` on a loop of its own; the
+    subclass's override is what runs there. An override nothing calls at all stays a root."""
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/runtime.py": (
+        "import asyncio\nimport time\n\n\nclass Runtime:\n    def on_event(self, event):\n"
+        "        asyncio.get_event_loop().run_until_complete(self._handle(event))\n\n"
+        "    async def _handle(self, event):\n        await self.call_tool(event)\n\n"
+        "    async def call_tool(self, event):\n        raise NotImplementedError\n\n"
+        "    async def close(self):\n        pass\n\n\n"
+        "class DockerRuntime(Runtime):\n    async def call_tool(self, event):\n        time.sleep(1)\n\n"
+        "    async def close(self):\n        time.sleep(2)\n")})
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    assert gaps["async DockerRuntime.call_tool()"]["priority"] == "P2"
+    assert gaps["async DockerRuntime.call_tool()"]["evidence"]["runs_on"].endswith("in Runtime.on_event()")
+    assert gaps["async DockerRuntime.close()"]["priority"] == "P0"
+
+
+def test_a_test_fixture_in_a_served_package_runs_in_the_test_suite(tmp_path):
+    """Red-DiscordBot ships a pytest plugin inside its package (`redbot/pytest/`): its async
+    fixtures run git with subprocess, in the test suite only."""
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/plugin.py": (
+        "import subprocess\n\nimport pytest\n\n\n@pytest.fixture(scope='session')\n"
+        "async def git_repo(tmp_path):\n    subprocess.run(['git', 'init', str(tmp_path)])\n\n\n"
+        "async def clone(url):\n    subprocess.run(['git', 'clone', url])\n")})
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA104"}
+    assert gaps["async git_repo()"]["priority"] == "P2"
+    assert gaps["async git_repo()"]["evidence"]["runs_in"] == "the test suite: a test fixture"
+    assert gaps["async clone()"]["priority"] == "P0"
+
+
 def test_a_script_that_runs_its_coroutine_at_module_level_is_not_served(tmp_path):
     """letta's `ws_api/example_client.py` ends in `asyncio.run(basic_cli_client())`, and so does
     every `if __name__ == "__main__":` script: its coroutines run on that loop, not a served one.

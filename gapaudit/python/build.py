@@ -35,9 +35,13 @@ from .model import (
     Class,
     Function,
     ImportRef,
+    LocalFunctionRef,
+    MethodOf,
     Module,
     ModuleRef,
     Ref,
+    SelfMethod,
+    Target,
     TypeExpr,
     ValueOf,
 )
@@ -54,6 +58,7 @@ _NON_BLOCKING = ("setblocking", "settimeout")
 _MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?::[A-Za-z_][\w.]*(?:\(\))?)?")
 _CONSOLE_SCRIPT = re.compile(r"\s*([A-Za-z0-9_.-]+)\s*=\s*([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*\s*")
 _MAX_REFERENCES = 2000  # per file: a generated file of dotted strings costs no more than this
+_MAX_VALUES = 4  # functions named among one call's arguments: `run(job)`, `gather(a, b)`
 # calls that import a module by name (`importlib.import_module`, Django's `import_string`), and
 # those that load code the project declares elsewhere (entry points): any name at all
 _IMPORTERS = frozenset({"import_module", "__import__", "import_string"})
@@ -577,6 +582,7 @@ class ModelBuilder:
             self._bind(binder, scope, inner, cls, self_name)
         # Pass 2: the calls it makes itself.
         calls: list[Call] = []
+        params = frozenset(param.arg for param in record.params) - {self_name}
         for _, raw in sorted(record.calls):
             call = raw.node
             target = names.call_target(call, inner, self_name)
@@ -596,6 +602,8 @@ class ModelBuilder:
                 argument_of=_argument_of(raw),
                 deferred=raw.deferred,
                 switch=self._switch_ref(record, call, inner),
+                passes=_passes(call, params) if params else (),
+                values=self._values(call, inner, self_name),
             ))
         polled = record.polled
         for call in record.awaited_calls:
@@ -620,6 +628,16 @@ class ModelBuilder:
         ))
         for _, nested in record.nested:
             self._read(nested, inner)
+
+    def _values(self, call: ast.Call, scopes: Scopes, self_name: str | None) -> tuple[Target, ...]:
+        """The functions a call is handed by name (Call.values), as far as the module can name them."""
+        found: list[Target] = []
+        for arg in [*call.args, *(keyword.value for keyword in call.keywords)]:
+            if isinstance(arg, (ast.Name, ast.Attribute)) and len(found) < _MAX_VALUES:
+                target = self._names.call_target(ast.Call(func=arg, args=[], keywords=[]), scopes, self_name)
+                if isinstance(target, (ImportRef, ModuleRef, LocalFunctionRef, SelfMethod, MethodOf)):
+                    found.append(target)
+        return tuple(found)
 
     def _switch_ref(self, record: _FunctionRecord, call: ast.Call, scopes: Scopes) -> Ref | None:
         """The module-level name (here or imported) the call runs only when it holds, if any."""
@@ -703,6 +721,19 @@ def _switch_on(test: ast.expr) -> tuple[str, ...] | None:
     if isinstance(test, (ast.Name, ast.Attribute)):
         return dotted(test) or None
     return None
+
+
+def _passes(call: ast.Call, params: frozenset[str]) -> tuple[str, ...]:
+    """The parameters among a call's arguments, as they are (`f(p)`) or called (`f(p())`)."""
+    found: list[str] = []
+    for arg in [*call.args, *(keyword.value for keyword in call.keywords)]:
+        if isinstance(arg, ast.Starred):
+            arg = arg.value
+        if isinstance(arg, ast.Call):
+            arg = arg.func
+        if isinstance(arg, ast.Name) and arg.id in params and arg.id not in found:
+            found.append(arg.id)
+    return tuple(found)
 
 
 def _argument_of(raw: _RawCall) -> int | None:

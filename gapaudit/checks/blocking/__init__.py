@@ -1,4 +1,4 @@
-"""blocking-async (GA101-GA109): blocking calls reachable from an `async def`; rules/blocking*.yml."""
+"""blocking-async (GA101-GA111): blocking calls reachable from an `async def`; rules/blocking*.yml."""
 
 from .catalog import BlockingCatalog, ClientFamily
 from .check import BlockingAsyncAnalyzer

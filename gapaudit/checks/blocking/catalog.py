@@ -15,7 +15,7 @@ from ..catalogs import Entry
 
 #: the catalogs this module reads (BlockingAsyncAnalyzer.catalogs)
 CATALOGS = ("blocking-kinds", "not-served-folders", "blocking-functions", "blocking-methods", "blocking-clients",
-            "offload-calls", "inline-callers", "startup-handlers", "run-once-ignored-kinds", "private-loop-kinds",
+            "offload-calls", "inline-callers", "startup-handlers", "fixture-decorators", "run-once-ignored-kinds", "private-loop-kinds",
             "migration-folders")
 
 
@@ -104,6 +104,7 @@ class BlockingCatalog:
         startup = Entry.of(rules, "startup-handlers").fields(optional=("decorators", "lifespans"))
         self.startup_decorators = tuple(f".{name}()" for name in startup["decorators"].names())
         self.lifespan_names = frozenset(startup["lifespans"].names())
+        self.fixture_decorators = frozenset(Entry.of(rules, "fixture-decorators").names())
         self.not_served = frozenset(name.lower() for name in Entry.of(rules, "not-served-folders").names())
         self.migration_folders = frozenset(name.lower() for name in Entry.of(rules, "migration-folders").names())
         self.once_ignored = frozenset(self._kind(kind) for kind in Entry.of(rules, "run-once-ignored-kinds").items())

@@ -1,4 +1,4 @@
-"""GA101-GA109: blocking calls reachable from an `async def`, directly or through sync helpers.
+"""GA101-GA111: blocking calls reachable from an `async def`, directly or through sync helpers.
 
 Per file: the module's code model (`python/model.py`, shared with any analyzer that reads it).
 At link time: a whole-program call graph where every `async def` is a root and sync functions
@@ -82,6 +82,8 @@ class CallLink:
     to: Sink | Callee | None
     #: runs only when this opt-in switch is on: (environment variable, module that defines the switch)
     switch: tuple[str, str] | None = None
+    #: the caller's parameters it hands to the sync function it calls (Call.passes)
+    passes: tuple[str, ...] = ()
 
 
 @codec.register
@@ -94,6 +96,9 @@ class Run:
     switch: tuple[str, str] | None = None  # as CallLink.switch
     #: the call that runs it on an event loop of its own (`asyncio.run`), when one does
     runner: str | None = None
+    #: the sync project function the coroutine is handed to (`run_in_new_loop(lambda: job())`),
+    #: which runs it on a loop of its own if it hands that argument to one (decided project-wide)
+    via: Callee | None = None
 
 
 @codec.register
@@ -107,6 +112,11 @@ class FunctionLinks:
     calls: tuple[CallLink, ...]
     runs: tuple[Run, ...]  # the project's async functions it awaits or starts
     decorated: bool = False  # a route, a task, a handler: something may run it besides its callers
+    #: its parameters it hands to an event loop of its own (`loop.run_until_complete(factory())`)
+    hands: tuple[str, ...] = ()
+    #: the methods of base classes it overrides: a call of those may run it
+    overrides: tuple[Callee, ...] = ()
+    fixture: bool = False  # a test fixture (`@pytest.fixture`): it runs in the test suite
 
 
 @codec.register
@@ -294,6 +304,11 @@ def _imported(imp: Import) -> tuple[str, ...]:
     return (base, f"{base}.{imp.name}" if imp.module else base + imp.name)
 
 
+def _where(fn: Function | FunctionLinks, path: str) -> str:
+    """How a gap's evidence names the code a call is written in."""
+    return f"the module-level code of {path}" if fn.qualname == MODULE_CODE else f"{fn.qualname}()"
+
+
 def _builder(file: ParsedFile) -> ModelBuilder:
     """The file's model builder, shared with every analyzer that reads the model."""
     return file.collector(COLLECTOR_KEY, lambda: ModelBuilder(file.rel))
@@ -333,15 +348,31 @@ class _Resolver:
     def _function_links(self, key: FunctionSymbol, fn: Function) -> FunctionLinks:
         calls = []
         runs = []
+        hands: set[str] = set()
         for call in self._followed(fn):
             found = self._resolve(key, fn, call)
             switch = self._switch(key, call)
             if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing here
                 callee = self.python.function(found)
                 if callee is not None and callee.is_async:
-                    runs.append(Run(Callee(found.path, found.qualname), False, switch, self._runner(key, fn, call)))
+                    runs.append(Run(Callee(found.path, found.qualname), False, switch,
+                                    *(self._handed_to(key, fn, fn.calls[call.argument_of])
+                                      if call.argument_of is not None else (None, None))))
                 found = None if callee is None or callee.is_async else Callee(found.path, found.qualname)
-            calls.append(CallLink(call.line, call.text, call.once, found, switch))
+            if isinstance(found, Sink) and found.kind in self.catalog.private_loop:
+                hands.update(call.passes)
+            calls.append(CallLink(call.line, call.text, call.once, found, switch,
+                                  call.passes if isinstance(found, Callee) else ()))
+        for call in fn.calls:
+            # a coroutine made in a lambda runs where the lambda is handed
+            if call.deferred and not call.awaited and call.argument_of is not None and (
+                    made := self._awaited(key, fn, call)) is not None:
+                runs.append(Run(Callee(made.path, made.qualname), False, self._switch(key, call),
+                                *self._handed_to(key, fn, fn.calls[call.argument_of])))
+            for value in call.values:  # a coroutine function handed by name: `run_async(job)`
+                if (named := self._awaited(key, fn, dataclasses.replace(call, target=value))) is not None:
+                    runs.append(Run(Callee(named.path, named.qualname), False, self._switch(key, call),
+                                    *self._handed_to(key, fn, call)))
         if fn.is_async:
             for call in fn.calls:
                 if call.awaited and (awaited := self._awaited(key, fn, call)) is not None:
@@ -350,23 +381,35 @@ class _Resolver:
         startup = fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
                                    or (fn.name in words.lifespan_names
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
-        return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators))
+        fixture = any(d.removesuffix("()") in words.fixture_decorators for d in fn.decorators)
+        return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators),
+                             tuple(p for p in fn.params if p in hands), self._overrides(key, fn), fixture)
+
+    def _overrides(self, key: FunctionSymbol, fn: Function) -> tuple[Callee, ...]:
+        """The base classes' methods a method overrides, nearest first."""
+        if fn.cls is None or fn.qualname != f"{fn.cls}.{fn.name}":
+            return ()
+        found: list[Callee] = []
+        for base in self.python.mro(ClassSymbol(key.path, fn.cls))[1:]:
+            method = self.python.find_method(base, fn.name)
+            if method is not None and (callee := Callee(method.path, method.qualname)) not in found:
+                found.append(callee)
+        return tuple(found)
 
     def _switch(self, key: FunctionSymbol, call: Call) -> tuple[str, str] | None:
         """The opt-in switch the call runs behind (Call.switch resolved), if any."""
         return self.python.switch(key.path, call.switch) if call.switch is not None else None
 
-    def _runner(self, key: FunctionSymbol, fn: Function, call: Call) -> str | None:
-        """`asyncio.run() in main()` when the coroutine this call makes is handed to a loop of its
-        own (catalog `private-loop-kinds`), else None."""
-        if call.argument_of is None:
-            return None
-        outer = fn.calls[call.argument_of]
+    def _handed_to(self, key: FunctionSymbol, fn: Function, outer: Call) -> tuple[str | None, Callee | None]:
+        """Where a coroutine handed to this call goes: (`asyncio.run() in main()` when the call
+        runs it on a loop of its own (catalog `private-loop-kinds`), the sync project function
+        the call is, when it is one)."""
         runner = self._resolve(key, fn, outer)
         if isinstance(runner, Sink) and runner.kind in self.catalog.private_loop:
-            where = f"the module-level code of {key.path}" if fn.qualname == MODULE_CODE else f"{fn.qualname}()"
-            return f"{outer.text}() in {where}"
-        return None
+            return f"{outer.text}() in {_where(fn, key.path)}", None
+        if isinstance(runner, FunctionSymbol) and (helper := self.python.function(runner)) is not None and not helper.is_async:
+            return None, Callee(runner.path, runner.qualname)
+        return None, None
 
     def _followed(self, fn: Function) -> list[Call]:
         """The calls of `fn` that may block: not awaited, not handed to an offloading call
@@ -428,7 +471,7 @@ class _Resolver:
         return self._callable(python.resolve_ref(path, target))
 
     def _awaited(self, key: FunctionSymbol, fn: Function, call: Call) -> FunctionSymbol | None:
-        """The project's async function an awaited call runs (`await warm_up()`, `await self.seed()`)."""
+        """The project's async function a call makes a coroutine of (`await warm_up()`, `await self.seed()`)."""
         found = self._resolve(key, fn, call)
         if not isinstance(found, FunctionSymbol):
             return None
@@ -480,6 +523,38 @@ class _Graph:
         self.resolved: list[list[Sink | int | None]] = [
             [number.get(call.to) if isinstance(call.to, Callee) else call.to for call in fn.calls]
             for fn in self.functions]
+        self.loop_helpers = self._loop_helpers()
+
+    def _loop_helpers(self) -> dict[int, str]:
+        """Sync functions that run what they are handed on an event loop of their own: they hand a
+        parameter to `run_until_complete`/`asyncio.run`, or to another such function
+        (`run_async_celery_task(factory)` makes a loop and runs `factory()` on it). Function
+        number -> the call in it that starts the loop, as a gap's evidence names it."""
+        found: dict[int, str] = {}
+        for number, fn in enumerate(self.functions):
+            if fn.hands:
+                index = next(i for i, to in enumerate(self.resolved[number])
+                             if isinstance(to, Sink) and to.kind in self.catalog.private_loop)
+                found[number] = f"{fn.calls[index].text}() in {_where(fn, self.keys[number].path)}"
+        changed = bool(found)
+        while changed:
+            changed = False
+            for number, fn in enumerate(self.functions):
+                if number in found or fn.is_async:
+                    continue
+                for call, to in zip(fn.calls, self.resolved[number]):
+                    if call.passes and isinstance(to, int) and to in found:
+                        found[number] = f"{found[to]}, handed it by {_where(fn, self.keys[number].path)}"
+                        changed = True
+                        break
+        return found
+
+    def _loop_of(self, run: Run) -> str | None:
+        """What runs the coroutine a call makes on a loop of its own, if anything does."""
+        if run.runner is not None or run.via is None:
+            return run.runner
+        helper = self.number.get(run.via)
+        return None if helper is None else self.loop_helpers.get(helper)
 
     def _startup(self) -> dict[int, str]:
         """Async functions that run once, when the application starts or stops: lifespans
@@ -506,24 +581,32 @@ class _Graph:
         """Async functions that run only behind an opt-in switch: every call that awaits or starts
         them is behind one, or in a function that is. A coroutine run on a loop of its own is no
         caller here. Function number -> the switch."""
-        return self._only_run(lambda run: run.runner is None, lambda run: run.switch)
+        return self._only_run(lambda run: self._loop_of(run) is None, lambda run: run.switch)
 
     def _own_loop(self) -> dict[int, str]:
         """Async functions that run only on an event loop of their own, never the one serving
         requests: every call that awaits or starts them hands the coroutine to `asyncio.run` or
         `run_until_complete` (a CLI's main, a worker thread), or is in a function that runs so.
         Function number -> what starts that loop."""
-        return self._only_run(lambda run: True, lambda run: run.runner)
+        return self._only_run(lambda run: True, self._loop_of)
 
     def _only_run(self, counts: Callable[[Run], bool], reason: Callable[[Run], T | None]) -> dict[int, T]:
         """Async functions every counted call of which has a reason (or is in a function that has
         one), and has at least one such call; not one a decorator registers (a route, a task),
-        which something else may run. Function number -> the reason of one caller."""
-        callers: dict[int, list[tuple[int, T | None]]] = {}
+        which something else may run. A method's callers include those of the base-class methods
+        it overrides (`await self.runtime.call_tool()` may run any override). Function number ->
+        the reason of one caller."""
+        direct: dict[int, list[tuple[int, T | None]]] = {}
         for number, fn in enumerate(self.functions):
             for run in fn.runs:
-                if counts(run) and (at := self.number.get(run.callee)) is not None and not self.functions[at].decorated:
-                    callers.setdefault(at, []).append((number, reason(run)))
+                if counts(run) and (at := self.number.get(run.callee)) is not None:
+                    direct.setdefault(at, []).append((number, reason(run)))
+        callers: dict[int, list[tuple[int, T | None]]] = {}
+        for number, fn in enumerate(self.functions):
+            by = [*direct.get(number, ()),
+                  *(c for base in fn.overrides if (b := self.number.get(base)) is not None for c in direct.get(b, ()))]
+            if by and not fn.decorated:
+                callers[number] = by
         found: dict[int, T] = {}
         changed = True
         while changed:
@@ -619,7 +702,7 @@ class _Graph:
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
-                                              startup.get(number), switch, own_loop.get(number)))
+                                              startup.get(number), switch, own_loop.get(number), fn.fixture))
         return findings
 
     def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]],
@@ -652,7 +735,8 @@ class _Graph:
         return None
 
     def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
-                 startup: str | None, switch: tuple[str, str] | None, own_loop: str | None = None) -> Finding:
+                 startup: str | None, switch: tuple[str, str] | None, own_loop: str | None = None,
+                 fixture: bool = False) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": key.path, "line": call.line})
@@ -665,6 +749,7 @@ class _Graph:
         shadow = self.shadowed.get(key.path)
         runs_in = (f"nothing: the package {shadow} of the same name shadows this module, so no import reaches it"
                    if shadow else f"code under {folder}/: its own process, not the served event loop" if folder
+                   else "the test suite: a test fixture" if fixture
                    else None if self.runs.runs(key.path)
                    else f"nothing the deployment starts: it starts {self.runs.started()}, and no import from those "
                         f"reaches any module under {self.runs.folder(key.path)}")

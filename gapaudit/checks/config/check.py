@@ -68,9 +68,10 @@ def _role(rel: str, catalog: dict[str, Any], header: str | None = None) -> str |
         return "production"
     if words & set(catalog["test-words"]):
         return "test"
-    if folders & set(catalog["test-folders"]):
-        # a test suite's own stack (tests/e2e/docker-compose.yml) turns on the optional features it
-        # tests: not production, and not the test config production is compared with
+    if (folders | words) & set(catalog["test-folders"]):
+        # a test suite's own stack (tests/e2e/docker-compose.yml, docker-compose.e2e.yml) turns on
+        # the optional features it tests: not production, and not the test config production is
+        # compared with
         return "test-stack"
     return header
 
