@@ -181,6 +181,8 @@ COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\
     (".devcontainer/docker-compose.yml", "", False),
     ("tests/e2e/docker-compose.yml", "", False),
     ("docker/docker-compose.e2e.yml", "", False),  # surfsense's Playwright stack
+    ("docker/docker-compose-with-callbacks.yml", "name: opal-callbacks-example\n", False),  # its project name
+    ("deploy/compose.yml", "name: shop\n", True),
     ("examples/minimal/docker-compose.yml", "", False),
 ])
 def test_which_compose_files_are_production(tmp_path, path, header, checked):

@@ -93,6 +93,18 @@ def header_role(text: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
     return next((role for role, said in phrases.items() if any(phrase in header for phrase in said)), None)
 
 
+_PROJECT_NAME = re.compile(r"^name:[ \t]*[\"']?([\w.-]{1,100})", re.MULTILINE)
+
+
+def _project_role(text: str, catalog: dict[str, Any]) -> str | None:
+    """The role a compose file's project name states (`name: opal-callbacks-example`)."""
+    found = _PROJECT_NAME.search(text)
+    if found is None:
+        return None
+    role = _role(f"{found.group(1)}.yml", catalog)
+    return None if role == "production" else role
+
+
 def _stem(rel: str, catalog: dict[str, Any]) -> tuple[str, str]:
     """(folder, name without its environment word): `config/testing.env` -> ("config", "env")."""
     folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
@@ -138,7 +150,7 @@ class ConfigDriftAnalyzer(Analyzer):
                     "role": header_role(file.text, self.header_phrases)}
         if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
             return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier)),
-                    "role": header_role(file.text, self.header_phrases)}
+                    "role": header_role(file.text, self.header_phrases) or _project_role(file.text, self.files)}
         if file.kind == CONFIG and _role(file.rel, self.files) in ("test", "production"):  # the files compared
             keys = read_structured(file.rel, file.text, self.classifier)
             return {"config": None if keys is None else self.classifier.scrub(keys)}
