@@ -13,6 +13,11 @@ def _gaps(report: dict) -> dict[tuple[str, str], dict]:
     return {(g["rule"], g["file"]): g for g in report["gaps"]}
 
 
+def _by_function(report: dict, rule: str) -> dict[str, dict]:
+    """A report's gaps of one rule (or rule prefix) by the async function their chain starts in."""
+    return {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"].startswith(rule)}
+
+
 def test_blocking_code_under_scripts_and_examples_is_counted_not_reported_unless_asked(tmp_path):
     """Every such gap read on the evaluation set was judged false (docs/benchmarks.md): by default
     they are counted in the summary, not reported; `report-unserved: true` lists them as P2."""
@@ -133,7 +138,7 @@ def test_blocking_work_at_startup_is_p2_with_the_handler_named(tmp_path):
         "@app.on_event('shutdown')\nasync def close():\n    time.sleep(3)\n\n\n"
         "@app.get('/items')\nasync def items():\n    await shared()\n    return []\n")
     report = scan_json(write_files(tmp_path, {"app/main.py": source}))[1]
-    found = {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"].startswith("GA1")}
+    found = _by_function(report, "GA1")
     assert {name: g["priority"] for name, g in found.items()} == {
         "async warm_up()": "P2", "async shared()": "P0", "async lifespan()": "P2", "async close()": "P2"}
     assert found["async warm_up()"]["evidence"]["runs_at"].startswith("application startup or shutdown, under lifespan()")
@@ -169,7 +174,7 @@ def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_p
                          "async def always():\n    return both()\n"),
     })
     (root / "gapaudit.yml").write_text("report-unserved: true\n")  # listed, not only counted
-    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    gaps = _by_function(scan_json(root)[1], "GA103")
     assert gaps["async get_tenant()"]["priority"] == "P2"
     assert gaps["async get_tenant()"]["evidence"]["runs_when"] == (
         "only when MULTI_TENANT is set: an opt-in switch, off by default (shared/configs.py)")
@@ -243,11 +248,11 @@ def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
         "def worker():\n    loop = asyncio.new_event_loop()\n    loop.run_until_complete(shared())\n\n\n"
         "async def handler():\n    await shared()\n")})
     report = scan_json(root)[1]
-    gaps = {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"] == "GA103"}
+    gaps = _by_function(report, "GA103")
     assert list(gaps) == ["async shared()"] and gaps["async shared()"]["priority"] == "P0"
     assert report["summary"]["unserved"] == 1
     (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    gaps = _by_function(scan_json(root)[1], "GA103")
     assert gaps["async translate()"]["priority"] == "P2"
     assert gaps["async translate()"]["evidence"]["runs_on"] == (
         "an event loop of its own, not the one serving requests: started by asyncio.run() in main()")
@@ -271,7 +276,7 @@ def test_a_helper_that_runs_what_it_is_handed_on_a_loop_of_its_own(tmp_path):
         "def cleanup_task():\n    return run_logged(lambda: _cleanup())\n\n\n"
         "def hook():\n    return later(lambda: _served())\n")})
     (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    gaps = _by_function(scan_json(root)[1], "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
         "async _index()": "P2", "async _cleanup()": "P2", "async _served()": "P0", "async _check_schedules()": "P2"}
     assert gaps["async _index()"]["evidence"]["runs_on"] == (
@@ -292,7 +297,7 @@ def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
         "class DockerRuntime(Runtime):\n    async def call_tool(self, event):\n        time.sleep(1)\n\n"
         "    async def close(self):\n        time.sleep(2)\n")})
     (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA103"}
+    gaps = _by_function(scan_json(root)[1], "GA103")
     assert gaps["async DockerRuntime.call_tool()"]["priority"] == "P2"
     assert gaps["async DockerRuntime.call_tool()"]["evidence"]["runs_on"].endswith("in Runtime.on_event()")
     assert gaps["async DockerRuntime.close()"]["priority"] == "P0"
@@ -306,7 +311,7 @@ def test_a_test_fixture_in_a_served_package_runs_in_the_test_suite(tmp_path):
         "async def git_repo(tmp_path):\n    subprocess.run(['git', 'init', str(tmp_path)])\n\n\n"
         "async def clone(url):\n    subprocess.run(['git', 'clone', url])\n")})
     (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = {g["evidence"]["chain"][0]["function"]: g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA104"}
+    gaps = _by_function(scan_json(root)[1], "GA104")
     assert gaps["async git_repo()"]["priority"] == "P2"
     assert gaps["async git_repo()"]["evidence"]["runs_in"] == "the test suite: a test fixture"
     assert gaps["async clone()"]["priority"] == "P0"

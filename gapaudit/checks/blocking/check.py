@@ -112,8 +112,9 @@ class FunctionLinks:
     calls: tuple[CallLink, ...]
     runs: tuple[Run, ...]  # the project's async functions it awaits or starts
     decorated: bool = False  # a route, a task, a handler: something may run it besides its callers
-    #: its parameters it hands to an event loop of its own (`loop.run_until_complete(factory())`)
-    hands: tuple[str, ...] = ()
+    #: the call that starts an event loop of its own when the function hands it a parameter
+    #: (`loop.run_until_complete() in run_task()` for `loop.run_until_complete(factory())`)
+    loop_runner: str | None = None
     #: the methods of base classes it overrides: a call of those may run it
     overrides: tuple[Callee, ...] = ()
     fixture: bool = False  # a test fixture (`@pytest.fixture`): it runs in the test suite
@@ -348,19 +349,19 @@ class _Resolver:
     def _function_links(self, key: FunctionSymbol, fn: Function) -> FunctionLinks:
         calls = []
         runs = []
-        hands: set[str] = set()
+        first_loop: str | None = None  # the first call that starts a loop of its own
+        hands = False  # some such call is handed a parameter
         for call in self._followed(fn):
             found = self._resolve(key, fn, call)
             switch = self._switch(key, call)
             if isinstance(found, FunctionSymbol):  # a coroutine function called, not awaited, runs nothing here
                 callee = self.python.function(found)
                 if callee is not None and callee.is_async:
-                    runs.append(Run(Callee(found.path, found.qualname), False, switch,
-                                    *(self._handed_to(key, fn, fn.calls[call.argument_of])
-                                      if call.argument_of is not None else (None, None))))
+                    runs.append(Run(Callee(found.path, found.qualname), False, switch, *self._made_in(key, fn, call)))
                 found = None if callee is None or callee.is_async else Callee(found.path, found.qualname)
             if isinstance(found, Sink) and found.kind in self.catalog.private_loop:
-                hands.update(call.passes)
+                first_loop = first_loop or call.text
+                hands = hands or bool(call.passes)
             calls.append(CallLink(call.line, call.text, call.once, found, switch,
                                   call.passes if isinstance(found, Callee) else ()))
         for call in fn.calls:
@@ -368,7 +369,7 @@ class _Resolver:
             if call.deferred and not call.awaited and call.argument_of is not None and (
                     made := self._awaited(key, fn, call)) is not None:
                 runs.append(Run(Callee(made.path, made.qualname), False, self._switch(key, call),
-                                *self._handed_to(key, fn, fn.calls[call.argument_of])))
+                                *self._made_in(key, fn, call)))
             for value in call.values:  # a coroutine function handed by name: `run_async(job)`
                 if (named := self._awaited(key, fn, dataclasses.replace(call, target=value))) is not None:
                     runs.append(Run(Callee(named.path, named.qualname), False, self._switch(key, call),
@@ -383,7 +384,8 @@ class _Resolver:
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
         fixture = any(d.removesuffix("()") in words.fixture_decorators for d in fn.decorators)
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators),
-                             tuple(p for p in fn.params if p in hands), self._overrides(key, fn), fixture)
+                             f"{first_loop}() in {_where(fn, key.path)}" if hands else None,
+                             self._overrides(key, fn), fixture)
 
     def _overrides(self, key: FunctionSymbol, fn: Function) -> tuple[Callee, ...]:
         """The base classes' methods a method overrides, nearest first."""
@@ -399,6 +401,10 @@ class _Resolver:
     def _switch(self, key: FunctionSymbol, call: Call) -> tuple[str, str] | None:
         """The opt-in switch the call runs behind (Call.switch resolved), if any."""
         return self.python.switch(key.path, call.switch) if call.switch is not None else None
+
+    def _made_in(self, key: FunctionSymbol, fn: Function, call: Call) -> tuple[str | None, Callee | None]:
+        """Where the coroutine a call makes goes: `_handed_to` of the call whose argument it is."""
+        return (None, None) if call.argument_of is None else self._handed_to(key, fn, fn.calls[call.argument_of])
 
     def _handed_to(self, key: FunctionSymbol, fn: Function, outer: Call) -> tuple[str | None, Callee | None]:
         """Where a coroutine handed to this call goes: (`asyncio.run() in main()` when the call
@@ -530,12 +536,7 @@ class _Graph:
         parameter to `run_until_complete`/`asyncio.run`, or to another such function
         (`run_async_celery_task(factory)` makes a loop and runs `factory()` on it). Function
         number -> the call in it that starts the loop, as a gap's evidence names it."""
-        found: dict[int, str] = {}
-        for number, fn in enumerate(self.functions):
-            if fn.hands:
-                index = next(i for i, to in enumerate(self.resolved[number])
-                             if isinstance(to, Sink) and to.kind in self.catalog.private_loop)
-                found[number] = f"{fn.calls[index].text}() in {_where(fn, self.keys[number].path)}"
+        found = {number: fn.loop_runner for number, fn in enumerate(self.functions) if fn.loop_runner}
         changed = bool(found)
         while changed:
             changed = False
