@@ -166,6 +166,20 @@ def test_listen_addresses_are_not_dependencies_on_localhost(tmp_path):
     assert {g["evidence"]["key"] for g in report["gaps"] if g["rule"] == "GA303"} == {"exporters.clickhouse.endpoint"}
 
 
+def test_localhost_is_the_host_on_the_host_network(tmp_path):
+    """A compose service on the host's network (`network_mode: host`) reaches what the host
+    publishes at localhost: not GA303. Its neighbour on the compose network is."""
+    write_files(tmp_path, {
+        "docker-compose.yml": "services:\n"
+                              "  migrator:\n    image: acme/migrate:1\n    network_mode: host\n"
+                              "    environment:\n      REDIS_URL: redis://localhost:6380\n"
+                              "  web:\n    image: acme/web:1\n    ports: [\"80:80\"]\n"
+                              "    environment:\n      REDIS_URL: redis://localhost:6380\n"})
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    assert [g["evidence"]["key"] for g in report["gaps"] if g["rule"] == "GA303"] == ["REDIS_URL"]
+    assert "docker-compose.yml#web" in [g["message"] for g in report["gaps"] if g["rule"] == "GA303"][0]
+
+
 COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\"80:80\"]\n" \
                         "    environment:\n      ADMIN_PASSWORD: Tr0ub4dor-admin-2024\n"
 
@@ -184,6 +198,8 @@ COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\
     ("docker/docker-compose-with-callbacks.yml", "name: opal-callbacks-example\n", False),  # its project name
     ("deploy/compose.yml", "name: shop\n", True),
     ("examples/minimal/docker-compose.yml", "", False),
+    ("scripts/test-environments/oidc/compose.yml", "", False),  # a word of a folder's name
+    ("oidc/compose.yml", "# DO NOT USE THIS! This is only intended for testing OIDC when developing.\n", False),
 ])
 def test_which_compose_files_are_production(tmp_path, path, header, checked):
     """Development, test, CI and example compose files are never checked as production: by their

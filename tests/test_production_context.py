@@ -354,3 +354,35 @@ def test_a_module_beside_a_package_of_the_same_name_is_never_imported(tmp_path):
     shadowed = gaps[("GA103", "app/providers.py")]
     assert shadowed["priority"] == "P2" and shadowed["evidence"]["runs_in"] == (
         "nothing: the package app/providers/ of the same name shadows this module, so no import reaches it")
+
+
+def test_a_branch_only_windows_takes_is_not_served(tmp_path):
+    """openhands' Jupyter plugin sleeps in `if is_windows:`; its Linux images take the other
+    branch. Calls only one operating system makes run only there: P2, not served on Linux."""
+    checks = {
+        "flag": "    if IS_WINDOWS:\n        time.sleep(1)\n",
+        "prefix": "    if sys.platform.startswith('win'):\n        time.sleep(1)\n",
+        "other": "    if os.name != 'nt':\n        pass\n    else:\n        time.sleep(1)\n",
+        "mac": "    if platform.system() == 'Darwin':\n        time.sleep(1)\n",
+        "linux": "    if sys.platform == 'linux':\n        time.sleep(1)\n",
+        "both": "    if IS_WINDOWS:\n        pass\n    time.sleep(1)\n",
+        "after": "    if sys.platform != 'win32':\n        return\n    time.sleep(1)\n",
+        "helper": "    helper()\n",
+    }
+    root = write_files(tmp_path, {
+        "app/main.py": "from fastapi import FastAPI\n\nfrom app import plugin\n\napp = FastAPI()\n\n\n"
+                       + "".join(f"@app.get('/{name}')\nasync def {name}():\n    await plugin.{name}()\n\n\n"
+                                 for name in checks),
+        "app/plugin.py": "import os\nimport platform\nimport sys\nimport time\n\nIS_WINDOWS = sys.platform == 'win32'\n\n\n"
+                         + "".join(f"async def {name}():\n{body}\n\n" for name, body in checks.items())
+                         + "def helper():\n    if sys.platform == 'win32':\n        time.sleep(1)\n",
+    })
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    gaps = _by_function(scan_json(root)[1], "GA103")
+    for name in ("flag", "prefix", "other", "helper", "after"):
+        assert gaps[f"async {name}()"]["priority"] == "P2"
+        assert gaps[f"async {name}()"]["evidence"]["runs_when"] == (
+            "only on Windows: services run on Linux hosts and containers")
+    assert gaps["async mac()"]["evidence"]["runs_when"].startswith("only on macOS")
+    assert gaps["async linux()"]["priority"] == "P0"  # Linux is where services run
+    assert gaps["async both()"]["priority"] == "P0"  # after the branch: on every system

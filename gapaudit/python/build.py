@@ -169,6 +169,10 @@ class _FunctionRecord:
         self.switched: dict[int, list[tuple[str, ...]]] = {}
         #: `if not NAME: return` at the top of the body: (its last line, NAME's parts); later calls run only when NAME holds
         self.switched_after: list[tuple[int, tuple[str, ...]]] = []
+        #: ids of calls in a branch only one operating system takes -> that system (`Call.platform`)
+        self.platform: dict[int, str] = {}
+        #: `if sys.platform != "win32": return` at the top of the body: (its last line, the system left)
+        self.platform_after: list[tuple[int, str]] = []
         self.polled: set[str] = set()
 
     def owns(self, node: ast.AST, ancestors: list[ast.AST]) -> bool:
@@ -213,10 +217,11 @@ class _Region:
 
     __slots__ = ("node", "depth", "body", "record", "key", "calls", "assigned")
 
-    def __init__(self, node: ast.If | ast.Try, depth: int, record: _FunctionRecord, key: str | None = None) -> None:
+    def __init__(self, node: ast.If | ast.Try, depth: int, record: _FunctionRecord, key: str | None = None,
+                 body: list[ast.stmt] | None = None) -> None:
         self.node = node
         self.depth = depth
-        self.body = frozenset(map(id, node.body))
+        self.body = frozenset(map(id, node.body if body is None else body))
         self.record = record
         self.key = key  # the guarded name (`if` guards)
         self.calls: list[ast.Call] = []  # the function's own calls in the body
@@ -246,6 +251,7 @@ class ModelBuilder:
         self._open_calls: list[_RawCall] = []  # own calls of a function around the current node
         self._guards: list[_Region] = []
         self._switches: list[_Region] = []  # `if NAME:` blocks: their calls run only when NAME holds
+        self._platforms: list[_Region] = []  # branches only one operating system takes (key: which)
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
         self._postorder = 0
         self._module: Module | None = None
@@ -451,7 +457,12 @@ class ModelBuilder:
         key = _guard_key(guarded, owner.self_name) if guarded is not None else None
         if key is not None:
             self._guards.append(_Region(node, len(context.ancestors), owner, key))
-        if (parts := _switch_on(node.test)) is not None:
+        if (test := _platform_test(node.test)) is not None:
+            system, holds = test
+            self._platforms.append(_Region(node, len(context.ancestors), owner, system, node.body if holds else node.orelse))
+            if not holds and context.parent is owner.node and not node.orelse and isinstance(node.body[-1], (ast.Return, ast.Raise)):
+                owner.platform_after.append((node.end_lineno or node.lineno, system))
+        elif (parts := _switch_on(node.test)) is not None:
             self._switches.append(_Region(node, len(context.ancestors), owner, ".".join(parts)))
         elif (context.parent is owner.node and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
               and (parts := _switch_on(node.test.operand)) is not None and not node.orelse
@@ -463,6 +474,10 @@ class ModelBuilder:
             guard = self._guards.pop()
             if guard.assigned:
                 guard.record.once.update(map(id, guard.calls))
+        if self._platforms and self._platforms[-1].node is node:
+            branch = self._platforms.pop()
+            for call in branch.calls:  # an inner branch's system, if any, was set first
+                branch.record.platform.setdefault(id(call), str(branch.key))
         if self._switches and self._switches[-1].node is node:
             switch = self._switches.pop()
             for call in switch.calls:  # inner `if`s are left first
@@ -547,9 +562,9 @@ class ModelBuilder:
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
                 guard.calls.append(node)
-        for switch in self._switches:
-            if switch.record is owner and switch.holds(node, ancestors):
-                switch.calls.append(node)
+        for region in (*self._switches, *self._platforms):
+            if region.record is owner and region.holds(node, ancestors):
+                region.calls.append(node)
         func = node.func
         if (isinstance(func, ast.Attribute) and func.attr in _NON_BLOCKING and node.args
                 and isinstance(node.args[0], ast.Constant) and node.args[0].value in (False, 0)):
@@ -602,6 +617,8 @@ class ModelBuilder:
                 argument_of=_argument_of(raw),
                 deferred=raw.deferred,
                 switch=self._switch_ref(record, call, inner),
+                platform=record.platform.get(id(call)) or next(
+                    (system for end, system in record.platform_after if call.lineno > end), None),
                 passes=_passes(call, params) if params else (),
                 values=self._values(call, inner, self_name),
             ))
@@ -721,6 +738,51 @@ def _switch_on(test: ast.expr) -> tuple[str, ...] | None:
     if isinstance(test, (ast.Name, ast.Attribute)):
         return dotted(test) or None
     return None
+
+
+#: what `sys.platform`, `os.name` and `platform.system()` say on each system a branch may be for
+_PLATFORM_VALUES = {"win32": "Windows", "cygwin": "Windows", "nt": "Windows", "windows": "Windows",
+                    "darwin": "macOS"}
+#: words of a flag's name that say it holds on one system: `IS_WINDOWS`, `on_win`, `is_macos`
+_PLATFORM_WORDS = {"windows": "Windows", "win": "Windows", "win32": "Windows", "macos": "macOS", "darwin": "macOS"}
+_PLATFORM_SOURCES = frozenset({("sys", "platform"), ("os", "name"), ("platform", "system")})
+
+
+def _platform_test(test: ast.expr) -> tuple[str, bool] | None:
+    """(system, True) for an `if` test that holds only on that system (`sys.platform == "win32"`,
+    `sys.platform.startswith("win")`, `os.name == "nt"`, `platform.system() == "Windows"`,
+    `IS_WINDOWS`); (system, False) for one that holds everywhere else (`!=`, `not IS_WINDOWS`)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        found = _platform_test(test.operand)
+        return (found[0], not found[1]) if found else None
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):  # `if IS_WINDOWS and ...:` holds only there
+        return next(((system, True) for value in test.values
+                     if (found := _platform_test(value)) is not None and found[1] for system in (found[0],)), None)
+    if isinstance(test, (ast.Name, ast.Attribute)):
+        parts = dotted(test)
+        words = set(re.split(r"[^a-z0-9]+", parts[-1].lower())) if parts else set()
+        systems = {_PLATFORM_WORDS[word] for word in words & _PLATFORM_WORDS.keys()}
+        return (systems.pop(), True) if len(systems) == 1 and words & {"is", "on", "running", "windows", "macos"} else None
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
+            and len(test.args) == 1 and _platform_source(test.func.value):
+        prefix = test.args[0]
+        if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str) and prefix.value.lower() in ("win", "darwin"):
+            return _PLATFORM_VALUES["win32" if prefix.value.lower() == "win" else "darwin"], True
+        return None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq)) \
+            and _platform_source(test.left):
+        value = test.comparators[0]
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.lower() in _PLATFORM_VALUES:
+            return _PLATFORM_VALUES[value.value.lower()], isinstance(test.ops[0], ast.Eq)
+    return None
+
+
+def _platform_source(node: ast.expr) -> bool:
+    """`sys.platform`, `os.name`, `platform.system()` (so written, or with the module renamed)."""
+    if isinstance(node, ast.Call) and not node.args:
+        node = node.func
+    parts = dotted(node)
+    return bool(parts) and tuple(parts[-2:]) in _PLATFORM_SOURCES
 
 
 def _passes(call: ast.Call, params: frozenset[str]) -> tuple[str, ...]:

@@ -80,7 +80,8 @@ class CallLink:
     text: str
     once: bool
     to: Sink | Callee | None
-    #: runs only when this opt-in switch is on: (environment variable, module that defines the switch)
+    #: runs only sometimes: (when, why), behind an opt-in switch (`when MULTI_TENANT is set`, `an
+    #: opt-in switch, off by default (configs.py)`) or on one operating system (`on Windows`)
     switch: tuple[str, str] | None = None
     #: the caller's parameters it hands to the sync function it calls (Call.passes)
     passes: tuple[str, ...] = ()
@@ -399,8 +400,12 @@ class _Resolver:
         return tuple(found)
 
     def _switch(self, key: FunctionSymbol, call: Call) -> tuple[str, str] | None:
-        """The opt-in switch the call runs behind (Call.switch resolved), if any."""
-        return self.python.switch(key.path, call.switch) if call.switch is not None else None
+        """(when, why) the call runs only sometimes: behind an opt-in switch (Call.switch resolved),
+        or on one operating system (Call.platform), if either."""
+        if call.platform is not None:
+            return f"on {call.platform}", "services run on Linux hosts and containers"
+        found = self.python.switch(key.path, call.switch) if call.switch is not None else None
+        return (f"when {found[0]} is set", f"an opt-in switch, off by default ({found[1]})") if found else None
 
     def _made_in(self, key: FunctionSymbol, fn: Function, call: Call) -> tuple[str | None, Callee | None]:
         """Where the coroutine a call makes goes: `_handed_to` of the call whose argument it is."""
@@ -767,8 +772,7 @@ class _Graph:
                 **({"runs_in": runs_in} if runs_in else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
-                **({"runs_when": f"only when {switch[0]} is set: an opt-in switch, off by default "
-                                 f"({switch[1]})"} if switch else {}),
+                **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else {}),
                 **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
                    if own_loop else {}),
             },

@@ -43,6 +43,8 @@ class ConfigFile:
     service: tuple[str, str] | None = None
     #: a compose service that publishes no port (no `ports:`): only containers on its network reach it
     unpublished: bool = False
+    #: a compose service on the host's network (`network_mode: host`): its localhost is the host's
+    host_network: bool = False
 
     @property
     def file(self) -> str:
@@ -68,7 +70,8 @@ def _role(rel: str, catalog: dict[str, Any], header: str | None = None) -> str |
         return "production"
     if words & set(catalog["test-words"]):
         return "test"
-    if (folders | words) & set(catalog["test-folders"]):
+    folder_words = {word for folder in folders for word in re.split(r"[^a-z0-9]+", folder)}
+    if (folders | folder_words | words) & set(catalog["test-folders"]):
         # a test suite's own stack (tests/e2e/docker-compose.yml, docker-compose.e2e.yml) turns on
         # the optional features it tests: not production, and not the test config production is
         # compared with
@@ -207,7 +210,7 @@ class ConfigDriftAnalyzer(Analyzer):
             findings.extend(self.compare(files[test], files[prod], reads))
         production = [files[rel] for rel in sorted({**env_files, **configs}) if roles.get(rel) == "production"]
         production += [ConfigFile(f"{rel}#{service}", spec["env"], service=(rel, service),
-                                  unpublished=not spec["published"])
+                                  unpublished=not spec["published"], host_network=spec["host_network"])
                        for rel, services in sorted(composes.items())
                        if roles.get(rel) not in _NOT_DEPLOYED for service, spec in services.items()]
         for config in production:
@@ -344,7 +347,7 @@ class ConfigDriftAnalyzer(Analyzer):
                     symbol=f"{key}|{config.rel}",
                     evidence={"key": key, "matches": value["pattern"]},
                 ))
-            elif (kind == "localhost" and key.upper().replace(".", "_") not in self.bind_keys
+            elif (kind == "localhost" and not config.host_network and key.upper().replace(".", "_") not in self.bind_keys
                   and not self.browser_words.intersection(re.split(r"[_.\-]", key.upper()))):
                 findings.append(Finding(
                     rule="GA303", file=rel, line=value["line"],

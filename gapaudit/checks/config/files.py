@@ -160,7 +160,7 @@ class ValueClassifier:
             name = _unique(self.secrets.key_name(service)[0], scrubbed)
             scrubbed[name] = {"env": self.scrub(spec["env"]),
                               "env_files": [self.secrets.key_name(path)[0] for path in spec["env_files"]],
-                              "published": spec["published"]}
+                              "published": spec["published"], "host_network": spec["host_network"]}
         return scrubbed
 
     def _host_of(self, value: str) -> str | None:
@@ -395,7 +395,8 @@ def read_structured(rel: str, text: str, classifier: ValueClassifier) -> dict[st
 
 
 def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | None:
-    """service -> {"env": KEY -> value class, "env_files": [paths], "published": has `ports:`} of a compose file; None if it
+    """service -> {"env": KEY -> value class, "env_files": [paths], "published": has `ports:` (or the host's
+    network), "host_network": `network_mode: host`} of a compose file; None if it
     has no `services:` mapping. Raises ParseError if it does not parse."""
     data = _load("compose.yml", text)
     services = (data or {}).get("services") if isinstance(data, dict) else None
@@ -418,6 +419,9 @@ def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | Non
         env = {}
         for key, raw in environment.items():
             env[str(key)] = {"line": line_of(str(key)), **classifier.classify(str(key), raw)}
-        # `ports:` publishes the service on the host; without it only containers on its network reach it
-        result[str(name)] = {"env": env, "env_files": env_files, "published": bool(service.get("ports"))}
+        # `ports:` publishes the service on the host; without it only containers on its network reach it.
+        # On the host's network every port is the host's, and localhost is the host, not the container
+        host_network = service.get("network_mode") == "host"
+        result[str(name)] = {"env": env, "env_files": env_files, "published": bool(service.get("ports")) or host_network,
+                             "host_network": host_network}
     return result
