@@ -386,3 +386,21 @@ def test_a_branch_only_windows_takes_is_not_served(tmp_path):
     assert gaps["async mac()"]["evidence"]["runs_when"].startswith("only on macOS")
     assert gaps["async linux()"]["priority"] == "P0"  # Linux is where services run
     assert gaps["async both()"]["priority"] == "P0"  # after the branch: on every system
+
+
+def test_what_runs_only_when_no_loop_is_running_blocks_none(tmp_path):
+    """skyvern and onyx close clients with `asyncio.run` in the `except RuntimeError:` of
+    `asyncio.get_running_loop()`: it runs only in a thread with no loop, so it blocks none."""
+    root = write_files(tmp_path, {
+        "app/main.py": ("import asyncio\nimport time\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                        "async def aclose():\n    await asyncio.sleep(0)\n\n\n"
+                        "def close_best_effort():\n    try:\n        loop = asyncio.get_running_loop()\n"
+                        "    except RuntimeError:\n        asyncio.run(aclose())\n        return\n"
+                        "    loop.create_task(aclose())\n\n\n"
+                        "def close_anyway():\n    try:\n        loop = asyncio.get_running_loop()\n"
+                        "    except ValueError:\n        asyncio.run(aclose())\n\n\n"
+                        "@app.get('/a')\nasync def a():\n    close_best_effort()\n\n\n"
+                        "@app.get('/b')\nasync def b():\n    close_anyway()\n"),
+    })
+    gaps = _by_function(scan_json(root, "--fail-on", "never")[1], "GA108")
+    assert set(gaps) == {"async b()"}

@@ -88,6 +88,17 @@ def _guarded(test: ast.expr) -> ast.expr | None:
     return None
 
 
+_LOOP_GETTERS = frozenset({"get_running_loop", "get_event_loop"})
+
+
+def _asks_for_loop(statement: ast.stmt) -> bool:
+    """`loop = asyncio.get_running_loop()` (or a call of it anywhere in one simple statement)."""
+    return isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)) and any(
+        isinstance(node, ast.Call) and (node.func.attr if isinstance(node.func, ast.Attribute) else
+                                        node.func.id if isinstance(node.func, ast.Name) else None) in _LOOP_GETTERS
+        for node in ast.walk(statement))
+
+
 def _mentions(node: ast.expr, name: str) -> bool:
     """Does the expression's source text contain `name` (`except (BlockingIOError, OSError)`)?"""
     if isinstance(node, ast.Name):
@@ -171,6 +182,7 @@ class _FunctionRecord:
         self.switched_after: list[tuple[int, tuple[str, ...]]] = []
         #: ids of calls in a branch only one operating system takes -> that system (`Call.platform`)
         self.platform: dict[int, str] = {}
+        self.off_loop: set[int] = set()  # ids of calls that run only when no event loop is running
         #: `if sys.platform != "win32": return` at the top of the body: (its last line, the system left)
         self.platform_after: list[tuple[int, str]] = []
         self.polled: set[str] = set()
@@ -253,6 +265,8 @@ class ModelBuilder:
         self._switches: list[_Region] = []  # `if NAME:` blocks: their calls run only when NAME holds
         self._platforms: list[_Region] = []  # branches only one operating system takes (key: which)
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
+        #: `except RuntimeError:` of a `try` that asks for the running loop: runs only without one
+        self._off_loop: list[_Region] = []
         self._postorder = 0
         self._module: Module | None = None
         self._module_code: _FunctionRecord | None = None  # the module's own code, once the walk enters it
@@ -487,10 +501,17 @@ class ModelBuilder:
         owner = self._owner(node, context)
         if owner is not None and any(h.type is not None and _mentions(h.type, "BlockingIOError") for h in node.handlers):
             self._polling.append(_Region(node, len(context.ancestors), owner))
+        if owner is not None and any(_asks_for_loop(statement) for statement in node.body):
+            for handler in node.handlers:
+                if handler.type is not None and _mentions(handler.type, "RuntimeError"):
+                    self._off_loop.append(_Region(node, len(context.ancestors) + 1, owner, body=handler.body))
 
     def leave_Try(self, node: ast.Try, context: Context) -> None:
         if self._polling and self._polling[-1].node is node:
             self._polling.pop()
+        while self._off_loop and self._off_loop[-1].node is node:
+            region = self._off_loop.pop()
+            region.record.off_loop.update(map(id, region.calls))
 
     # --- calls -----------------------------------------------------------------------------
 
@@ -562,7 +583,7 @@ class ModelBuilder:
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
                 guard.calls.append(node)
-        for region in (*self._switches, *self._platforms):
+        for region in (*self._switches, *self._platforms, *self._off_loop):
             if region.record is owner and region.holds(node, ancestors):
                 region.calls.append(node)
         func = node.func
@@ -617,6 +638,7 @@ class ModelBuilder:
                 argument_of=_argument_of(raw),
                 deferred=raw.deferred,
                 switch=self._switch_ref(record, call, inner),
+                off_loop=id(call) in record.off_loop,
                 platform=record.platform.get(id(call)) or next(
                     (system for end, system in record.platform_after if call.lineno > end), None),
                 passes=_passes(call, params) if params else (),

@@ -45,7 +45,7 @@ from . import codec
 from .imports import Import
 
 #: the version of this model's shape; an analyzer rejects cached facts of another version
-SCHEMA = 5
+SCHEMA = 6
 
 #: the qualname of a module's own code (outside every def and class) as a `Function`
 MODULE_CODE = "<module>"
@@ -277,6 +277,9 @@ class Call:
     #: runs only when this name is true: under `if NAME:`, or after `if not NAME: return` (or raise)
     #: at the top of the function; what the name is (an opt-in switch?) is decided project-wide
     switch: Ref | None = None
+    #: runs only when no event loop is running in its thread: in the `except RuntimeError:` of a
+    #: `try` that calls `asyncio.get_running_loop()`
+    off_loop: bool = False
     #: runs only on this operating system ("Windows", "macOS"): in a branch only it takes
     #: (`if sys.platform == "win32":`, `if IS_WINDOWS:`, the `else:` of `if os.name != "nt":`)
     platform: str | None = None

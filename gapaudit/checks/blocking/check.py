@@ -363,6 +363,8 @@ class _Resolver:
             if isinstance(found, Sink) and found.kind in self.catalog.private_loop:
                 first_loop = first_loop or call.text
                 hands = hands or bool(call.passes)
+            if call.off_loop:  # no loop runs in this thread when it does: it blocks none
+                found = None
             calls.append(CallLink(call.line, call.text, call.once, found, switch,
                                   call.passes if isinstance(found, Callee) else ()))
         for call in fn.calls:
