@@ -13,6 +13,12 @@ def _gaps(report: dict) -> dict[tuple[str, str], dict]:
     return {(g["rule"], g["file"]): g for g in report["gaps"]}
 
 
+def _listing_unserved(root) -> dict:
+    """The JSON report of a scan that lists gaps in code production does not serve, not only counts them."""
+    (root / "gapaudit.yml").write_text("report-unserved: true\n")
+    return scan_json(root)[1]
+
+
 def _by_function(report: dict, rule: str) -> dict[str, dict]:
     """A report's gaps of one rule (or rule prefix) by the async function their chain starts in."""
     return {g["evidence"]["chain"][0]["function"]: g for g in report["gaps"] if g["rule"].startswith(rule)}
@@ -26,8 +32,7 @@ def test_blocking_code_under_scripts_and_examples_is_counted_not_reported_unless
     report = scan_json(root)[1]
     assert [(g["rule"], g["file"]) for g in report["gaps"]] == [("GA103", "app/main.py")]
     assert report["summary"]["unserved"] == 2
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _gaps(scan_json(root)[1])
+    gaps = _gaps(_listing_unserved(root))
     assert gaps[("GA103", "app/main.py")]["priority"] == "P0"
     for rel, folder in (("scripts/backfill.py", "scripts"), ("examples/demo/run.py", "examples")):
         assert gaps[("GA103", rel)]["priority"] == "P2"
@@ -173,8 +178,7 @@ def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_p
                          "def both():\n    if configs.DEBUG_SQL:\n        time.sleep(3)\n    time.sleep(4)\n\n\n"
                          "async def always():\n    return both()\n"),
     })
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")  # listed, not only counted
-    gaps = _by_function(scan_json(root)[1], "GA103")
+    gaps = _by_function(_listing_unserved(root), "GA103")  # listed, not only counted
     assert gaps["async get_tenant()"]["priority"] == "P2"
     assert gaps["async get_tenant()"]["evidence"]["runs_when"] == (
         "only when MULTI_TENANT is set: an opt-in switch, off by default (shared/configs.py)")
@@ -251,8 +255,7 @@ def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
     gaps = _by_function(report, "GA103")
     assert list(gaps) == ["async shared()"] and gaps["async shared()"]["priority"] == "P0"
     assert report["summary"]["unserved"] == 1
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _by_function(scan_json(root)[1], "GA103")
+    gaps = _by_function(_listing_unserved(root), "GA103")
     assert gaps["async translate()"]["priority"] == "P2"
     assert gaps["async translate()"]["evidence"]["runs_on"] == (
         "an event loop of its own, not the one serving requests: started by asyncio.run() in main()")
@@ -275,8 +278,7 @@ def test_a_helper_that_runs_what_it_is_handed_on_a_loop_of_its_own(tmp_path):
         "def index_task(n):\n    return run_async_task(lambda: _index(n))\n\n\n"
         "def cleanup_task():\n    return run_logged(lambda: _cleanup())\n\n\n"
         "def hook():\n    return later(lambda: _served())\n")})
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _by_function(scan_json(root)[1], "GA103")
+    gaps = _by_function(_listing_unserved(root), "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
         "async _index()": "P2", "async _cleanup()": "P2", "async _served()": "P0", "async _check_schedules()": "P2"}
     assert gaps["async _index()"]["evidence"]["runs_on"] == (
@@ -296,8 +298,7 @@ def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
         "    async def close(self):\n        pass\n\n\n"
         "class DockerRuntime(Runtime):\n    async def call_tool(self, event):\n        time.sleep(1)\n\n"
         "    async def close(self):\n        time.sleep(2)\n")})
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _by_function(scan_json(root)[1], "GA103")
+    gaps = _by_function(_listing_unserved(root), "GA103")
     assert gaps["async DockerRuntime.call_tool()"]["priority"] == "P2"
     assert gaps["async DockerRuntime.call_tool()"]["evidence"]["runs_on"].endswith("in Runtime.on_event()")
     assert gaps["async DockerRuntime.close()"]["priority"] == "P0"
@@ -310,8 +311,7 @@ def test_a_test_fixture_in_a_served_package_runs_in_the_test_suite(tmp_path):
         "import subprocess\n\nimport pytest\n\n\n@pytest.fixture(scope='session')\n"
         "async def git_repo(tmp_path):\n    subprocess.run(['git', 'init', str(tmp_path)])\n\n\n"
         "async def clone(url):\n    subprocess.run(['git', 'clone', url])\n")})
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _by_function(scan_json(root)[1], "GA104")
+    gaps = _by_function(_listing_unserved(root), "GA104")
     assert gaps["async git_repo()"]["priority"] == "P2"
     assert gaps["async git_repo()"]["evidence"]["runs_in"] == "the test suite: a test fixture"
     assert gaps["async clone()"]["priority"] == "P0"
@@ -331,8 +331,7 @@ def test_a_script_that_runs_its_coroutine_at_module_level_is_not_served(tmp_path
     report = scan_json(root)[1]
     assert [(g["rule"], g["file"]) for g in report["gaps"]] == [("GA103", "app/poller.py")]
     assert report["summary"]["unserved"] == 2
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _gaps(scan_json(root)[1])
+    gaps = _gaps(_listing_unserved(root))
     assert gaps[("GA109", "app/client.py")]["evidence"]["runs_on"] == (
         "an event loop of its own, not the one serving requests: "
         "started by asyncio.run() in the module-level code of app/client.py")
@@ -348,8 +347,7 @@ def test_a_module_beside_a_package_of_the_same_name_is_never_imported(tmp_path):
         "app/providers.py": "import time\n\n\nasync def list_models():\n    time.sleep(1)\n",
         "app/providers/__init__.py": "import time\n\n\ndef refresh():\n    time.sleep(2)\n",
         "app/api.py": "from .providers import refresh\n\n\nasync def handler():\n    refresh()\n"})
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _gaps(scan_json(root)[1])
+    gaps = _gaps(_listing_unserved(root))
     assert gaps[("GA103", "app/api.py")]["evidence"]["blocking_at"] == "app/providers/__init__.py:5"
     shadowed = gaps[("GA103", "app/providers.py")]
     assert shadowed["priority"] == "P2" and shadowed["evidence"]["runs_in"] == (
@@ -377,8 +375,7 @@ def test_a_branch_only_windows_takes_is_not_served(tmp_path):
                          + "".join(f"async def {name}():\n{body}\n\n" for name, body in checks.items())
                          + "def helper():\n    if sys.platform == 'win32':\n        time.sleep(1)\n",
     })
-    (root / "gapaudit.yml").write_text("report-unserved: true\n")
-    gaps = _by_function(scan_json(root)[1], "GA103")
+    gaps = _by_function(_listing_unserved(root), "GA103")
     for name in ("flag", "prefix", "other", "helper", "after"):
         assert gaps[f"async {name}()"]["priority"] == "P2"
         assert gaps[f"async {name}()"]["evidence"]["runs_when"] == (

@@ -778,8 +778,7 @@ def _platform_test(test: ast.expr) -> tuple[str, bool] | None:
         found = _platform_test(test.operand)
         return (found[0], not found[1]) if found else None
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):  # `if IS_WINDOWS and ...:` holds only there
-        return next(((system, True) for value in test.values
-                     if (found := _platform_test(value)) is not None and found[1] for system in (found[0],)), None)
+        return next((found for value in test.values if (found := _platform_test(value)) is not None and found[1]), None)
     if isinstance(test, (ast.Name, ast.Attribute)):
         parts = dotted(test)
         words = set(re.split(r"[^a-z0-9]+", parts[-1].lower())) if parts else set()
