@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import run_cli, write_files
 
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 CUSTOM = "import legacy_sdk\n\nasync def sync_all():\n    legacy_sdk.fetch()\n"
@@ -303,8 +303,77 @@ def test_parallel_workers_write_the_same_shards(tmp_path):
     parallel, _ = _scan(root, "--cache-dir", str(cache / "parallel"), "--jobs", "2")
     serial, _ = _scan(root, "--cache-dir", str(cache / "serial"), "--jobs", "1")
     assert parallel == serial and _rules(parallel) == [("GA103", "app/main.py")]
-    assert {p.relative_to(cache / "parallel"): p.read_bytes() for p in (cache / "parallel").rglob("*.json")} == \
-           {p.relative_to(cache / "serial"): p.read_bytes() for p in (cache / "serial").rglob("*.json")}
+    assert _packs(cache / "parallel") == _packs(cache / "serial") and len(_packs(cache / "serial")) == 75
+
+    def unpacked(folder: Path) -> dict[Path, object]:  # the shards by name, a pack's id left out of the manifest
+        return {p.relative_to(folder): {"files": {rel: entry[:4] for rel, entry in data["files"].items()}}
+                if _holds(data := _shard_data(p)) == "files" else data for p in folder.rglob("*.json")}
+
+    assert unpacked(cache / "parallel") == unpacked(cache / "serial")
+
+
+def _packs(cache: Path) -> dict[str, bytes]:
+    """Every packed shard: its name -> its text. A pack is one line of JSON (name -> [start, end]),
+    then the shards one after the other."""
+    found = {}
+    for path in (cache / "v1").rglob("*.pack"):
+        line, _, body = path.read_bytes().partition(b"\n")
+        found.update({name: body[start:end] for name, (start, end) in json.loads(line).items()})
+    return found
+
+
+def _fill(root: Path, count: int) -> Path:
+    for i in range(count):
+        (root / "app" / f"filler_{i}.py").write_text(f"def f{i}():\n    return {i}\n")
+        os.utime(root / "app" / f"filler_{i}.py", (A_DAY_AGO, A_DAY_AGO))
+    return root
+
+
+_HELPER = "import time\n\n\ndef f4():\n    time.sleep(1)\n"
+_CALLER = "from .filler_4 import f4\n\n\nasync def g():\n    return f4()\n"
+# facts of the caller change (an env read): its calls are resolved again, which reads the helper's
+# facts, and the analyzers that keep no link state read every file's facts
+_EDITED = "import os\n\n" + _CALLER + "\n\ndef other():\n    return os.environ['MODE']\n"
+
+
+def _file_shards(cache: Path) -> list[Path]:
+    return [p for p in _shards(cache) if _holds(_shard_data(p)) == "file"]
+
+
+def test_many_new_shards_are_written_as_one_pack(tmp_path):
+    """A cold scan writes one file for all its files' facts, not one per file; the scans after it
+    read facts from there, and a scan that recomputes them all packs them anew and drops the old."""
+    root, cache = _fill(_project(tmp_path / "svc"), 30), tmp_path / "cache"
+    write_files(root, {"app/filler_4.py": _HELPER, "app/filler_3.py": _CALLER})
+    first, _ = _scan(root, "--cache-dir", str(cache))
+    packs = list(cache.rglob("*.pack"))
+    assert len(packs) == 1 and len(_packs(cache)) == 35 and not _file_shards(cache)  # .env.production's too
+    (root / "app" / "filler_3.py").write_text(_EDITED)
+    report, _ = _scan(root, "--cache-dir", str(cache))
+    assert len(_file_shards(cache)) == 1  # the edited file's; every other file's facts were read from the pack
+    assert report["gaps"] == _scan(root, "--no-cache")[0]["gaps"] and ("GA103", "app/filler_3.py") in _rules(report)
+    for path in [*root.rglob("*.py"), root / "config" / ".env.production"]:  # all changed: a new pack, the old one dropped
+        path.write_text(path.read_text() + "# edited\n")
+    assert _scan(root, "--cache-dir", str(cache))[0]["gaps"] == report["gaps"]
+    assert len(list(cache.rglob("*.pack"))) == 1 and not packs[0].exists()
+
+
+def test_a_damaged_pack_is_a_miss(tmp_path):
+    root = _fill(_project(tmp_path / "svc"), 20)
+    write_files(root, {"app/filler_4.py": _HELPER})
+    for number, damage in enumerate((lambda text: b"", lambda text: b"\xff\xfe\n", lambda text: b"[]\n",
+                                     lambda text: b'{"x": "y"}\n' + text, lambda text: text[:len(text) // 2],
+                                     lambda text: text.replace(b"blocking-async", b"blocking-asynk"))):
+        cache = tmp_path / f"cache-{number}"
+        (root / "app" / "filler_3.py").write_text(_CALLER)
+        _scan(root, "--cache-dir", str(cache))
+        (pack,) = cache.rglob("*.pack")
+        pack.write_bytes(damage(pack.read_bytes()))
+        (root / "app" / "filler_3.py").write_text(_EDITED)
+        report, stderr = _scan(root, "--cache-dir", str(cache))
+        assert report["gaps"] == _scan(root, "--no-cache")[0]["gaps"] and "error" not in stderr
+        assert ("GA103", "app/filler_3.py") in _rules(report)
+        assert len(_file_shards(cache)) > 1  # the pack was read: what it held is computed again
 
 
 def test_concurrent_scans_share_a_cache(tmp_path):

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 _SUPPRESSION = re.compile(r"(?:#|//)\s*(?:gapaudit:\s*ignore(?:\[(?P<ids>[^\]]*)\])?|noqa:\s*(?P<noqa>GA\d{3}(?:\s*,\s*GA\d{3})*))")
 _PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 _CHUNKS_PER_WORKER = 8  # small enough chunks that one big file does not leave the other workers idle
+_PACK_MIN_SHARDS = 16  # from this many new shards on, one pack file (see cache.py)
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,14 @@ def _run_in_worker(job: _Job) -> tuple[str | None, dict[str, str]]:
 
 
 def _manifest(data: Any) -> dict[str, list[Any]]:
-    """rel -> [mtime_ns, size, sha256 of the content, digest of its shard] as stored, or {} when
-    the shard has another shape."""
+    """rel -> [mtime_ns, size, sha256 of the content, digest of its shard, id of the pack holding
+    the shard or ""] as stored, or {} when the shard has another shape."""
     files = data.get("files") if isinstance(data, dict) and len(data) == 1 else None
     if not isinstance(files, dict):
         return {}
     return {rel: entry for rel, entry in files.items()
-            if isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], int)
-            and isinstance(entry[1], int) and isinstance(entry[2], str) and isinstance(entry[3], str)}
+            if isinstance(entry, list) and len(entry) == 5 and isinstance(entry[0], int)
+            and isinstance(entry[1], int) and all(isinstance(item, str) for item in entry[2:])}
 
 
 def _hash_files(discovery: Discovery, known: dict[str, list[Any]], digests: dict[str, str],
@@ -203,11 +204,17 @@ def _hash_files(discovery: Discovery, known: dict[str, list[Any]], digests: dict
 
 
 def _save_manifest(store: ShardStore, key: str, known: dict[str, list[Any]], files: list[SourceFile],
-                   hashes: dict[str, str], digests: dict[str, str], started_ns: int) -> None:
-    manifest = {f.rel: [f.mtime_ns, f.size, hashes[f.rel], digests[f.rel]] for f in files
-                if f.rel in digests and f.mtime_ns < started_ns - RACY_NS}
-    if manifest != known:
-        store.put(key, {"files": manifest})
+                   hashes: dict[str, str], digests: dict[str, str], packs: dict[str, str], started_ns: int) -> None:
+    """Store the manifest; then drop the packs the old one named and this one does not. A file
+    modified too close to the scan to vouch for by its mtime is kept with mtime -1: the next scan
+    reads and hashes it, and finds its shard (in its pack) if the content is the same."""
+    manifest = {f.rel: [f.mtime_ns if f.mtime_ns < started_ns - RACY_NS else -1, f.size, hashes[f.rel],
+                        digests[f.rel], packs.get(f.rel, "")] for f in files if f.rel in digests}
+    if manifest == known:
+        return
+    store.put(key, {"files": manifest})
+    for pack in {entry[4] for entry in known.values()} - set(packs.values()) - {""}:
+        store.drop_pack(pack)
 
 
 def _read(file: SourceFile, unreadable: list[Skipped]) -> bytes | None:
@@ -239,6 +246,8 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     known = _manifest(store.get(manifest_key)) if store else {}
     digests: dict[str, str] = {}  # rel -> digest of the file's shard text, once known
     hashes, contents, unreadable = _hash_files(discovery, known, digests)
+    # rel -> the pack its shard is in, while the content is the one that shard is of
+    packs = {rel: entry[4] for rel, entry in known.items() if entry[4] and hashes.get(rel) == entry[2]}
     files = [f for f in discovery.files if f.rel in hashes]
 
     def key() -> str:
@@ -251,7 +260,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
         shard = read_link_shard(store.get(found_key))
         if shard is None:
             return None
-        _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
+        _save_manifest(store, manifest_key, known, files, hashes, digests, packs, started_ns)
         return Facts(discovery=discovery, link_key=found_key, suppressions=shard[1], skipped=shard[2],
                      unreadable=tuple(unreadable), reused=shard[0])
 
@@ -264,7 +273,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     )
 
     analyzers = default_analyzers(rules)
-    plan = _Plan(analyzers, rules, config.file_time_budget, store, hashes, contents, unreadable, digests)
+    plan = _Plan(analyzers, rules, config.file_time_budget, store, hashes, contents, unreadable, digests, packs)
     # first the files the manifest did not vouch for (new, edited): their facts may be the old ones
     plan.complete([f for f in files if f.rel not in digests], jobs, progress)
     if (found_reused := reused()) is not None:
@@ -279,7 +288,7 @@ def analyze(discovery: Discovery, config: Config, rules: RuleSet, rules_hash: st
     project = Project(root=discovery.root, discovery=discovery, config=config, rules=rules, facts=per_analyzer,
                       kinds={f.rel: f.kind for f in discovery.files})
     if store:
-        _save_manifest(store, manifest_key, known, files, hashes, digests, started_ns)
+        _save_manifest(store, manifest_key, known, files, hashes, digests, packs, started_ns)
         if (now := plan.summaries(files)) != index:
             store.put(index_key, now)
     return Facts(discovery=discovery, link_key=key(), suppressions=suppressions, skipped=tuple(skipped),
@@ -314,7 +323,7 @@ class _Plan:
 
     def __init__(self, analyzers: list[Analyzer], rules: RuleSet, budget: float, store: ShardStore | None,
                  hashes: dict[str, str], contents: dict[str, bytes], unreadable: list[Skipped],
-                 digests: dict[str, str]) -> None:
+                 digests: dict[str, str], packs: dict[str, str]) -> None:
         self.analyzers = analyzers
         self.rules = rules
         self.budget = budget
@@ -325,6 +334,7 @@ class _Plan:
         self.contents = contents
         self.unreadable = unreadable
         self.digests = digests
+        self.packs = packs  # rel -> id of the pack its shard is in
         self.found: _Found = {}
         self.entry_digests: dict[str, dict[str, str]] = {}  # rel -> analyzer name -> digest of its entry
         #: the previous scan's summary of each file's shard: what this scan needs of a shard whose
@@ -335,6 +345,7 @@ class _Plan:
                  reject: dict[str, set[str]] | None = None) -> None:
         """Find or compute every entry of these files; `reject` names cached entries not to trust."""
         todo = [job for file in files if (job := self._plan(file, (reject or {}).get(file.rel, set()))) is not None]
+        written: dict[str, str] = {}  # rel -> its new shard
         for job, (engine_text, texts) in zip(todo, _run(todo, self.analyzers, self.rules, jobs, progress),
                                              strict=True):
             own, entries = self.found[job.rel]
@@ -345,12 +356,30 @@ class _Plan:
                      + f',"{_MARKS}":' + _dump({self.entry_keys[name]: mark for name, mark in marks.items()}) + "}")
             # the file's shard: what was still good in it, and what was computed now; not a run
             # out of time, which a less busy machine may finish
-            if self.store and not any('"retry":true' in text for text in texts.values()):
-                self.store.put_text(file_key(job.kind, job.rel, self.hashes[job.rel]), shard)
+            if not any('"retry":true' in text for text in texts.values()):
+                written[job.rel] = shard
             self.digests[job.rel] = _shard_digest(shard)
             self.entry_digests[job.rel] = marks
             self.found[job.rel] = (json.loads(engine_text) if engine_text else own,
                                    {**entries, **{name: json.loads(text) for name, text in texts.items()}})
+        self._store(written, {job.rel: job.kind for job in todo})
+
+    def _store(self, shards: dict[str, str], kinds: dict[str, str]) -> None:
+        """Write new shards: a few as files of their own, many as one pack."""
+        if not self.store or not shards:
+            return
+        keys = {rel: file_key(kinds[rel], rel, self.hashes[rel]) for rel in shards}
+        if len(shards) < _PACK_MIN_SHARDS:
+            for rel, shard in shards.items():
+                self.store.put_text(keys[rel], shard)
+                self.packs.pop(rel, None)
+            return
+        pack = self.store.put_pack({keys[rel]: shard for rel, shard in shards.items()})
+        for rel in shards:
+            if pack:
+                self.packs[rel] = pack
+            else:
+                self.packs.pop(rel, None)
 
     def summaries(self, files: list[SourceFile]) -> dict[str, Any]:
         """The entry key of each analyzer, and rel -> [digest of its shard, the engine's entry,
@@ -394,7 +423,7 @@ class _Plan:
             return None
         sha = self.hashes[file.rel]
         names = [a.name for a in self.analyzers if file.kind in a.kinds]
-        text = self.store.get_text(file_key(file.kind, file.rel, sha)) if self.store else None
+        text = self.store.get_text(file_key(file.kind, file.rel, sha), self.packs.get(file.rel, "")) if self.store else None
         shard = loads(text) if text is not None else None
         cached = shard if isinstance(shard, dict) else {}
         own = _engine_entry(cached.get(self.entry_keys[_ENGINE]))
@@ -515,7 +544,8 @@ class FactLoader:
         shard = self._shards.get(rel)
         if shard is None:
             file = self._files[rel]
-            text = plan.store.get_text(file_key(file.kind, rel, plan.hashes[rel])) if plan.store else None
+            text = (plan.store.get_text(file_key(file.kind, rel, plan.hashes[rel]), plan.packs.get(rel, ""))
+                    if plan.store else None)
             data = loads(text) if text is not None else None
             shard = self._shards[rel] = data if isinstance(data, dict) else {}
         entry = _analyzer_entry(shard.get(plan.entry_keys[analyzer]), analyzer)
