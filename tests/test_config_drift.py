@@ -200,6 +200,9 @@ COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\
     ("examples/minimal/docker-compose.yml", "", False),
     ("scripts/test-environments/oidc/compose.yml", "", False),  # a word of a folder's name
     ("oidc/compose.yml", "# DO NOT USE THIS! This is only intended for testing OIDC when developing.\n", False),
+    # takahe's: the warning follows the compose version line
+    ("docker/docker-compose.yml", 'version: "3.4"\n\n# DO NOT USE THIS IN PRODUCTION - it is for development only\n', False),
+    ("docker/docker-compose.yml", 'version: "3.4"\n\nx-common: &common\n  restart: always\n# for development\n', True),
 ])
 def test_which_compose_files_are_production(tmp_path, path, header, checked):
     """Development, test, CI and example compose files are never checked as production: by their
@@ -207,5 +210,20 @@ def test_which_compose_files_are_production(tmp_path, path, header, checked):
     target = tmp_path / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(header + COMPOSE_WITH_A_SECRET)
+    _, report = scan_json(tmp_path, "--fail-on", "never")
+    assert bool([g for g in report["gaps"] if g["rule"] == "GA306"]) is checked
+
+
+@pytest.mark.parametrize(("lines", "checked"), [
+    ('    profiles: ["frontend-dev", "backend-dev", "ci"]\n', False),  # open-assistant's root compose file
+    ('    profiles: ["inference"]\n', True),
+    ('    profiles: ["inference", "ci"]\n', True),  # production may start it under "inference"
+    ("    build:\n      context: .\n      target: dev\n", False),
+    ("    build:\n      context: .\n      target: runtime\n", True),
+])
+def test_a_service_only_development_runs_is_not_production(tmp_path, lines, checked):
+    """A compose service started only under development or CI profiles, or built from a
+    development stage, is not deployed, whatever the file it is in."""
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_WITH_A_SECRET + lines)
     _, report = scan_json(tmp_path, "--fail-on", "never")
     assert bool([g for g in report["gaps"] if g["rule"] == "GA306"]) is checked

@@ -155,3 +155,23 @@ def test_an_abstract_adapter_runs_for_real_through_its_subclasses(project):
     _, report = scan_json(root, "--fail-on", "never")
     mocked = {g["message"].split(" ", 1)[0] for g in report["gaps"] if g["rule"] == "GA202"}
     assert "BlobStore" not in mocked and "QueueBackend" in mocked
+
+
+def test_models_and_views_are_not_adapters(tmp_path):
+    """bookwyrm's export job is a Django model in a file that imports boto3, doccano's view a DRF
+    APIView that catches botocore's ClientError: the application's own classes, not adapters of a
+    service, whatever their file imports. The S3 client class beside them still is one."""
+    root = write_files(tmp_path, {
+        "app/__init__.py": "",
+        "app/jobs.py": ("import boto3\nfrom django.db import models\n\n\n"
+                        "class Job(models.Model):\n    status = models.CharField(max_length=10)\n\n\n"
+                        "class ExportJob(Job):\n    def start(self):\n        boto3.client('s3').upload_file('a', 'b', 'c')\n\n\n"
+                        "class Uploader:\n    def put(self, key):\n        boto3.client('s3').upload_file(key, 'b', key)\n"),
+        "tests/__init__.py": "",
+        "tests/test_jobs.py": ("from unittest import mock\n\nfrom app.jobs import ExportJob, Job, Uploader\n\n\n"
+                               "@mock.patch('app.jobs.ExportJob.start')\ndef test_export(start):\n    start.assert_not_called()\n\n\n"
+                               "@mock.patch('app.jobs.Job')\ndef test_job(job):\n    assert job\n\n\n"
+                               "@mock.patch('app.jobs.Uploader')\ndef test_upload(uploader):\n    assert uploader\n"),
+    })
+    _, report = scan_json(root, "--fail-on", "never")
+    assert {g["message"].split(" ", 1)[0] for g in report["gaps"] if g["rule"] == "GA202"} == {"Uploader"}

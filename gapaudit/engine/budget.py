@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+
 class OverBudget(Exception):
     """Raised inside the analysis of a file that ran out of time."""
 

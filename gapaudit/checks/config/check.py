@@ -84,12 +84,19 @@ _NOT_DEPLOYED = frozenset({"test", "test-stack", "development", "example"})
 _HEADER_LINES = 40  # a leading comment block longer than this is read no further
 
 
+#: lines before a file's content that do not end its header: a YAML document marker, and compose's
+#: `version:` and `name:` (takahe's "DO NOT USE THIS IN PRODUCTION" follows `version: "3.4"`)
+_PREAMBLE = re.compile(r"---\s*$|(?:version|name)\s*:[^:]*$")
+
+
 def header_role(text: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
     """The role the leading `#` comment block of a file states ("Copy this file as ...": example)."""
     lines = []
     for line in text.split("\n", _HEADER_LINES)[:_HEADER_LINES]:  # not every line of a huge file
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
+            if line == stripped and _PREAMBLE.match(stripped):
+                continue
             break
         lines.append(stripped.lstrip("#").strip().lower())
     header = " ".join(lines)
@@ -152,7 +159,8 @@ class ConfigDriftAnalyzer(Analyzer):
             return {"env": self.classifier.scrub(read_env(file.text, self.classifier)),
                     "role": header_role(file.text, self.header_phrases)}
         if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
-            return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier)),
+            development = frozenset(self.files["development-words"]) | frozenset(self.files["test-words"])
+            return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier, development)),
                     "role": header_role(file.text, self.header_phrases) or _project_role(file.text, self.files)}
         if file.kind == CONFIG and _role(file.rel, self.files) in ("test", "production"):  # the files compared
             keys = read_structured(file.rel, file.text, self.classifier)

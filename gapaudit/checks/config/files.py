@@ -372,6 +372,16 @@ def _load(rel: str, text: str) -> Any:
     return None
 
 
+def _development_service(service: dict[Any, Any], development: frozenset[str]) -> bool:
+    def said(name: Any) -> bool:
+        return isinstance(name, str) and bool(development.intersection(re.split(r"[^a-z0-9]+", name.lower())))
+
+    profiles = service.get("profiles")
+    build = service.get("build")
+    return ((isinstance(profiles, list) and bool(profiles) and all(said(profile) for profile in profiles))
+            or (isinstance(build, dict) and said(build.get("target"))))
+
+
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
@@ -394,10 +404,12 @@ def read_structured(rel: str, text: str, classifier: ValueClassifier) -> dict[st
     return result
 
 
-def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | None:
+def read_compose(text: str, classifier: ValueClassifier, development: frozenset[str] = frozenset()) -> dict[str, Any] | None:
     """service -> {"env": KEY -> value class, "env_files": [paths], "published": has `ports:` (or the host's
     network), "host_network": `network_mode: host`} of a compose file; None if it
-    has no `services:` mapping. Raises ParseError if it does not parse."""
+    has no `services:` mapping. A service only development runs is left out: every profile it is
+    under, or the stage its image builds, has a word of `development` (`profiles: [backend-dev, ci]`,
+    `build: {target: dev}`). Raises ParseError if it does not parse."""
     data = _load("compose.yml", text)
     services = (data or {}).get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
@@ -410,6 +422,8 @@ def read_compose(text: str, classifier: ValueClassifier) -> dict[str, Any] | Non
         if not {"image", "build", "extends"} & set(service):
             # an overlay (`-f base.yml -f this.yml`) of a service defined elsewhere: it runs nothing
             # alone, so a key it does not repeat is not missing from the deployment
+            continue
+        if development and _development_service(service, development):
             continue
         environment = service.get("environment") or {}
         if isinstance(environment, list):

@@ -99,13 +99,15 @@ class MockCollector:
 class MockedInfraAnalyzer(InfraAnalyzer):
     name = "mocked-infra"
     order = 30
-    catalogs: ClassVar[tuple[str, ...]] = InfraAnalyzer.catalogs + ("fake-class-prefixes", "spec-factories")
+    catalogs: ClassVar[tuple[str, ...]] = InfraAnalyzer.catalogs + ("fake-class-prefixes", "spec-factories",
+                                                                     "framework-bases")
 
     def __init__(self, rules: RuleSet) -> None:
         super().__init__(rules)
         prefixes = Entry.of(rules, "fake-class-prefixes").strings()
         self.fake_class = re.compile(rf"^(?:{'|'.join(map(re.escape, prefixes))})(\w+)$") if prefixes else re.compile(r"(?!)")
         self.spec_factories = frozenset(Entry.of(rules, "spec-factories").strings())
+        self.framework_bases = frozenset(Entry.of(rules, "framework-bases").strings())
 
     def prepare_test(self, file: ParsedFile) -> None:
         file.collector("mocked-infra-tests", self._collector)
@@ -132,8 +134,8 @@ class MockedInfraAnalyzer(InfraAnalyzer):
                 if cls.name in adapters:
                     ambiguous.add(cls.name)
                 adapters[cls.name] = (rel, cls.line, kinds)
-        for name in ambiguous:
-            del adapters[name]
+        for name in ambiguous | _framework_classes(prod, self.framework_bases):
+            adapters.pop(name, None)
         constructed = {name for f in tests.values() for name in f.constructed}
         # an abstract adapter (`CacheBackend(ABC)`) runs for real through the subclasses tests build
         subclasses: dict[str, set[str]] = {}
@@ -194,6 +196,20 @@ class MockedInfraAnalyzer(InfraAnalyzer):
                 evidence={"infra": [kind], "faked_in": [f"{rel}:{line}" for rel, line in users[:20]]},
             ))
         return findings
+
+
+def _framework_classes(prod: dict[str, ProductionFacts], bases: frozenset[str]) -> set[str]:
+    """Production classes that derive from a framework base, directly or through each other."""
+    found: set[str] = set()
+    classes = [cls for f in prod.values() for cls in f.classes]
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name not in found and any(base in bases or base in found for base in cls.bases):
+                found.add(cls.name)
+                changed = True
+    return found
 
 
 def _family(name: str, subclasses: dict[str, set[str]]) -> set[str]:
