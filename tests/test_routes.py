@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli, scan_json
+from conftest import run_cli, scan_json, write_files
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +263,45 @@ def test_a_url_name_a_test_reverses_tests_its_route(tmp_path):
         "    assert client.get(reverse('accounts:api-tokens-details', kwargs={'pk': token.pk})).status_code == 200\n")
     _, report = scan_json(tmp_path, "--fail-on", "never")
     assert [(g["rule"], g["line"]) for g in report["gaps"] if g["rule"].startswith("GA4")] == [("GA402", 8)]
+
+
+def test_two_applications_do_not_shadow_each_other(tmp_path):
+    """FastChat's controller and each model worker build their own FastAPI app and run as their
+    own process: the same path in two of them is two routes. A worker that registers on the app it
+    imports adds to that app's table, where a path declared twice is shadowed."""
+    root = write_files(tmp_path, {
+        "serve/__init__.py": "",
+        "serve/base_worker.py": ("from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                                 "@app.post('/worker_generate')\nasync def generate():\n    return {}\n"),
+        "serve/model_worker.py": ("from .base_worker import app\n\n\n"
+                                  "@app.post('/worker_generate')\nasync def generate_again():\n    return {}\n"),
+        "serve/mlx_worker.py": ("import uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                                "@app.post('/worker_generate')\nasync def generate():\n    return {}\n\n\n"
+                                "if __name__ == '__main__':\n    uvicorn.run(app)\n"),
+        "serve/controller.py": ("from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                                "@app.post('/worker_generate')\nasync def relay():\n    return {}\n"),
+    })
+    _, report = scan_json(root, "--fail-on", "never")
+    assert [(g["file"], g["evidence"]["first"]) for g in report["gaps"] if g["rule"] == "GA403"] == [
+        ("serve/model_worker.py", "serve/base_worker.py:6")]
+
+
+def test_django_patterns_built_from_module_constants(tmp_path):
+    """bookwyrm builds its URL regexes from module constants (`USER_PATH`, `BOOK_PATH`, and
+    `STATUS_PATH` from `USER_PATH`): the constants are part of the path, so `{USER_PATH}/?$` is
+    not `/`, and a user's page does not shadow a book's."""
+    root = write_files(tmp_path, {
+        "site/__init__.py": "", "site/regex.py": "USERNAME = r'[\\w@.]+'\n",
+        "site/urls.py": ("from django.urls import path, re_path\n\nfrom . import regex, views\n\n"
+                         "USER_PATH = rf'^user/(?P<username>{regex.USERNAME})'\n"
+                         "BOOK_PATH = r'^book/(?P<book_id>\\d+)'\n"
+                         "STATUS_PATH = rf'{USER_PATH}/status/(?P<status_id>\\d+)'\n\n"
+                         "urlpatterns = [\n    path('', views.home),\n    re_path(rf'{USER_PATH}/?$', views.user),\n"
+                         "    re_path(rf'{BOOK_PATH}/?$', views.book),\n    re_path(rf'{STATUS_PATH}/?$', views.status),\n]\n"),
+    })
+    done = run_cli("routes", str(root), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert sorted(r["path"] for r in json.loads(done.stdout)) == [
+        "/", "/book/{book_id}/?", "/user/{username}/?", "/user/{username}/status/{status_id}/?"]
+    _, report = scan_json(root, "--fail-on", "never")
+    assert not [g for g in report["gaps"] if g["rule"] == "GA403"]

@@ -56,6 +56,10 @@ class Route:
     referenced_by: list[str] = field(default_factory=list)
     tested: bool = False
     name: str = ""  # a Django URL name
+    #: the application it is served by: the router (file:variable) or Django URLconf at the top of
+    #: its includes. Two applications run as two processes, or side by side: one route cannot
+    #: shadow another's
+    app: str = ""
 
     def reached_from(self, where: str, by_test: bool) -> None:
         """Record a request (or a path named) at `where`; one from a test makes the route tested."""
@@ -105,22 +109,26 @@ class RouteTable:
                     continue
                 parents.setdefault(child, []).append((parent, include.prefix))
 
-        def prefixes(node: tuple[str, str], seen: frozenset) -> list[str] | None:
+        def prefixes(node: tuple[str, str], seen: frozenset) -> list[tuple[str, str]] | None:
+            """(the application at the top, the full prefix) of every place the router is mounted;
+            None for a router nobody includes."""
             info = self.routers[node[0]].get(node[1])
             own = info.prefix if info else ""
             if node in seen:
                 return []
             ups = parents.get(node)
             if not ups:
-                if info is None or info.app or info.framework == "aiohttp" or node[1] == AIOHTTP_WEB:
-                    return [own]
-                return None  # a router nobody includes
+                if info is not None and (info.app or info.framework == "aiohttp"):
+                    return [(f"{node[0]}:{node[1]}", own)]
+                if info is None or node[1] == AIOHTTP_WEB:  # a router not seen made: one table of all such
+                    return [("", own)]
+                return None
             found = []
             for parent, prefix in ups:
                 above = prefixes(parent, seen | {node})
                 # Flask's register_blueprint(url_prefix=...) replaces the blueprint's own prefix
                 mine = prefix if info and info.framework == "flask" and prefix else prefix + own
-                found.extend(p + mine for p in (above or []))
+                found.extend((app, p + mine) for app, p in (above or []))
             return found
 
         for rel, facts in self.decls.items():
@@ -129,17 +137,17 @@ class RouteTable:
                 node = (rel, route.router) if route.router in self.routers[rel] else (
                     self._resolve(rel, route.router) or (rel, route.router))
                 mounts = prefixes(node, frozenset())
-                for prefix in mounts if mounts else [self._own_prefix(node)]:
+                for app, prefix in mounts if mounts else [("", self._own_prefix(node))]:
                     raw = prefix + route.path
                     self.routes.append(Route(route.method, normalise(raw), raw or "/", route.kind, rel,
-                                             route.line, mounted=mounts is not None))
+                                             route.line, mounted=mounts is not None, app=app))
         self._opaque_resolved = [normalise(p) for p in self.opaque]
         # a route registered with a computed path could be any path under its router's mounts
         self.dynamic = [f"{rel}:{d.line} {d.call}(...)" for rel, f in self.decls.items() for d in f.dynamic]
         for rel, f in self.decls.items():
             for d in f.dynamic:
-                mounts = prefixes((rel, d.router), frozenset()) or [""]
-                self._opaque_resolved.extend(normalise(m) for m in mounts)
+                mounts = prefixes((rel, d.router), frozenset()) or [("", "")]
+                self._opaque_resolved.extend(normalise(prefix) for _, prefix in mounts)
         self._django()
 
     def _own_prefix(self, node: tuple[str, str]) -> str:
@@ -174,8 +182,8 @@ class RouteTable:
                 groups[rel] = found
             return groups[rel]
 
-        def walk(rel: str, group: str | None, prefix: str, depth: int) -> None:
-            """The patterns of one group of `rel` under `prefix`."""
+        def walk(rel: str, group: str | None, prefix: str, depth: int, root: str) -> None:
+            """The patterns of one group of `rel` under `prefix`, in the URLconf `root`."""
             found = grouped(rel)
             for pattern in found.get(group, ()):
                 route = prefix + pattern.route
@@ -185,7 +193,7 @@ class RouteTable:
                 elif pattern.include is not None and pattern.include in found:
                     if deeper:
                         budget[0] -= 1
-                        walk(rel, pattern.include, route, depth + 1)
+                        walk(rel, pattern.include, route, depth + 1, root)
                     else:
                         self._opaque_resolved.append(normalise(route))
                 elif pattern.include:
@@ -195,15 +203,16 @@ class RouteTable:
                         target, found_group = imported_list
                     if target is not None and deeper:
                         budget[0] -= 1
-                        walk(target, found_group, route, depth + 1)
+                        walk(target, found_group, route, depth + 1, root)
                     else:
                         self._opaque_resolved.append(normalise(route))
                 else:
                     raw = "/" + route.lstrip("/")
-                    self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line, name=pattern.name))
+                    self.routes.append(Route("*", normalise(raw), raw, "http", rel, pattern.line, name=pattern.name,
+                                             app=root))
 
         for root in roots:
-            walk(root, None, "", 0)
+            walk(root, None, "", 0, root)
 
     def _imported_patterns(self, rel: str, name: str) -> tuple[str, str | None] | None:
         """`cycle_urls` after `from .cycle import urlpatterns as cycle_urls`, or `cycle.urlpatterns`
@@ -392,7 +401,7 @@ class RoutesAnalyzer(Analyzer):
                 # a 404 breaks production only for a client production runs against this backend
                 priority="P2" if caller else None,
             ))
-        seen: dict[tuple[str, str], Route] = {}
+        seen: dict[tuple[str, str, str], Route] = {}
         # one declaration mounted under several prefixes (an API's urls included under v1/, v2/,
         # v3/) runs the same handler: tested if any copy is, reported once if none is
         copies: dict[tuple[str, int, str], list[Route]] = {}
@@ -403,7 +412,7 @@ class RoutesAnalyzer(Analyzer):
         for route in sorted(table.routes, key=lambda r: (r.file, r.line)):
             if not route.mounted:
                 continue
-            key = (route.method, route.path)
+            key = (route.app, route.method, route.path)
             if key in seen and (seen[key].file, seen[key].line) != (route.file, route.line) \
                     and shadows(seen[key].raw, route.raw):
                 first = seen[key]

@@ -61,6 +61,9 @@ class DeclarationCollector:
         # of the node being entered: phase 0 for router assignments (read in a pass of their own before), depth
         self._place = (0, 0)
         self._viewset_routers: set[str] = set()  # names bound to `DefaultRouter()` and the like
+        #: module-level string constants so far (`USER_PATH = rf"^user/(?P<username>...)"`), which
+        #: Django patterns build on
+        self._constants: dict[str, str] = {}
 
     def declarations(self, imports: Iterable[Import]) -> Declarations:
         includes = tuple(self.includes)
@@ -85,6 +88,10 @@ class DeclarationCollector:
                 if callee(node.value.func) in self.catalog.viewset_routers:
                     self._viewset_routers.update(t.id for t in node.targets if isinstance(t, ast.Name))
             self._django_computed(node, node.targets, node.value)
+            if (len(context.ancestors) == 1 and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and (value := literal(node.value, self._constants)) is not None
+                    and len(value) <= _MAX_CONSTANT):
+                self._constants[node.targets[0].id] = value
         elif isinstance(node, ast.AugAssign):
             self._django_computed(node, [node.target], node.value)
         elif isinstance(node, ast.Starred):
@@ -217,7 +224,7 @@ class DeclarationCollector:
         kind = last_name(call.func)
         if kind not in _DJANGO_PATTERNS or len(call.args) < 2:
             return
-        route = literal(call.args[0])
+        route = literal(call.args[0], self._constants)
         if route is None:
             return
         target = call.args[1]
@@ -271,6 +278,9 @@ class DeclarationCollector:
                 continue  # `urlpatterns = urlpatterns + [...]`: the list itself
             elif not isinstance(part, (ast.List, ast.Tuple, ast.Constant)):  # a name: maybe another module's list
                 self.django.add(DjangoPattern("", ast.unparse(part), node.lineno, "urlpatterns"), *self._place)
+
+
+_MAX_CONSTANT = 1_000  # characters: a constant built of constants cannot grow a file's facts without bound
 
 
 def _inline_group(pattern: ast.Call) -> str:

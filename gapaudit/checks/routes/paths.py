@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 _PARAM = re.compile(r"\{(?!\*\*\})[^}]*\}|<[^>]*>|(?<=/):[A-Za-z_]\w*|\$\{[^}]*\}")  # not `{**}`, made first
@@ -77,9 +78,11 @@ def names_exactly(pattern: str, path: str) -> bool:
     return matches(pattern, path) and all(y != "{}" or x in ("{}", "{**}") for x, y in zip(a, b))
 
 
-def literal(node: ast.AST | None) -> str | None:
+def literal(node: ast.AST | None, names: Mapping[str, str] | None = None) -> str | None:
     """A literal path: "...", f"/users/{uid}" (-> /users/{}), "/a/" + x; None for anything else.
-    A leading substitution (`f"{BASE}/api"`) is a base URL and dropped."""
+    A substitution of one of `names` (a module's string constants: bookwyrm's
+    `rf"{USER_PATH}/followers"`) is its value; any other leading one (`f"{BASE}/api"`) is a base
+    URL and dropped."""
     if node is None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -89,6 +92,9 @@ def literal(node: ast.AST | None) -> str | None:
         for i, value in enumerate(node.values):
             if isinstance(value, ast.Constant):
                 parts.append(str(value.value))
+            elif (names and isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Name)
+                  and value.value.id in names and value.format_spec is None):
+                parts.append(names[value.value.id])
             elif i > 0:
                 parts.append("{}")
         return "".join(parts)
