@@ -345,7 +345,7 @@ class _Plan:
                  reject: dict[str, set[str]] | None = None) -> None:
         """Find or compute every entry of these files; `reject` names cached entries not to trust."""
         todo = [job for file in files if (job := self._plan(file, (reject or {}).get(file.rel, set()))) is not None]
-        written: dict[str, str] = {}  # rel -> its new shard
+        written: dict[str, tuple[str, str]] = {}  # rel -> (its key, its new shard)
         for job, (engine_text, texts) in zip(todo, _run(todo, self.analyzers, self.rules, jobs, progress),
                                              strict=True):
             own, entries = self.found[job.rel]
@@ -357,24 +357,23 @@ class _Plan:
             # the file's shard: what was still good in it, and what was computed now; not a run
             # out of time, which a less busy machine may finish
             if not any('"retry":true' in text for text in texts.values()):
-                written[job.rel] = shard
+                written[job.rel] = (file_key(job.kind, job.rel, self.hashes[job.rel]), shard)
             self.digests[job.rel] = _shard_digest(shard)
             self.entry_digests[job.rel] = marks
             self.found[job.rel] = (json.loads(engine_text) if engine_text else own,
                                    {**entries, **{name: json.loads(text) for name, text in texts.items()}})
-        self._store(written, {job.rel: job.kind for job in todo})
+        self._store(written)
 
-    def _store(self, shards: dict[str, str], kinds: dict[str, str]) -> None:
-        """Write new shards: a few as files of their own, many as one pack."""
+    def _store(self, shards: dict[str, tuple[str, str]]) -> None:
+        """Write new shards (rel -> (key, shard)): a few as files of their own, many as one pack."""
         if not self.store or not shards:
             return
-        keys = {rel: file_key(kinds[rel], rel, self.hashes[rel]) for rel in shards}
         if len(shards) < _PACK_MIN_SHARDS:
-            for rel, shard in shards.items():
-                self.store.put_text(keys[rel], shard)
+            for rel, (key, shard) in shards.items():
+                self.store.put_text(key, shard)
                 self.packs.pop(rel, None)
             return
-        pack = self.store.put_pack({keys[rel]: shard for rel, shard in shards.items()})
+        pack = self.store.put_pack(dict(shards.values()))
         for rel in shards:
             if pack:
                 self.packs[rel] = pack

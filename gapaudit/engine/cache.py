@@ -103,30 +103,27 @@ class ShardStore:
             offsets[self._name(key)] = [at, at + len(data)]
             parts.append(data)
             at += len(data)
-        name = self._name(f"pack\0{pack}")
-        folder = self._folder(name, create=True)
-        if folder is None:
+        path = self._path(self._pack_name(pack), "pack", create=True)
+        if path is None:
             return None
         try:
-            create_new(os.path.join(folder, f"{name}.pack"),
-                       json.dumps(offsets, separators=(",", ":")).encode() + b"\n" + b"".join(parts))
+            create_new(path, json.dumps(offsets, separators=(",", ":")).encode() + b"\n" + b"".join(parts))
         except OSError:
             return None
         return pack
 
     def drop_pack(self, pack: str) -> None:
         """Remove a pack nothing needs any more (a missing one is no error)."""
-        name = self._name(f"pack\0{pack}")
-        folder = self._folder(name, create=False)
-        if folder is not None:
+        path = self._path(self._pack_name(pack), "pack", create=False)
+        if path is not None:
             try:
-                os.unlink(os.path.join(folder, f"{name}.pack"))
+                os.unlink(path)
             except OSError:
                 pass
 
     def _packed(self, pack: str, name: str) -> bytes | None:
         if pack not in self._packs:
-            self._packs[pack] = _unpack(self._read(self._name(f"pack\0{pack}"), "pack"))
+            self._packs[pack] = _unpack(self._read(self._pack_name(pack), "pack"))
         data, offsets = self._packs[pack]
         span = offsets.get(name)
         if not (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) for n in span)):
@@ -134,11 +131,11 @@ class ShardStore:
         return data[span[0]:span[1]]
 
     def _read(self, name: str, suffix: str) -> bytes | None:
-        folder = self._folder(name, create=False)
-        if folder is None:
+        path = self._path(name, suffix, create=False)
+        if path is None:
             return None
         try:
-            fd = os.open(os.path.join(folder, f"{name}.{suffix}"), os.O_RDONLY | _NOFOLLOW | _BINARY)
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
         except OSError:
             return None
         try:
@@ -152,17 +149,24 @@ class ShardStore:
 
     def put_text(self, key: str, text: str) -> None:
         """Write a shard atomically; a cache that cannot be written only makes the next scan slower."""
-        key = self._name(key)
-        folder = self._folder(key, create=True)
-        if folder is None:
+        path = self._path(self._name(key), "json", create=True)
+        if path is None:
             return
         try:
-            replace_file(os.path.join(folder, f"{key}.json"), text.encode("utf-8"))
+            replace_file(path, text.encode("utf-8"))
         except OSError:
             pass
 
     def _name(self, key: str) -> str:
         return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
+
+    def _pack_name(self, pack: str) -> str:
+        return self._name(f"pack\0{pack}")
+
+    def _path(self, name: str, suffix: str, create: bool) -> str | None:
+        """`<cache>/v1/<2 hex>/<name>.<suffix>`, when its folder is (or could be made) a real directory."""
+        folder = self._folder(name, create)
+        return None if folder is None else os.path.join(folder, f"{name}.{suffix}")
 
     def _folder(self, key: str, create: bool) -> str | None:
         """`<cache>/v1/<2 hex>`, if it is (or, with `create`, could be made) a real directory."""

@@ -142,6 +142,8 @@ class ConfigDriftAnalyzer(Analyzer):
         self.header_phrases = {role: entry.strings() for role, entry in files.pop("header-phrases").fields(
             optional=("example", "development")).items()}
         self.files = {key: entry.strings() for key, entry in files.items()}
+        # words of a compose profile or build stage only development runs (`backend-dev`, `ci`)
+        self.development_words = frozenset(self.files["development-words"]) | frozenset(self.files["test-words"])
         self.classifier = ValueClassifier(catalog)
         self.toggles = [_toggle(entry) for entry in catalog["security-toggles"].items()]
         self.limit_keys = catalog["limit-keys"].strings()
@@ -159,8 +161,8 @@ class ConfigDriftAnalyzer(Analyzer):
             return {"env": self.classifier.scrub(read_env(file.text, self.classifier)),
                     "role": header_role(file.text, self.header_phrases)}
         if file.kind == CI and "compose" in file.rel.rsplit("/", 1)[-1]:
-            development = frozenset(self.files["development-words"]) | frozenset(self.files["test-words"])
-            return {"compose": self.classifier.scrub_compose(read_compose(file.text, self.classifier, development)),
+            return {"compose": self.classifier.scrub_compose(
+                        read_compose(file.text, self.classifier, self.development_words)),
                     "role": header_role(file.text, self.header_phrases) or _project_role(file.text, self.files)}
         if file.kind == CONFIG and _role(file.rel, self.files) in ("test", "production"):  # the files compared
             keys = read_structured(file.rel, file.text, self.classifier)

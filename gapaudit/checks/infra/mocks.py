@@ -134,15 +134,18 @@ class MockedInfraAnalyzer(InfraAnalyzer):
                 if cls.name in adapters:
                     ambiguous.add(cls.name)
                 adapters[cls.name] = (rel, cls.line, kinds)
-        for name in ambiguous | _framework_classes(prod, self.framework_bases):
-            adapters.pop(name, None)
-        constructed = {name for f in tests.values() for name in f.constructed}
-        # an abstract adapter (`CacheBackend(ABC)`) runs for real through the subclasses tests build
         subclasses: dict[str, set[str]] = {}
         for f in prod.values():
             for cls in f.classes:
                 for base in cls.bases:
                     subclasses.setdefault(base, set()).add(cls.name)
+        # the application's own models and views, directly or through each other (`ParentJob(Job)`)
+        framework = {name for base in self.framework_bases for sub in subclasses.get(base, ())
+                     for name in _family(sub, subclasses)}
+        for name in ambiguous | framework:
+            adapters.pop(name, None)
+        constructed = {name for f in tests.values() for name in f.constructed}
+        # an abstract adapter (`CacheBackend(ABC)`) runs for real through the subclasses tests build
         sites: dict[str, list[str]] = {}
         for rel, f in sorted(tests.items()):
             for mock in f.mocks:
@@ -196,20 +199,6 @@ class MockedInfraAnalyzer(InfraAnalyzer):
                 evidence={"infra": [kind], "faked_in": [f"{rel}:{line}" for rel, line in users[:20]]},
             ))
         return findings
-
-
-def _framework_classes(prod: dict[str, ProductionFacts], bases: frozenset[str]) -> set[str]:
-    """Production classes that derive from a framework base, directly or through each other."""
-    found: set[str] = set()
-    classes = [cls for f in prod.values() for cls in f.classes]
-    changed = True
-    while changed:
-        changed = False
-        for cls in classes:
-            if cls.name not in found and any(base in bases or base in found for base in cls.bases):
-                found.add(cls.name)
-                changed = True
-    return found
 
 
 def _family(name: str, subclasses: dict[str, set[str]]) -> set[str]:
