@@ -31,19 +31,23 @@ def digest(*parts: str) -> str:
     return hasher.hexdigest()
 
 
-@lru_cache(maxsize=None)
 def code_hash(*paths: str) -> str:
     """Hash of the Python sources under these package paths (`checks/blocking`, `python`, `checks/base.py`)."""
-    hasher = hashlib.sha256()
+    parts: list[str] = []
     for path in paths:
         target = _PACKAGE / path
         for source in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
-            hasher.update(source.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-            try:
-                hasher.update(source.read_bytes())
-            except OSError:
-                hasher.update(b"\0unreadable\0")
-    return hasher.hexdigest()
+            parts += [source.relative_to(_PACKAGE).as_posix(), _source_hash(source)]
+    return digest(*parts)
+
+
+@lru_cache(maxsize=None)
+def _source_hash(source: Path) -> str:
+    """One source's hash; the keys share sources (`python`, `context`), each read once a run."""
+    try:
+        return hashlib.sha256(source.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 def file_key(kind: str, rel: str, sha: str) -> str:

@@ -18,10 +18,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-from dotenv import parser as _dotenv
-
-from ... import yamlsafe
 from ..base import ParseError
 from ..catalogs import Entry
 from .secrets import Secrets, digest
@@ -214,6 +210,8 @@ def _env_bindings(text: str) -> Iterator[tuple[str, str | None, int]]:
 
     One difference: an unquoted value's trailing comment is cut in linear time (python-dotenv's
     `re.sub(r"\s+#.*", "", part)` is quadratic on a long run of blanks: 40,000 of them take 4 s)."""
+    from dotenv import parser as _dotenv  # here: an incremental scan that re-reads only Python files skips it
+
     reader = _dotenv.Reader(io.StringIO(text))
     while reader.has_next():
         reader.read_regex(_dotenv._multiline_whitespace)
@@ -238,6 +236,8 @@ def _env_bindings(text: str) -> Iterator[tuple[str, str | None, int]]:
 
 
 def _env_value(reader: Any) -> str:
+    from dotenv import parser as _dotenv
+
     if reader.peek(1) in ("'", '"', "", "\n", "\r"):
         return _dotenv.parse_value(reader)
     (part,) = reader.read_regex(_dotenv._unquoted_value)
@@ -352,6 +352,11 @@ class _ComposeLines:
 def _load(rel: str, text: str) -> Any:
     """The data of a YAML, JSON or TOML file; ParseError (naming the format and the reason) if it
     does not parse or is beyond a bound."""
+    # imported here: an incremental scan that re-reads only Python files never loads PyYAML (20 ms)
+    import yaml
+
+    from ... import yamlsafe
+
     try:
         if rel.endswith((".yaml", ".yml")):
             return yamlsafe.load(text)

@@ -7,9 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-import yaml
-
-from ... import yamlsafe
 from ...python import codec
 from ..base import ParseError
 from .catalog import InfraCatalog
@@ -39,6 +36,10 @@ class CIFacts:
 def ci_facts(text: str, test_command: re.Pattern[str]) -> CIFacts:
     """Raises ParseError for YAML beyond yamlsafe's bounds (an alias bomb); YAML that does not parse
     (a Dockerfile, tox.ini, a templated workflow) leaves only what the text itself says."""
+    import yaml  # here: an incremental scan that re-reads only Python files never loads PyYAML
+
+    from ... import yamlsafe
+
     images: list[str] = []
     try:
         data = yamlsafe.load(text)
