@@ -203,6 +203,40 @@ def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_p
     assert gaps["async always()"]["evidence"]["blocking_at"] == "app/cache.py:19"  # the sleep with no switch
 
 
+def test_a_class_configuration_picks_among_alternatives_is_p1_with_the_choice_named(tmp_path):
+    """r2r: `if auth_config.provider == "r2r": R2RAuthProvider(...) elif ... == "supabase":
+    SupabaseAuthProvider(...)`; the Supabase provider's blocking methods run only where
+    configuration picks it. A class also made outside such a branch, a request value compared
+    once (not a choice among alternatives), and a rule whose default is below P0 keep their
+    priority."""
+    root = write_files(tmp_path, {
+        "app/__init__.py": "",
+        "app/providers.py": ("import os\nimport time\n\n\n"
+                             "class LocalFiles:\n    async def store(self):\n        time.sleep(1)\n\n\n"
+                             "class S3Files:\n    async def store(self):\n        time.sleep(2)\n\n"
+                             "    async def size(self):\n        return os.path.getsize('x')\n\n\n"
+                             "class Cache:\n    async def get(self):\n        time.sleep(3)\n\n\n"
+                             "class Upload:\n    async def save(self):\n        time.sleep(4)\n"),
+        "app/factory.py": ("from app.providers import Cache, LocalFiles, S3Files, Upload\n\n\n"
+                           "def files(config):\n    if config.provider == 'local':\n        return LocalFiles()\n"
+                           "    elif config.provider in ('s3', 'minio'):\n        return S3Files()\n"
+                           "    raise ValueError(config.provider)\n\n\n"
+                           "def cache(config):\n    if config.cache == 'memory':\n        return Cache()\n"
+                           "    elif config.cache == 'none':\n        return None\n    return Cache()\n\n\n"
+                           "def upload(request):\n    if request.method == 'POST':\n        return Upload()\n"),
+    })
+    gaps = _by_function(scan_json(root)[1], "GA1")
+    s3 = gaps["async S3Files.store()"]
+    assert s3["priority"] == "P1"
+    assert s3["evidence"]["runs_when"] == (
+        "only when configuration picks S3Files: every instance is made under `config.provider in ('s3', 'minio')` "
+        "in files() (app/factory.py:8), one of several implementations; P0 if production picks it")
+    assert gaps["async LocalFiles.store()"]["priority"] == "P1"  # an alternative too: no default is known
+    assert gaps["async S3Files.size()"]["priority"] == "P2"  # GA106's own default, not raised
+    assert gaps["async Cache.get()"]["priority"] == "P0"  # also made after the choice
+    assert gaps["async Upload.save()"]["priority"] == "P0"  # one comparison is no choice among alternatives
+
+
 def test_an_env_file_the_repository_does_not_hold_may_set_any_key(tmp_path):
     """onyx: the production compose file's services load `env_file: .env`, made from a template
     at deploy time and never committed; a key its `environment:` lacks is not known missing. An
@@ -228,7 +262,9 @@ def test_an_address_browsers_use_is_not_a_dependency_at_localhost(tmp_path):
         "app/settings.py": "import os\n\nREDIS = os.environ['REDIS_URL']\n",
         "docker-compose.prod.yml": ("services:\n  api:\n    image: api\n    environment:\n"
                                     "      APP_PUBLIC_URL: http://localhost\n      NEXT_PUBLIC_API_URL: http://localhost:8888\n"
-                                    "      CORS_ORIGINS: http://localhost:3000\n      REDIS_URL: redis://localhost:6379\n"),
+                                    "      CORS_ORIGINS: http://localhost:3000\n      REDIS_URL: redis://localhost:6379\n"
+                                    # airweave: the frontend's entrypoint writes API_URL into the page
+                                    "  frontend:\n    image: web\n    environment:\n      - API_URL=http://localhost:8001\n"),
     })
     gaps = [g for g in scan_json(root)[1]["gaps"] if g["rule"] == "GA303"]
     assert [g["evidence"]["key"] for g in gaps] == ["REDIS_URL"]

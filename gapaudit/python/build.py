@@ -182,6 +182,8 @@ class _FunctionRecord:
         self.switched_after: list[tuple[int, tuple[str, ...]]] = []
         #: ids of calls in a branch only one operating system takes -> that system (`Call.platform`)
         self.platform: dict[int, str] = {}
+        #: ids of calls in one branch of a choice among alternatives -> its test (`Call.choice`)
+        self.choice: dict[int, str] = {}
         self.off_loop: set[int] = set()  # ids of calls that run only when no event loop is running
         #: `if sys.platform != "win32": return` at the top of the body: (its last line, the system left)
         self.platform_after: list[tuple[int, str]] = []
@@ -264,6 +266,7 @@ class ModelBuilder:
         self._guards: list[_Region] = []
         self._switches: list[_Region] = []  # `if NAME:` blocks: their calls run only when NAME holds
         self._platforms: list[_Region] = []  # branches only one operating system takes (key: which)
+        self._choices: list[_Region] = []  # branches a configured value picks (key: the test)
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
         #: `except RuntimeError:` of a `try` that asks for the running loop: runs only without one
         self._off_loop: list[_Region] = []
@@ -476,6 +479,8 @@ class ModelBuilder:
             self._platforms.append(_Region(node, len(context.ancestors), owner, system, node.body if holds else node.orelse))
             if not holds and context.parent is owner.node and not node.orelse and isinstance(node.body[-1], (ast.Return, ast.Raise)):
                 owner.platform_after.append((node.end_lineno or node.lineno, system))
+        elif (choice := _choice(node, context.ancestors)) is not None:
+            self._choices.append(_Region(node, len(context.ancestors), owner, choice))
         elif (parts := _switch_on(node.test)) is not None:
             self._switches.append(_Region(node, len(context.ancestors), owner, ".".join(parts)))
         elif (context.parent is owner.node and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
@@ -492,6 +497,10 @@ class ModelBuilder:
             branch = self._platforms.pop()
             for call in branch.calls:  # an inner branch's system, if any, was set first
                 branch.record.platform.setdefault(id(call), str(branch.key))
+        if self._choices and self._choices[-1].node is node:
+            branch = self._choices.pop()
+            for call in branch.calls:  # an inner choice, if any, was set first
+                branch.record.choice.setdefault(id(call), str(branch.key))
         if self._switches and self._switches[-1].node is node:
             switch = self._switches.pop()
             for call in switch.calls:  # inner `if`s are left first
@@ -583,7 +592,7 @@ class ModelBuilder:
         for guard in self._guards:
             if guard.record is owner and guard.holds(node, ancestors):
                 guard.calls.append(node)
-        for region in (*self._switches, *self._platforms, *self._off_loop):
+        for region in (*self._switches, *self._platforms, *self._choices, *self._off_loop):
             if region.record is owner and region.holds(node, ancestors):
                 region.calls.append(node)
         func = node.func
@@ -641,6 +650,7 @@ class ModelBuilder:
                 off_loop=id(call) in record.off_loop,
                 platform=record.platform.get(id(call)) or next(
                     (system for end, system in record.platform_after if call.lineno > end), None),
+                choice=record.choice.get(id(call)),
                 passes=_passes(call, params) if params else (),
                 values=self._values(call, inner, self_name),
             ))
@@ -760,6 +770,42 @@ def _switch_on(test: ast.expr) -> tuple[str, ...] | None:
     if isinstance(test, (ast.Name, ast.Attribute)):
         return dotted(test) or None
     return None
+
+
+def _choice(node: ast.If, ancestors: list[ast.AST]) -> str | None:
+    """The test of an `if`/`elif` that picks one of several alternatives by a value's text: its
+    chain (the `if` and every `elif`) compares the same expression to two or more strings with
+    `==` or `in`, and this branch's test is one of those comparisons. `__name__` and the
+    platform are other things (a script's entry point, an operating system)."""
+    subject = _compared(node.test)
+    if subject is None or subject in _NOT_CHOICES:
+        return None
+    head, at = node, len(ancestors)
+    while at and isinstance(parent := ancestors[at - 1], ast.If) and parent.orelse == [head]:
+        head, at = parent, at - 1  # up to the `if` that starts the chain
+    tests = 0
+    branch: ast.If | None = head
+    while branch is not None and tests <= 2:
+        tests += _compared(branch.test) == subject
+        orelse = branch.orelse
+        branch = orelse[0] if len(orelse) == 1 and isinstance(orelse[0], ast.If) else None
+    return _short(ast.unparse(node.test)) if tests >= 2 else None
+
+
+def _compared(test: ast.expr) -> str | None:
+    """`x.provider` of `x.provider == "s3"` or `x.provider in ("s3", "minio")`, as written."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.In))):
+        return None
+    left, right = test.left, test.comparators[0]
+    if isinstance(left, ast.Constant):
+        left, right = right, left
+    strings = right.elts if isinstance(right, (ast.Tuple, ast.List, ast.Set)) else [right]
+    if not strings or not all(isinstance(item, ast.Constant) and isinstance(item.value, str) for item in strings):
+        return None
+    return ".".join(parts) if (parts := dotted(left)) else None
+
+
+_NOT_CHOICES = frozenset({"__name__", "sys.platform", "os.name"})
 
 
 #: what `sys.platform`, `os.name` and `platform.system()` say on each system a branch may be for

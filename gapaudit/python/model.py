@@ -45,7 +45,7 @@ from . import codec
 from .imports import Import
 
 #: the version of this model's shape; an analyzer rejects cached facts of another version
-SCHEMA = 6
+SCHEMA = 7
 
 #: the qualname of a module's own code (outside every def and class) as a `Function`
 MODULE_CODE = "<module>"
@@ -283,6 +283,11 @@ class Call:
     #: runs only on this operating system ("Windows", "macOS"): in a branch only it takes
     #: (`if sys.platform == "win32":`, `if IS_WINDOWS:`, the `else:` of `if os.name != "nt":`)
     platform: str | None = None
+    #: runs only when a configured value picks this branch among alternatives: the test, as
+    #: written, of the `if`/`elif` whose body it is in, in a chain comparing one value to two or
+    #: more strings (`auth_config.provider == "supabase"` beside `== "r2r"`, `== "jwt"`); not the
+    #: `else:`, which is the fallback
+    choice: str | None = None
     #: the function's parameters among its arguments, passed (`run(factory)`) or called there
     #: (`run_until_complete(factory())`): what a helper hands on to the call it makes
     passes: tuple[str, ...] = ()

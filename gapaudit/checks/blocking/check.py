@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from ...context.deployed import Deployed, ModuleEdges, deployed, module_edges
 from ...context.launch import DeployFile, deploy_file
-from ...model import CI, CONFIG, DEPLOY, PYTHON, Finding
+from ...model import CI, CONFIG, DEPLOY, PYTHON, Finding, priority_rank
 from ...python import codec
 from ...python.build import COLLECTOR_KEY, ModelBuilder
 from ...python.imports import Import
@@ -32,6 +32,7 @@ from ...python.model import (
     MethodOf,
     Module,
     ModuleRef,
+    Ref,
     SelfMethod,
     SuperMethod,
     Target,
@@ -104,6 +105,18 @@ class Run:
 
 @codec.register
 @dataclass(frozen=True, slots=True)
+class Made:
+    """A call that makes an instance of one of the project's classes (`path`, `name`), and the
+    test of the branch among alternatives it is made in, if it is (Call.choice)."""
+
+    path: str
+    name: str
+    line: int
+    choice: str | None = None
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
 class FunctionLinks:
     """A function's resolved calls: what reachability needs of it, with no syntax left."""
 
@@ -119,6 +132,7 @@ class FunctionLinks:
     #: the methods of base classes it overrides: a call of those may run it
     overrides: tuple[Callee, ...] = ()
     fixture: bool = False  # a test fixture (`@pytest.fixture`): it runs in the test suite
+    makes: tuple[Made, ...] = ()  # the project's classes it makes instances of
 
 
 @codec.register
@@ -388,7 +402,18 @@ class _Resolver:
         fixture = any(d.removesuffix("()") in words.fixture_decorators for d in fn.decorators)
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators),
                              f"{first_loop}() in {_where(fn, key.path)}" if hands else None,
-                             self._overrides(key, fn), fixture)
+                             self._overrides(key, fn), fixture, self._makes(key, fn))
+
+    def _makes(self, key: FunctionSymbol, fn: Function) -> tuple[Made, ...]:
+        """The project classes the function makes instances of, by name (`S3FileProvider(cfg)`)."""
+        found = []
+        for call in fn.calls:
+            # classes are named in CapWords: the rest need not be resolved a second time
+            if isinstance(call.target, Ref) and call.text.rpartition(".")[2][:1].isupper():
+                made = self.python.resolve_ref(key.path, call.target)
+                if isinstance(made, ClassSymbol):
+                    found.append(Made(made.path, made.name, call.line, call.choice))
+        return tuple(found)
 
     def _overrides(self, key: FunctionSymbol, fn: Function) -> tuple[Callee, ...]:
         """The base classes' methods a method overrides, nearest first."""
@@ -591,6 +616,18 @@ class _Graph:
         caller here. Function number -> the switch."""
         return self._only_run(lambda run: self._loop_of(run) is None, lambda run: run.switch)
 
+    def _chosen(self) -> dict[str, str]:
+        """Classes every instance of which is made in one branch of a choice among alternatives:
+        an implementation a configured value picks (`if cfg.provider == "s3": S3FileProvider()`
+        beside `== "postgres"`). `path:name` of the class -> that branch's test and place."""
+        made: dict[str, list[tuple[Made, Callee]]] = {}
+        for key, fn in zip(self.keys, self.functions):
+            for site in fn.makes:
+                made.setdefault(f"{site.path}:{site.name}", []).append((site, key))
+        return {cls: f"`{first.choice}` in {where.qualname}() ({where.path}:{first.line})"
+                for cls, sites in made.items() if all(site.choice for site, _ in sites)
+                for first, where in sites[:1]}
+
     def _own_loop(self) -> dict[int, str]:
         """Async functions that run only on an event loop of their own, never the one serving
         requests: every call that awaits or starts them hands the coroutine to `asyncio.run` or
@@ -680,6 +717,7 @@ class _Graph:
         startup = self._startup()
         behind = self._switched()
         own_loop = self._own_loop()
+        chosen = self._chosen()
         findings: list[Finding] = []
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
@@ -710,7 +748,8 @@ class _Graph:
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
-                                              startup.get(number), switch, own_loop.get(number), fn.fixture))
+                                              startup.get(number), switch, own_loop.get(number), fn.fixture,
+                                              chosen.get(f"{key.path}:{key.qualname.partition('.')[0]}")))
         return findings
 
     def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]],
@@ -744,7 +783,7 @@ class _Graph:
 
     def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
                  startup: str | None, switch: tuple[str, str] | None, own_loop: str | None = None,
-                 fixture: bool = False) -> Finding:
+                 fixture: bool = False, chosen: str | None = None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": key.path, "line": call.line})
@@ -774,10 +813,14 @@ class _Graph:
                 **({"runs_in": runs_in} if runs_in else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
-                **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else {}),
+                **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else
+                   {"runs_when": f"only when configuration picks {key.qualname.partition('.')[0]}: every instance "
+                                 f"is made under {chosen}, one of several implementations; P0 if "
+                                 "production picks it"} if chosen else {}),
                 **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
                    if own_loop else {}),
             },
-            priority="P2" if runs_in or startup or switch or own_loop else None,
+            priority="P2" if runs_in or startup or switch or own_loop
+            else "P1" if chosen and self.catalog.kind_priority[sink.kind] < priority_rank("P1") else None,
             unserved=bool(runs_in or switch or own_loop),
         )

@@ -344,6 +344,15 @@ class ConfigDriftAnalyzer(Analyzer):
             evidence={"key": key, "production": _number(prod_value), "test": _number(test_value)},
         )]
 
+    def browser_facing(self, key: str, config: ConfigFile) -> bool:
+        """An address browsers use, not the container: its key says so (`NEXT_PUBLIC_API_URL`), or
+        the compose service it is set for does (`frontend`: its entrypoint writes the value into
+        the page, as airweave's writes `window.ENV.API_URL`)."""
+        words = set(re.split(r"[_.\-]", key.upper()))
+        if config.service:
+            words.update(re.split(r"[_.\-]", config.service[1].upper()))
+        return not self.browser_words.isdisjoint(words)
+
     def production_checks(self, config: ConfigFile, containerized: str | None) -> list[Finding]:
         """One production file on its own: placeholders, localhost, literal secrets."""
         findings = []
@@ -358,7 +367,7 @@ class ConfigDriftAnalyzer(Analyzer):
                     evidence={"key": key, "matches": value["pattern"]},
                 ))
             elif (kind == "localhost" and not config.host_network and key.upper().replace(".", "_") not in self.bind_keys
-                  and not self.browser_words.intersection(re.split(r"[_.\-]", key.upper()))):
+                  and not self.browser_facing(key, config)):
                 findings.append(Finding(
                     rule="GA303", file=rel, line=value["line"],
                     message=f"{key} points at {value['host']} in {config.rel}"
