@@ -31,6 +31,7 @@ def digest(*parts: str) -> str:
     return hasher.hexdigest()
 
 
+@lru_cache(maxsize=None)
 def code_hash(*paths: str) -> str:
     """Hash of the Python sources under these package paths (`checks/blocking`, `python`, `checks/base.py`)."""
     parts: list[str] = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from typing import Any, Callable, Iterable
 
 from ._names import Names, Scope, Scopes, dotted, source
@@ -267,6 +268,9 @@ class ModelBuilder:
         self._switches: list[_Region] = []  # `if NAME:` blocks: their calls run only when NAME holds
         self._platforms: list[_Region] = []  # branches only one operating system takes (key: which)
         self._choices: list[_Region] = []  # branches a configured value picks (key: the test)
+        #: ids of the `if`/`elif` branches of the chains entered so far that pick among
+        #: alternatives -> their tests: decided once per chain, at its first `if`
+        self._choice_tests: dict[int, str] = {}
         self._polling: list[_Region] = []  # `try` blocks that handle BlockingIOError
         #: `except RuntimeError:` of a `try` that asks for the running loop: runs only without one
         self._off_loop: list[_Region] = []
@@ -470,6 +474,9 @@ class ModelBuilder:
         owner = self._owner(node, context)
         if owner is None:
             return
+        parent = context.parent
+        if not (isinstance(parent, ast.If) and parent.orelse == [node]):  # the first `if` of its chain
+            self._choice_tests.update(_choices(node))
         guarded = _guarded(node.test)
         key = _guard_key(guarded, owner.self_name) if guarded is not None else None
         if key is not None:
@@ -479,7 +486,7 @@ class ModelBuilder:
             self._platforms.append(_Region(node, len(context.ancestors), owner, system, node.body if holds else node.orelse))
             if not holds and context.parent is owner.node and not node.orelse and isinstance(node.body[-1], (ast.Return, ast.Raise)):
                 owner.platform_after.append((node.end_lineno or node.lineno, system))
-        elif (choice := _choice(node, context.ancestors)) is not None:
+        elif (choice := self._choice_tests.pop(id(node), None)) is not None:
             self._choices.append(_Region(node, len(context.ancestors), owner, choice))
         elif (parts := _switch_on(node.test)) is not None:
             self._switches.append(_Region(node, len(context.ancestors), owner, ".".join(parts)))
@@ -772,24 +779,20 @@ def _switch_on(test: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
-def _choice(node: ast.If, ancestors: list[ast.AST]) -> str | None:
-    """The test of an `if`/`elif` that picks one of several alternatives by a value's text: its
-    chain (the `if` and every `elif`) compares the same expression to two or more strings with
-    `==` or `in`, and this branch's test is one of those comparisons. `__name__` and the
-    platform are other things (a script's entry point, an operating system)."""
-    subject = _compared(node.test)
-    if subject is None or subject in _NOT_CHOICES:
-        return None
-    head, at = node, len(ancestors)
-    while at and isinstance(parent := ancestors[at - 1], ast.If) and parent.orelse == [head]:
-        head, at = parent, at - 1  # up to the `if` that starts the chain
-    tests = 0
+def _choices(head: ast.If) -> dict[int, str]:
+    """The branches of an `if`/`elif` chain that pick one of several alternatives by a value's
+    text, by id -> their tests as written: the chain compares the same expression to strings
+    with `==` or `in` in two or more of its tests. `__name__` and the platform are other things
+    (a script's entry point, an operating system)."""
+    branches: list[tuple[ast.If, str]] = []
     branch: ast.If | None = head
-    while branch is not None and tests <= 2:
-        tests += _compared(branch.test) == subject
+    while branch is not None:
+        if (subject := _compared(branch.test)) is not None and subject not in _NOT_CHOICES:
+            branches.append((branch, subject))
         orelse = branch.orelse
         branch = orelse[0] if len(orelse) == 1 and isinstance(orelse[0], ast.If) else None
-    return _short(ast.unparse(node.test)) if tests >= 2 else None
+    counts = Counter(subject for _, subject in branches)
+    return {id(branch): _short(ast.unparse(branch.test)) for branch, subject in branches if counts[subject] >= 2}
 
 
 def _compared(test: ast.expr) -> str | None:

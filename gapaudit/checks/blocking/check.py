@@ -616,17 +616,22 @@ class _Graph:
         caller here. Function number -> the switch."""
         return self._only_run(lambda run: self._loop_of(run) is None, lambda run: run.switch)
 
-    def _chosen(self) -> dict[str, str]:
+    def _chosen(self) -> dict[tuple[str, str], str]:
         """Classes every instance of which is made in one branch of a choice among alternatives:
         an implementation a configured value picks (`if cfg.provider == "s3": S3FileProvider()`
-        beside `== "postgres"`). `path:name` of the class -> that branch's test and place."""
-        made: dict[str, list[tuple[Made, Callee]]] = {}
+        beside `== "postgres"`). (path, name) of the class -> when its methods run (`runs_when`)."""
+        made: dict[tuple[str, str], list[tuple[Made, Callee]]] = {}
         for key, fn in zip(self.keys, self.functions):
             for site in fn.makes:
-                made.setdefault(f"{site.path}:{site.name}", []).append((site, key))
-        return {cls: f"`{first.choice}` in {where.qualname}() ({where.path}:{first.line})"
-                for cls, sites in made.items() if all(site.choice for site, _ in sites)
-                for first, where in sites[:1]}
+                made.setdefault((site.path, site.name), []).append((site, key))
+        found = {}
+        for (path, name), sites in made.items():
+            if all(site.choice for site, _ in sites):
+                first, where = sites[0]
+                found[path, name] = (f"only when configuration picks {name}: every instance is made under "
+                                     f"`{first.choice}` in {where.qualname}() ({where.path}:{first.line}), one of "
+                                     "several implementations; P0 if production picks it")
+        return found
 
     def _own_loop(self) -> dict[int, str]:
         """Async functions that run only on an event loop of their own, never the one serving
@@ -749,7 +754,7 @@ class _Graph:
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
                                               startup.get(number), switch, own_loop.get(number), fn.fixture,
-                                              chosen.get(f"{key.path}:{key.qualname.partition('.')[0]}")))
+                                              chosen.get((key.path, key.qualname.partition(".")[0]))))
         return findings
 
     def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]],
@@ -813,10 +818,7 @@ class _Graph:
                 **({"runs_in": runs_in} if runs_in else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
-                **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else
-                   {"runs_when": f"only when configuration picks {key.qualname.partition('.')[0]}: every instance "
-                                 f"is made under {chosen}, one of several implementations; P0 if "
-                                 "production picks it"} if chosen else {}),
+                **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else {"runs_when": chosen} if chosen else {}),
                 **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
                    if own_loop else {}),
             },
