@@ -4,6 +4,8 @@ reads with a fallback."""
 
 from __future__ import annotations
 
+import json
+
 from conftest import scan_json, write_files
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -216,16 +218,21 @@ def test_a_class_configuration_picks_among_alternatives_is_p1_with_the_choice_na
                              "class S3Files:\n    async def store(self):\n        time.sleep(2)\n\n"
                              "    async def size(self):\n        return os.path.getsize('x')\n\n\n"
                              "class Cache:\n    async def get(self):\n        time.sleep(3)\n\n\n"
-                             "class Upload:\n    async def save(self):\n        time.sleep(4)\n"),
-        "app/factory.py": ("from app.providers import Cache, LocalFiles, S3Files, Upload\n\n\n"
+                             "class Upload:\n    async def save(self):\n        time.sleep(4)\n\n\n"
+                             "class Vault:\n    async def open(self):\n        time.sleep(5)\n"),
+        "app/factory.py": ("from app.providers import Cache, LocalFiles, S3Files, Upload, Vault\n\n\n"
                            "def files(config):\n    if config.provider == 'local':\n        return LocalFiles()\n"
                            "    elif config.provider in ('s3', 'minio'):\n        return S3Files()\n"
                            "    raise ValueError(config.provider)\n\n\n"
                            "def cache(config):\n    if config.cache == 'memory':\n        return Cache()\n"
                            "    elif config.cache == 'none':\n        return None\n    return Cache()\n\n\n"
-                           "def upload(request):\n    if request.method == 'POST':\n        return Upload()\n"),
+                           "def upload(request):\n    if request.method == 'POST':\n        return Upload()\n\n\n"
+                           # strings that are no names (a token compared in code) are never printed
+                           "def vault(key):\n    if key == 'sk_live_4eC39HqLyjWDarjtT1zdp7dc':\n        return Vault()\n"
+                           "    elif key == 'rk_live_51HcW2yLkdIwHu7ixPrN':\n        return Vault()\n"),
     })
-    gaps = _by_function(scan_json(root)[1], "GA1")
+    report = scan_json(root)[1]
+    gaps = _by_function(report, "GA1")
     s3 = gaps["async S3Files.store()"]
     assert s3["priority"] == "P1"
     assert s3["evidence"]["runs_when"] == (
@@ -235,6 +242,9 @@ def test_a_class_configuration_picks_among_alternatives_is_p1_with_the_choice_na
     assert gaps["async S3Files.size()"]["priority"] == "P2"  # GA106's own default, not raised
     assert gaps["async Cache.get()"]["priority"] == "P0"  # also made after the choice
     assert gaps["async Upload.save()"]["priority"] == "P0"  # one comparison is no choice among alternatives
+    assert gaps["async Vault.open()"]["priority"] == "P1"
+    assert "`key == …` in vault()" in gaps["async Vault.open()"]["evidence"]["runs_when"]
+    assert "_live_" not in json.dumps(report)
 
 
 def test_an_env_file_the_repository_does_not_hold_may_set_any_key(tmp_path):

@@ -792,7 +792,21 @@ def _choices(head: ast.If) -> dict[int, str]:
         orelse = branch.orelse
         branch = orelse[0] if len(orelse) == 1 and isinstance(orelse[0], ast.If) else None
     counts = Counter(subject for _, subject in branches)
-    return {id(branch): _short(ast.unparse(branch.test)) for branch, subject in branches if counts[subject] >= 2}
+    return {id(branch): _shown(branch.test, subject)  # type: ignore[arg-type]  # _compared: a Compare
+            for branch, subject in branches if counts[subject] >= 2}
+
+
+def _shown(test: ast.Compare, subject: str) -> str:
+    """A choice's test as its evidence shows it; one that compares with a string that is not a
+    short name (a provider, a mode) shows no string: a token a service compares against is never
+    printed."""
+    strings = [node.value for node in ast.walk(test) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    if all(_CHOICE_NAME.fullmatch(value) and sum(map(str.isdigit, value)) < 5 for value in strings):
+        return _short(ast.unparse(test))
+    return f"{subject} {'in' if isinstance(test.ops[0], ast.In) else '=='} …"
+
+
+_CHOICE_NAME = re.compile(r"[A-Za-z][\w.+-]{0,23}")  # `s3`, `aws-s3`, `azure_openai`; digits counted apart
 
 
 def _compared(test: ast.expr) -> str | None:

@@ -210,7 +210,8 @@ def _env_bindings(text: str) -> Iterator[tuple[str, str | None, int]]:
 
     One difference: an unquoted value's trailing comment is cut in linear time (python-dotenv's
     `re.sub(r"\s+#.*", "", part)` is quadratic on a long run of blanks: 40,000 of them take 4 s)."""
-    from dotenv import parser as _dotenv  # here: an incremental scan that re-reads only Python files skips it
+    # imported here: an incremental scan that re-reads only Python files never loads python-dotenv
+    from dotenv import parser as _dotenv
 
     reader = _dotenv.Reader(io.StringIO(text))
     while reader.has_next():
