@@ -305,3 +305,43 @@ def test_django_patterns_built_from_module_constants(tmp_path):
         "/", "/book/{book_id}/?", "/user/{username}/?", "/user/{username}/status/{status_id}/?"]
     _, report = scan_json(root, "--fail-on", "never")
     assert not [g for g in report["gaps"] if g["rule"] == "GA403"]
+
+
+def test_prefixes_of_routers_mounted_through_a_router_nobody_includes(tmp_path):
+    """A router built in a function and handed on (`return app_router.routes`) still gives the
+    routers it includes their prefixes: `/create` of secrets and of files are two URLs. Routes on
+    a router whose making is not seen (a blueprint parameter of a helper) form a table of their own
+    per file, so two helpers' `/new` are no shadow; `add_resource("assets", "name")` registers
+    webassets, not a route."""
+    root = write_files(tmp_path / "svc", {
+        "app/__init__.py": "",
+        "app/api/__init__.py": "",
+        "app/api/secrets.py": "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+                              "@router.post('/create')\nasync def create():\n    return {}\n",
+        "app/api/files.py": "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+                            "@router.post('/create')\nasync def create():\n    return {}\n",
+        "app/api/routes.py": "from fastapi import APIRouter\n"
+                             "from app.api.secrets import router as secrets_router\n"
+                             "from app.api.files import router as files_router\n\n"
+                             "def build_routes(base_url=''):\n"
+                             "    app_router = APIRouter(prefix=base_url)\n"
+                             "    app_router.include_router(secrets_router, prefix='/api/secrets')\n"
+                             "    app_router.include_router(files_router, prefix='/api/files')\n"
+                             "    return app_router.routes\n",
+        "app/views/group.py": "from flask import Blueprint\ngroup = Blueprint('group', __name__, url_prefix='/group')\n\n"
+                              "def index():\n    return ''\n\n"
+                              "def register_rules(blueprint):\n    blueprint.add_url_rule('/new', view_func=index)\n\n"
+                              "register_rules(group)\n",
+        "app/views/dataset.py": "from flask import Blueprint\ndataset = Blueprint('dataset', __name__, url_prefix='/dataset')\n\n"
+                                "def index():\n    return ''\n\n"
+                                "def register_rules(blueprint):\n    blueprint.add_url_rule('/new', view_func=index)\n\n"
+                                "register_rules(dataset)\n",
+        "app/plugin.py": "import toolkit as tk\n\ndef update_config(config):\n"
+                         "    tk.add_resource('assets', 'app-activity')\n    tk.add_resource('assets-dark', 'app-activity')\n",
+    })
+    done = run_cli("routes", str(root), "--format", "json", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    paths = sorted(r["path"] for r in json.loads(done.stdout))
+    assert paths == ["/api/files/create", "/api/secrets/create", "/new", "/new"]
+    _, report = scan_json(root, "--fail-on", "never")
+    assert not [g for g in report["gaps"] if g["rule"] == "GA403"]

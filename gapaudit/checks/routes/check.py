@@ -120,15 +120,19 @@ class RouteTable:
             if not ups:
                 if info is not None and (info.app or info.framework == "aiohttp"):
                     return [(f"{node[0]}:{node[1]}", own)]
-                if info is None or node[1] == AIOHTTP_WEB:  # a router not seen made: one table of all such
+                if node[1] == AIOHTTP_WEB:  # aiohttp's module-level `web.get(...)`: one table of all such
                     return [("", own)]
+                if info is None:  # a router not seen made (a parameter, a helper's result): its own table
+                    return [(f"{node[0]}:{node[1]}?", own)]
                 return None
             found = []
             for parent, prefix in ups:
-                above = prefixes(parent, seen | {node})
+                # a parent nobody includes (`return app_router.routes`) still gives its children
+                # its prefix; the routes under it are one table, not the application's
+                above = prefixes(parent, seen | {node}) or [(f"{parent[0]}:{parent[1]}?", self._own_prefix(parent))]
                 # Flask's register_blueprint(url_prefix=...) replaces the blueprint's own prefix
                 mine = prefix if info and info.framework == "flask" and prefix else prefix + own
-                found.extend((app, p + mine) for app, p in (above or []))
+                found.extend((app, p + mine) for app, p in above)
             return found
 
         for rel, facts in self.decls.items():

@@ -195,7 +195,8 @@ class DeclarationCollector:
             self.includes.add(Include(router, ast.unparse(child), prefix, call.lineno), *self._place)
         elif name in catalog.attach_calls and args and isinstance(args[0], (ast.Name, ast.Attribute)):
             self.includes.add(Include(ast.unparse(args[0]), owner, "", call.lineno), *self._place)
-        elif name in catalog.resource_registrations and len(args) > 1:
+        elif name in catalog.resource_registrations and len(args) > 1 and literal(args[0]) is None:
+            # the resource is a class; `add_resource("assets", "name")` registers webassets, not a route
             for path in filter(None, map(literal, args[1:])):  # the class may live anywhere: any method
                 self._add(router, ["*"], path, "http", call.lineno, ast.unparse(args[0]))
         elif (name in catalog.route_registrations or name in catalog.websocket_registrations) and args \
