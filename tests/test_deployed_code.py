@@ -88,3 +88,24 @@ def test_deploy_commands_are_read_like_a_shell_reads_them():
     assert dockerfile.commands[1].line == 3
     assert deploy_file(".github/workflows/ci.yml", "jobs:\n  a:\n    command: x\n") is None
     assert deploy_file("README.md", "command: x") is None
+
+
+def test_code_only_a_task_queue_worker_imports_is_at_most_p1(tmp_path):
+    """morphik-core: compose starts the API with uvicorn and an arq worker; the worker's module,
+    which no module of the API imports, runs its jobs in the worker's process. A blocking call
+    there holds up the worker's other jobs, not requests: P1, saying which command runs it. A
+    module both import stays the server's."""
+    root = write_files(tmp_path, {
+        **SERVICE,
+        "app/worker.py": "from .client import fetch\nfrom .jobs import ingest\n\n\n"
+                         "class WorkerSettings:\n    functions = [ingest]\n",
+        "app/jobs.py": "import requests\n\n\nasync def ingest(ctx, url):\n    return requests.get(url, timeout=5)\n",
+        "compose.yaml": "services:\n  api:\n    build: .\n    command: uvicorn app.main:app --host 0.0.0.0\n"
+                        "  worker:\n    build: .\n    command: arq app.worker.WorkerSettings\n",
+    })
+    gaps = _gaps(scan_json(root)[1])
+    assert gaps["app/client.py"]["priority"] == "P0"
+    job = gaps["app/jobs.py"]
+    assert job["priority"] == "P1"
+    assert job["evidence"]["runs_in"].startswith(
+        "a task queue's worker only: `arq app.worker.WorkerSettings` (compose.yaml:")

@@ -54,12 +54,13 @@ def test_declarations_are_typed():
     facts = facts_of("backend/api/users.py", (ROUTES / "backend/api/users.py").read_text())
     assert facts.routers == (Router("router", "fastapi", "/users", 3, False),)
     assert facts.routes[:3] == (
-        RouteDeclaration("router", "GET", "/", "http", 6, "list_users"),
-        RouteDeclaration("router", "HEAD", "/", "http", 7, "list_users"),
-        RouteDeclaration("router", "GET", "/{user_id:int}", "http", 12, "get_user"),
+        RouteDeclaration("router", "GET", "/", "http", 6, "list_users", "list_users"),
+        RouteDeclaration("router", "HEAD", "/", "http", 7, "list_users", "list_users"),
+        RouteDeclaration("router", "GET", "/{user_id:int}", "http", 12, "get_user", "get_user"),
     )
-    assert RouteDeclaration("router", "POST", "/export", "http", 34, "add_api_route") in facts.routes
-    assert RouteDeclaration("router", "WS", "/live", "websocket", 37, "live") in facts.routes
+    # the endpoint: the name `url_for` / `url_path_for` asks for
+    assert RouteDeclaration("router", "POST", "/export", "http", 34, "add_api_route", "export_users") in facts.routes
+    assert RouteDeclaration("router", "WS", "/live", "websocket", 37, "live", "live") in facts.routes
     assert facts.imports == ()  # it includes nothing
 
 

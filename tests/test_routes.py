@@ -345,3 +345,38 @@ def test_prefixes_of_routers_mounted_through_a_router_nobody_includes(tmp_path):
     assert paths == ["/api/files/create", "/api/secrets/create", "/new", "/new"]
     _, report = scan_json(root, "--fail-on", "never")
     assert not [g for g in report["gaps"] if g["rule"] == "GA403"]
+
+
+def test_url_for_class_routers_and_example_apps(tmp_path):
+    """Flask tests request by endpoint: `url_for("group.edit")` (the view of the blueprint named
+    "group"), `url_for("group.about")` for a view a helper registers on a blueprint parameter
+    (`as_view(str("about"))`), and Flask-RESTful's `api.url_for(Todo)`: each tests its route.
+    Two classes each with a `self.router` are two routers, not one path declared twice; the app
+    under examples/ is not the service."""
+    root = write_files(tmp_path / "svc", {
+        "app/__init__.py": "",
+        "app/views.py": "from flask import Blueprint\nfrom flask.views import MethodView\n\n"
+                        "group = Blueprint('group', __name__, url_prefix='/group')\n\n\n"
+                        "@group.route('/edit/<id>')\ndef edit(id):\n    return ''\n\n\n"
+                        "class AboutView(MethodView):\n    def get(self, id):\n        return ''\n\n\n"
+                        "def register_rules(blueprint):\n"
+                        "    blueprint.add_url_rule('/about/<id>', view_func=AboutView.as_view(str(u'about')))\n\n\n"
+                        "register_rules(group)\n",
+        "app/api.py": "from flask import Flask\nfrom flask_restful import Api, Resource\n\napp = Flask(__name__)\n"
+                      "api = Api(app)\n\n\nclass Todo(Resource):\n    def get(self, tid):\n        return {}\n\n\n"
+                      "api.add_resource(Todo, '/todos/<int:tid>', endpoint='todo')\n",
+        "app/routers.py": "from fastapi import APIRouter\n\n\nclass Environments:\n    def __init__(self):\n"
+                          "        self.router = APIRouter()\n        self.router.add_api_route('/query', self.query, methods=['POST'])\n\n"
+                          "    async def query(self):\n        return {}\n\n\nclass SimpleEnvironments:\n    def __init__(self):\n"
+                          "        self.router = APIRouter()\n        self.router.add_api_route('/query', self.query, methods=['POST'])\n\n"
+                          "    async def query(self):\n        return {}\n",
+        "examples/demo/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/hello')\n"
+                                 "async def hello():\n    return {}\n",
+        "tests/test_views.py": "from flask import url_for\n\nfrom app.api import Todo, api\n\n\n"
+                               "def test_views(client):\n    assert client.get(url_for('group.edit', id=1)).status_code == 200\n"
+                               "    assert client.get(url_for('group.about', id=1)).status_code == 200\n"
+                               "    assert client.get(api.url_for(Todo, tid=1)).status_code == 200\n",
+    })
+    _, report = scan_json(root, "--fail-on", "never")
+    routes = {(g["rule"], g["file"]) for g in report["gaps"] if g["rule"] in ("GA402", "GA403")}
+    assert routes == {("GA402", "app/routers.py")}  # its /query routes: untested, neither shadows the other

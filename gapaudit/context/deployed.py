@@ -20,7 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..python import codec
 from ..python.modules import ModuleIndex
@@ -51,6 +51,7 @@ class Entry:
 
     module: str  # file, relative to the scanned root
     command: str  # `python -m app` (Dockerfile:12)
+    worker: bool = False  # a task queue's worker (`arq app.worker.WorkerSettings`), not a server
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,16 @@ class Deployed:
     entries: tuple[Entry, ...]
     modules: frozenset[str] | None
     undecided: str | None = None
+    #: modules only task-queue workers import (no other process's imports reach them) -> the
+    #: worker command that does
+    workers: Mapping[str, str] = field(default_factory=dict)
 
     def runs(self, module: str) -> bool:
         return self.modules is None or module in self.modules
+
+    def worker_only(self, module: str) -> str | None:
+        """The worker command that runs the module, if only task-queue workers import it."""
+        return self.workers.get(module)
 
     @staticmethod
     def folder(module: str) -> str:
@@ -145,9 +153,27 @@ def deployed(files: Iterable[DeployFile], edges: Mapping[str, ModuleEdges], inde
                     return Deployed(tuple(entries), None, undecided)
     if not entries:
         return Deployed((), None, "no deploy file starts Python code of the project")
+    reached = _imported([entry.module for entry in entries], edges, index, plugins)
+    # what a deployment imports by names built at run time (Django's conventions, plugins) stays
+    # in the folders it imports from: a top-level folder counts whole once any module of it runs
+    folders = {_folder(rel) for rel in reached}
+    # a module only workers import runs in a worker's process, never one serving requests; each
+    # module by itself here (no folder counted whole), so a server that loads one by a name the
+    # imports do not show would make it look like a worker's: that costs a gap its P0, no more
+    others = _imported([entry.module for entry in entries if not entry.worker], edges, index, plugins)
+    workers: dict[str, str] = {}
+    for entry in entries:
+        if entry.worker and others:  # with no other process found, what serves requests is not known
+            for module in _imported([entry.module], edges, index, plugins) - others:
+                workers.setdefault(module, entry.command)
+    return Deployed(tuple(entries), frozenset(rel for rel in index.files if _folder(rel) in folders), workers=workers)
+
+
+def _imported(starts: list[str], edges: Mapping[str, ModuleEdges], index: ModuleIndex, plugins: list[str]) -> set[str]:
+    """The modules importing these imports, with the packages above each and what they load."""
     reached: set[str] = set()
     loaded: set[str] = set()  # packages loaded whole: each listed once, however many modules load it
-    todo = [entry.module for entry in entries]
+    todo = list(starts)
     while todo:
         module = todo.pop()
         if module in reached:
@@ -168,10 +194,7 @@ def deployed(files: Iterable[DeployFile], edges: Mapping[str, ModuleEdges], inde
             elif package and package not in loaded:  # a whole tree (""): its own folder, deployed already
                 loaded.add(package)
                 todo.extend(rel for rel in index.files if rel.startswith(package))
-    # what a deployment imports by names built at run time (Django's conventions, plugins) stays
-    # in the folders it imports from: a top-level folder counts whole once any module of it runs
-    folders = {_folder(rel) for rel in reached}
-    return Deployed(tuple(entries), frozenset(rel for rel in index.files if _folder(rel) in folders))
+    return reached
 
 
 def _folder(rel: str) -> str:
@@ -277,9 +300,9 @@ class _Commands:
                 return self._first_file(("app.py", "wsgi.py"), file, entries, f"`{name}` ({where})", name)
             return f"{name} in {where} runs an app not named on its command line"
         return self._module(app.split(":", 1)[0].removesuffix(".py").replace("/", "."), file, entries,
-                            f"`{name} {app}` ({where})")
+                            f"`{name} {app}` ({where})", worker=name in _WORKERS)
 
-    def _module(self, name: str, file: DeployFile, entries: list[Entry], shown: str) -> str | None:
+    def _module(self, name: str, file: DeployFile, entries: list[Entry], shown: str, worker: bool = False) -> str | None:
         parts = name.split(".")
         found = None
         for end in range(len(parts), 0, -1):  # `arq app.worker.WorkerSettings` runs app.worker
@@ -288,10 +311,10 @@ class _Commands:
                 break
         if found is None:
             return f"{shown} runs {name}, which is not in the scanned code"
-        entries.append(Entry(found, shown))
+        entries.append(Entry(found, shown, worker))
         main = found.removesuffix("__init__.py") + "__main__.py"
         if found.endswith("__init__.py") and main in self.index.files:  # `python -m package`
-            entries.append(Entry(main, shown))
+            entries.append(Entry(main, shown, worker))
         return None
 
     def _find_module(self, name: str, file: DeployFile) -> str | None:

@@ -53,7 +53,8 @@ class DeployFile:
 
 
 def is_dockerfile(name: str) -> bool:
-    return name == "Dockerfile" or name.startswith("Dockerfile.") or name.endswith(".Dockerfile")
+    # `docker build` finds a lower-case `dockerfile` as well
+    return name in ("Dockerfile", "dockerfile") or name.startswith("Dockerfile.") or name.endswith(".Dockerfile")
 
 
 _NOT_DEPLOYING = frozenset({"tests", "test", "testing", "e2e", ".github", ".circleci", ".gitlab"})  # folders

@@ -94,7 +94,7 @@ def _ci_patterns() -> _Spec:
         ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", ".circleci/config.yml",
         "azure-pipelines.yml", "bitbucket-pipelines.yml", "Jenkinsfile", "tox.ini", "noxfile.py",
         "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
-        "Dockerfile", "Dockerfile.*", "*.Dockerfile",
+        "Dockerfile", "dockerfile", "Dockerfile.*", "*.Dockerfile",
     ])
 _TEST_NAME = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
 _TEST_DIRS = frozenset({"tests", "test", "testing"})

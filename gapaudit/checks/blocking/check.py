@@ -805,6 +805,8 @@ class _Graph:
                    else None if self.runs.runs(key.path)
                    else f"nothing the deployment starts: it starts {self.runs.started()}, and no import from those "
                         f"reaches any module under {self.runs.folder(key.path)}")
+        # a task queue's worker: it delays the worker's other jobs, no request
+        worker = None if runs_in else self.runs.worker_only(key.path)
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
@@ -816,6 +818,8 @@ class _Graph:
                 "blocking_call": sink.name,
                 "blocking_at": f"{last['file']}:{last['line']}",
                 **({"runs_in": runs_in} if runs_in else {}),
+                **({"runs_in": f"a task queue's worker only: {worker} imports it, no process serving requests "
+                               "does; it holds up the worker's other jobs, not requests"} if worker else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
                 **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else {"runs_when": chosen} if chosen else {}),
@@ -823,6 +827,6 @@ class _Graph:
                    if own_loop else {}),
             },
             priority="P2" if runs_in or startup or switch or own_loop
-            else "P1" if chosen and self.catalog.kind_priority[sink.kind] < priority_rank("P1") else None,
+            else "P1" if (chosen or worker) and self.catalog.kind_priority[sink.kind] < priority_rank("P1") else None,
             unserved=bool(runs_in or switch or own_loop),
         )

@@ -60,6 +60,7 @@ class RoutesCatalog:
     handler_layouts: tuple[HandlerLayout, ...]
     untested_exempt_words: tuple[str, ...]
     outside_clients: frozenset[str]  # folders whose requests are not the served frontend's
+    example_apps: frozenset[str]  # folders whose applications are not the service
     framework_routes: frozenset[str]  # normalised
 
     #: every catalog this reads, for `RoutesAnalyzer.catalogs`
@@ -70,6 +71,7 @@ class RoutesCatalog:
         "client-factories", "url-name-functions", "client-modules", "client-request-calls", "client-websocket-calls",
         "js-fetch-functions", "js-client-libraries", "js-client-factories", "js-base-url-keys",
         "js-connection-constructors", "frontend-route-handlers", "untested-exempt-words", "framework-routes", "outside-client-folders",
+        "example-app-folders",
     )
 
     @classmethod
@@ -139,6 +141,7 @@ class RoutesCatalog:
                 for entry in records("frontend-route-handlers", ("root", "methods"), ("file", "under"))),
             untested_exempt_words=names("untested-exempt-words"),
             outside_clients=frozenset(name.lower() for name in names("outside-client-folders")),
+            example_apps=frozenset(name.lower() for name in names("example-app-folders")),
             framework_routes=frozenset(normalise(path) for path in names("framework-routes")),
         )
 

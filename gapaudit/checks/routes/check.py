@@ -25,6 +25,7 @@ from .facts import (
     Declarations,
     DjangoPattern,
     Requests,
+    RouteDeclaration,
     RouteFacts,
     Router,
     RouteReference,
@@ -56,6 +57,9 @@ class Route:
     referenced_by: list[str] = field(default_factory=list)
     tested: bool = False
     name: str = ""  # a Django URL name
+    #: what Flask's `url_for` names it by: `bp.view` (`?.view` when the blueprint's name is not
+    #: known), and `<Todo>` for the Flask-RESTful resource class registered at it
+    endpoints: tuple[str, ...] = ()
     #: the application it is served by: the router (file:variable) or Django URLconf at the top of
     #: its includes. Two applications run as two processes, or side by side: one route cannot
     #: shadow another's
@@ -141,10 +145,11 @@ class RouteTable:
                 node = (rel, route.router) if route.router in self.routers[rel] else (
                     self._resolve(rel, route.router) or (rel, route.router))
                 mounts = prefixes(node, frozenset())
+                endpoints = self._endpoints(node, route)
                 for app, prefix in mounts if mounts else [("", self._own_prefix(node))]:
                     raw = prefix + route.path
                     self.routes.append(Route(route.method, normalise(raw), raw or "/", route.kind, rel,
-                                             route.line, mounted=mounts is not None, app=app))
+                                             route.line, mounted=mounts is not None, app=app, endpoints=endpoints))
         self._opaque_resolved = [normalise(p) for p in self.opaque]
         # a route registered with a computed path could be any path under its router's mounts
         self.dynamic = [f"{rel}:{d.line} {d.call}(...)" for rel, f in self.decls.items() for d in f.dynamic]
@@ -153,6 +158,17 @@ class RouteTable:
                 mounts = prefixes((rel, d.router), frozenset()) or [("", "")]
                 self._opaque_resolved.extend(normalise(prefix) for _, prefix in mounts)
         self._django()
+
+    def _endpoints(self, node: tuple[str, str], route: RouteDeclaration) -> tuple[str, ...]:
+        """What `url_for` names a declaration by (Route.endpoints)."""
+        if not route.endpoint:
+            return ()
+        info = self.routers[node[0]].get(node[1])
+        if info is None:
+            name = f"?.{route.endpoint}"
+        else:
+            name = f"{info.blueprint}.{route.endpoint}" if info.blueprint else route.endpoint
+        return (name, f"<{route.resource}>") if route.resource else (name,)
 
     def _own_prefix(self, node: tuple[str, str]) -> str:
         info: Router | None = self.routers[node[0]].get(node[1])
@@ -310,7 +326,7 @@ class RoutesAnalyzer(Analyzer):
             # module-level `from x import y`: how a test reaches its helper module's path constants
             helpers = tuple(i for i in imports if i.where == Where.BODY and i.name is not None and i.bound in through)
             return Requests(references, True, requests.constants(), helpers, mentions=requests.mentions(),
-                            url_names=tuple(requests.url_names))
+                            url_names=tuple(requests.url_names), url_resources=tuple(requests.url_resources))
         return file.collector("routes.declarations", self._declarations).declarations(imports)
 
     def encode(self, facts: RouteFacts) -> Any:
@@ -356,12 +372,20 @@ class RoutesAnalyzer(Analyzer):
                 route.reached_from(f"{rel}:{ref.line}", from_test)
         by_name: dict[str, list[Route]] = {}
         for route in table.routes:
-            if route.name:
-                by_name.setdefault(route.name, []).append(route)
+            for name in (route.name, *route.endpoints):
+                if name:
+                    by_name.setdefault(name, []).append(route)
         for rel, f in sorted(requests.items()):
-            for url_name in f.url_names:  # `namespace:name`: the name, whatever the namespace
-                for route in by_name.get(url_name.rpartition(":")[2], ()):
-                    route.reached_from(f"{rel}: reverse({url_name!r})", f.from_test)
+            for url_name in f.url_names:
+                # Django's `namespace:name`: the name, whatever the namespace; Flask's `bp.view`:
+                # that blueprint's view, or the view of a blueprint whose name is not known
+                reversed_to = {id(r): r for name in (url_name.rpartition(":")[2], f"?.{url_name.rpartition('.')[2]}")
+                               for r in by_name.get(name, ())}
+                for route in reversed_to.values():
+                    route.reached_from(f"{rel}: url name {url_name!r}", f.from_test)
+            for resource in f.url_resources:
+                for route in by_name.get(f"<{resource}>", ()):
+                    route.reached_from(f"{rel}: url_for({resource})", f.from_test)
             for mention in f.mentions:
                 norm = normalise(mention.path)
                 # a path alone (`*`): every method of it, HTTP or WebSocket
@@ -413,8 +437,9 @@ class RoutesAnalyzer(Analyzer):
             if route.mounted:
                 copies.setdefault((route.file, route.line, route.method), []).append(route)
         reported: set[tuple[str, int, str]] = set()
+        examples = self.catalog.example_apps
         for route in sorted(table.routes, key=lambda r: (r.file, r.line)):
-            if not route.mounted:
+            if not route.mounted or examples.intersection(route.file.lower().split("/")[:-1]):
                 continue
             key = (route.app, route.method, route.path)
             if key in seen and (seen[key].file, seen[key].line) != (route.file, route.line) \

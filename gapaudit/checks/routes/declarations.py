@@ -79,7 +79,7 @@ class DeclarationCollector:
     def enter(self, node: ast.AST, context: Context) -> None:
         self._place = (len(context.ancestors), 0 if isinstance(node, ast.Assign) else 1)
         if isinstance(node, ast.Call):
-            self._call(node)
+            self._call(node, context)
             self._django_pattern(node, context)
             self._viewset_registration(node)
         elif isinstance(node, ast.Assign):
@@ -110,9 +110,10 @@ class DeclarationCollector:
     def leave(self, node: ast.AST, context: Context) -> None:
         pass
 
-    def _add(self, router: str, methods: list[str], path: str, kind: str, line: int, handler: str) -> None:
+    def _add(self, router: str, methods: list[str], path: str, kind: str, line: int, handler: str,
+             endpoint: str = "", resource: str = "") -> None:
         for method in methods:
-            self.routes.add(RouteDeclaration(router, method, path, kind, line, handler), *self._place)
+            self.routes.add(RouteDeclaration(router, method, path, kind, line, handler, endpoint, resource), *self._place)
 
     def _prefix(self, call: ast.Call) -> str:
         return next((found for name in self.catalog.prefix_keywords if (found := literal(keyword(call, name)))), "")
@@ -128,8 +129,9 @@ class DeclarationCollector:
         names = [target.id for target in node.targets if isinstance(target, ast.Name)]
         host = call.args[0] if call.args else keyword(call, "app")  # `Api(blueprint)`, `Api(app=app)`
         mounted_on = ast.unparse(host) if made.mounted_on_argument and isinstance(host, (ast.Name, ast.Attribute)) else None
+        blueprint = (literal(call.args[0]) or "") if made.framework == "flask" and call.args else ""
         for name in names:
-            self.routers.add(Router(name, made.framework, prefix, node.lineno, made.app), *self._place)
+            self.routers.add(Router(name, made.framework, prefix, node.lineno, made.app, blueprint), *self._place)
             if mounted_on is not None:
                 self.includes.add(Include(mounted_on, name, "", node.lineno), *self._place)
         for item in call.keywords:  # Starlette(routes=[Route(...), Mount(...)])
@@ -166,22 +168,26 @@ class DeclarationCollector:
         path = literal(call.args[0]) if call.args else literal(keyword(call, "path")) or literal(keyword(call, "rule"))
         if path is None:
             return
+        endpoint = literal(keyword(call, "endpoint")) or handler
         if resource is not None:
             if verb in self.catalog.any_method_decorators:
-                self._add(router, resource, path, "http", call.lineno, handler)
+                self._add(router, resource, path, "http", call.lineno, handler, endpoint, handler)
         elif verb in self.catalog.http_methods:
-            self._add(router, [verb.upper()], path, "http", call.lineno, handler)
+            self._add(router, [verb.upper()], path, "http", call.lineno, handler, endpoint)
         elif verb in self.catalog.websocket_decorators:
-            self._add(router, ["WS"], path, "websocket", call.lineno, handler)
+            self._add(router, ["WS"], path, "websocket", call.lineno, handler, endpoint)
         elif verb in self.catalog.any_method_decorators:
-            self._add(router, _methods(call, ["GET"]), path, "http", call.lineno, handler)
+            self._add(router, _methods(call, ["GET"]), path, "http", call.lineno, handler, endpoint)
 
-    def _call(self, call: ast.Call) -> None:
+    def _call(self, call: ast.Call, context: Context) -> None:
         func = call.func
         if not isinstance(func, ast.Attribute):
             return  # Starlette's Route/Mount are read with the Starlette(routes=[...]) that holds them
         owner = dotted_name(func.value)
         router = owner.split(".")[0]
+        if router == "self":  # `self.router.add_api_route(...)`: each class's router, and each attribute, is one
+            cls = next((a.name for a in reversed(context.ancestors) if isinstance(a, ast.ClassDef)), "")
+            router = f"{cls}.{owner}"
         name = func.attr
         args = call.args
         catalog = self.catalog
@@ -197,15 +203,18 @@ class DeclarationCollector:
             self.includes.add(Include(ast.unparse(args[0]), owner, "", call.lineno), *self._place)
         elif name in catalog.resource_registrations and len(args) > 1 and literal(args[0]) is None:
             # the resource is a class; `add_resource("assets", "name")` registers webassets, not a route
+            resource = last_name(args[0])
+            # Flask-RESTful names the endpoint after the class, lower-cased, unless told
+            endpoint = literal(keyword(call, "endpoint")) or resource.lower()
             for path in filter(None, map(literal, args[1:])):  # the class may live anywhere: any method
-                self._add(router, ["*"], path, "http", call.lineno, ast.unparse(args[0]))
+                self._add(router, ["*"], path, "http", call.lineno, ast.unparse(args[0]), endpoint, resource)
         elif (name in catalog.route_registrations or name in catalog.websocket_registrations) and args \
                 and literal(args[0]) is None and not (len(args) > 1 and literal(args[1])):
             self.dynamic.add(DynamicRegistration(router, call.lineno, ast.unparse(func)), *self._place)
         elif name in catalog.route_registrations and args:
             first = literal(args[0])
             if first is not None and first.startswith("/"):  # FastAPI/Starlette/Flask: (path, endpoint, methods=)
-                self._add(router, _methods(call, ["GET"]), first, "http", call.lineno, name)
+                self._add(router, _methods(call, ["GET"]), first, "http", call.lineno, name, _endpoint(call))
             elif first is not None and len(args) >= 2 and (second := literal(args[1])):  # aiohttp: (method, path, handler)
                 self._add(router, [first.upper()], second, "http", call.lineno, name)
         elif name in catalog.websocket_registrations and args:
@@ -282,6 +291,23 @@ class DeclarationCollector:
 
 
 _MAX_CONSTANT = 1_000  # characters: a constant built of constants cannot grow a file's facts without bound
+
+
+def _endpoint(call: ast.Call) -> str:
+    """The endpoint of `add_url_rule(rule, endpoint, view_func)`: as given, else the view's name
+    (`view_func=edit`, `view_func=EditView.as_view("edit")`), as Flask names it."""
+    given = literal(keyword(call, "endpoint")) or (literal(call.args[1]) if len(call.args) > 1 else None)
+    if given:
+        return given
+    # Flask: (rule, endpoint, view_func); FastAPI/Starlette: (path, endpoint function)
+    second = call.args[1] if len(call.args) > 1 and isinstance(call.args[1], (ast.Name, ast.Attribute)) else None
+    view = keyword(call, "view_func") or (call.args[2] if len(call.args) > 2 else second)
+    if isinstance(view, ast.Call) and last_name(view.func) == "as_view" and view.args:
+        name = view.args[0]
+        if isinstance(name, ast.Call) and last_name(name.func) == "str" and name.args:  # as_view(str(u"edit"))
+            name = name.args[0]
+        return literal(name) or ""
+    return last_name(view) if isinstance(view, (ast.Name, ast.Attribute)) else ""
 
 
 def _inline_group(pattern: ast.Call) -> str:

@@ -24,6 +24,7 @@ class Router:
     prefix: str
     line: int
     app: bool  # an application serves its routes without being included
+    blueprint: str = ""  # a Flask Blueprint's name (`Blueprint("group", ...)`): its endpoints' prefix
 
 
 @codec.register
@@ -37,6 +38,9 @@ class RouteDeclaration:
     kind: str  # http or websocket
     line: int
     handler: str  # the handler function, or the registering call when there is none
+    #: the name Flask's `url_for` asks for (`endpoint=`, else the view's name), when it has one
+    endpoint: str = ""
+    resource: str = ""  # the class `api.add_resource(Todo, "/todos")` registers: `api.url_for(Todo)`
 
 
 @codec.register
@@ -157,6 +161,8 @@ class Requests:
     #: URL names a test reverses (`reverse("api-tokens")`, `reverse("accounts:login")`): the
     #: routes declared with that name count as tested, as mentions do
     url_names: tuple[str, ...] = ()
+    #: resource classes a test asks the path of (`api.url_for(Todo, id=1)`, Flask-RESTful)
+    url_resources: tuple[str, ...] = ()
 
 
 RouteFacts = Union[Declarations, Requests]

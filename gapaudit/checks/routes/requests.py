@@ -32,16 +32,20 @@ class RequestCollector:
         self.assigned: list[tuple[str, str]] = []  # module-level `name = "/path"`
         self.returns: dict[ast.FunctionDef, list[ast.expr]] = {}  # module-level functions -> what they return
         self.named: list[RouteReference] = []  # path-shaped strings outside any request call (see `mentions`)
-        self.url_names: list[str] = []  # `reverse("name")`
+        self.url_names: list[str] = []  # `reverse("name")`, `url_for("bp.view")`
+        self.url_resources: list[str] = []  # `api.url_for(TodoResource)`
 
     def enter(self, node: ast.AST, context: Context) -> None:
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and node.args and func.attr in self.verbs:
                 self.calls.add(node, len(context.ancestors))
-            elif node.args and last_name(func) in self.catalog.url_name_functions \
-                    and isinstance(name := node.args[0], ast.Constant) and isinstance(name.value, str):
-                self.url_names.append(name.value)
+            elif node.args and last_name(func) in self.catalog.url_name_functions:
+                name = node.args[0]
+                if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    self.url_names.append(name.value)
+                elif isinstance(name, (ast.Name, ast.Attribute)):  # `api.url_for(TodoResource, id=1)`
+                    self.url_resources.append(last_name(name))
         elif isinstance(node, ast.Assign):
             names = [target.id for target in node.targets if isinstance(target, ast.Name)]
             if self._is_client(node.value):
