@@ -309,7 +309,7 @@ def test_coroutines_run_on_a_loop_of_their_own_are_not_served(tmp_path):
         "def main():\n    asyncio.run(run_full())\n\n\n"
         "async def shared():\n    time.sleep(2)\n\n\n"
         "def worker():\n    loop = asyncio.new_event_loop()\n    loop.run_until_complete(shared())\n\n\n"
-        "async def handler():\n    await shared()\n")})
+        "def route(f):\n    return f\n\n\n@route\nasync def handler():\n    await shared()\n")})
     report = scan_json(root)[1]
     gaps = _by_function(report, "GA103")
     assert list(gaps) == ["async shared()"] and gaps["async shared()"]["priority"] == "P0"
@@ -344,6 +344,35 @@ def test_a_helper_that_runs_what_it_is_handed_on_a_loop_of_its_own(tmp_path):
         "an event loop of its own, not the one serving requests: started by loop.run_until_complete() in "
         "run_async_task()")
     assert gaps["async _cleanup()"]["evidence"]["runs_on"].endswith("run_async_task(), handed it by run_logged()")
+
+
+def test_a_caller_nothing_runs_does_not_keep_a_coroutine_on_the_serving_loop(tmp_path):
+    """surfsense: `run_indexing()` runs in a Celery task's loop of its own; its other caller,
+    `run_indexing_with_new_session()`, is called by nothing any more. A caller something names,
+    even through a receiver of unknown type (`await jobs.run_sync_with_new_session()`) or by
+    handing it on (`add_task(...)`), still may run it on the serving loop."""
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/loops.py": (
+        "import asyncio\n\n\ndef run_async_task(factory):\n    loop = asyncio.new_event_loop()\n"
+        "    return loop.run_until_complete(factory())\n"), "app/jobs.py": (
+        "import time\n\nfrom .loops import run_async_task\n\n\n"
+        "async def run_indexing(n):\n    time.sleep(n)\n\n\n"
+        "async def run_indexing_with_new_session(n):\n    await run_indexing(n)\n\n\n"
+        "def index_task(n):\n    return run_async_task(lambda: run_indexing(n))\n\n\n"
+        "async def run_sync(n):\n    time.sleep(n)\n\n\n"
+        "async def run_sync_with_new_session(n):\n    await run_sync(n)\n\n\n"
+        "def sync_task(n):\n    return run_async_task(lambda: run_sync(n))\n\n\n"
+        "async def run_export(n):\n    time.sleep(n)\n\n\n"
+        "async def run_export_with_new_session(n):\n    await run_export(n)\n\n\n"
+        "def export_task(n):\n    return run_async_task(lambda: run_export(n))\n"), "app/api.py": (
+        "from . import jobs\nfrom .jobs import run_export_with_new_session\n\n\n"
+        "async def sync(background_tasks, n, svc):\n    await svc.run_sync_with_new_session(n)\n"
+        "    background_tasks.add_task(run_export_with_new_session, n)\n")})
+    gaps = _by_function(_listing_unserved(root), "GA103")
+    assert {name: g["priority"] for name, g in gaps.items()} == {
+        "async run_indexing()": "P2", "async run_sync()": "P0", "async run_export()": "P0"}
+    assert gaps["async run_indexing()"]["evidence"]["runs_on"] == (
+        "an event loop of its own, not the one serving requests: started by loop.run_until_complete() in "
+        "run_async_task()")
 
 
 def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):

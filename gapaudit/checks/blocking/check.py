@@ -13,6 +13,7 @@ import dataclasses
 import re
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 from ...context.deployed import Deployed, ModuleEdges, deployed, module_edges
@@ -29,6 +30,7 @@ from ...python.model import (
     Call,
     Function,
     ImportRef,
+    LocalFunctionRef,
     MethodOf,
     Module,
     ModuleRef,
@@ -133,6 +135,9 @@ class FunctionLinks:
     overrides: tuple[Callee, ...] = ()
     fixture: bool = False  # a test fixture (`@pytest.fixture`): it runs in the test suite
     makes: tuple[Made, ...] = ()  # the project's classes it makes instances of
+    #: the last name of everything it calls or hands on by name (`run_x` of `await svc.run_x()`,
+    #: `add_task(run_x)`), resolved or not: what nothing names is called by nothing
+    names: tuple[str, ...] = ()
 
 
 @codec.register
@@ -343,6 +348,17 @@ def _method_name(target: Target) -> str | None:
     return None
 
 
+def _target_name(target: Target) -> str | None:
+    """The last name of a function handed on by name (`job` of `run(job)`, `handle` of `self.handle`)."""
+    if isinstance(target, ImportRef):
+        return target.rest[-1] if target.rest else target.imported.name.rpartition(".")[2]
+    if isinstance(target, ModuleRef):
+        return target.parts[-1]
+    if isinstance(target, LocalFunctionRef):
+        return target.qualname.rpartition(".")[2]
+    return _method_name(target) if not isinstance(target, SelfMethod) else target.name
+
+
 T = TypeVar("T")
 _Resolved = Sink | FunctionSymbol | None  # what one call does: blocks, calls a project function, or neither
 
@@ -400,9 +416,11 @@ class _Resolver:
                                    or (fn.name in words.lifespan_names
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
         fixture = any(d.removesuffix("()") in words.fixture_decorators for d in fn.decorators)
+        named = {call.text.rpartition(".")[2] for call in fn.calls} | {
+            name for call in fn.calls for value in call.values if (name := _target_name(value))}
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators),
                              f"{first_loop}() in {_where(fn, key.path)}" if hands else None,
-                             self._overrides(key, fn), fixture, self._makes(key, fn))
+                             self._overrides(key, fn), fixture, self._makes(key, fn), tuple(sorted(named)))
 
     def _makes(self, key: FunctionSymbol, fn: Function) -> tuple[Made, ...]:
         """The project classes the function makes instances of, by name (`S3FileProvider(cfg)`)."""
@@ -640,10 +658,22 @@ class _Graph:
         Function number -> what starts that loop."""
         return self._only_run(lambda run: True, self._loop_of)
 
+    @cached_property
+    def _dead(self) -> frozenset[int]:
+        """Module-level async functions nothing runs: no call of the project's names one (by its
+        last name, resolved or not, so `await svc.run_x()` on an unknown `svc` counts), none hands
+        it on by name, no decorator registers it. surfsense's `run_x_with_new_session()` that
+        nothing calls any more is not a caller that keeps `run_x()` on the serving loop."""
+        named = {name for fn in self.functions for name in fn.names}
+        run = {at for fn in self.functions for r in fn.runs if (at := self.number.get(r.callee)) is not None}
+        return frozenset(number for number, (key, fn) in enumerate(zip(self.keys, self.functions))
+                         if fn.is_async and "." not in fn.qualname and not fn.decorated and not fn.startup
+                         and number not in run and fn.qualname not in named)
+
     def _only_run(self, counts: Callable[[Run], bool], reason: Callable[[Run], T | None]) -> dict[int, T]:
         """Async functions every counted call of which has a reason (or is in a function that has
         one), and has at least one such call; not one a decorator registers (a route, a task),
-        which something else may run. A method's callers include those of the base-class methods
+        which something else may run. Callers nothing runs (`_dead`) do not count beside one that runs. A method's callers include those of the base-class methods
         it overrides (`await self.runtime.call_tool()` may run any override). Function number ->
         the reason of one caller."""
         direct: dict[int, list[tuple[int, T | None]]] = {}
@@ -651,6 +681,10 @@ class _Graph:
             for run in fn.runs:
                 if counts(run) and (at := self.number.get(run.callee)) is not None:
                     direct.setdefault(at, []).append((number, reason(run)))
+        dead = self._dead
+        for at, by in direct.items():  # dead callers count only when every caller is dead
+            if live := [c for c in by if c[0] not in dead]:
+                direct[at] = live
         callers: dict[int, list[tuple[int, T | None]]] = {}
         for number, fn in enumerate(self.functions):
             by = [*direct.get(number, ()),
