@@ -25,6 +25,7 @@ from gapaudit.python import (
     LocalFunctionRef,
     MethodOf,
     Module,
+    ModuleRef,
     NewOf,
     ReturnOf,
     SelfAttr,
@@ -272,6 +273,18 @@ def test_names_and_paths_that_look_like_the_codec_s_own_round_trip():
     call = module.functions[0].calls[1]
     assert call.target == ImportRef(Imported("ast"), ("Module",))
     assert codec.decode(json.loads(json.dumps(codec.encode(module)))) == module
+
+
+def test_encoding_leaves_out_trailing_defaults_only():
+    """A fact is its class name, then its fields up to the last one that is not its default: a
+    default between two set fields is written, the ones after the last set field are not."""
+    target = ModuleRef(("time", "sleep"))
+    short = Call(target, 3, 4, 3, 16, "time.sleep", True)
+    assert codec.encode(short) == ["Call", ["ModuleRef", ["time", "sleep"]], 3, 4, 3, 16, "time.sleep", True]
+    awaited = dataclasses.replace(short, awaited=True)
+    assert codec.encode(awaited) == ["Call", ["ModuleRef", ["time", "sleep"]], 3, 4, 3, 16, "time.sleep", True,
+                                     False, True]
+    assert codec.decode(codec.encode(awaited)) == awaited
 
 
 def test_decoding_checks_each_fact_s_fields_and_fills_its_defaults():
