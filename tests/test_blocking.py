@@ -119,15 +119,15 @@ def test_async_clients_and_timeouts_stay_silent(gaps):
 def test_priorities_follow_the_kind(gaps):
     by_rule = {g["rule"]: g["priority"] for g in gaps.values()}
     assert by_rule["GA101"] == by_rule["GA102"] == by_rule["GA103"] == by_rule["GA104"] == "P0"
-    assert by_rule["GA105"] == "P1" and by_rule["GA106"] == "P2"
+    assert by_rule["GA105"] == by_rule["GA106"] == "P2"
 
 
 def test_priority_override_per_rule(project):
     root = project("blocking")
-    (root / "gapaudit.yml").write_text("priority:\n  GA105: P2\nignore: [GA106]\n")
+    (root / "gapaudit.yml").write_text("priority:\n  GA105: P1\nignore: [GA106]\n")
     _, report = scan_json(root)
     rules = {(g["rule"], g["priority"]) for g in _blocking(report)}
-    assert ("GA105", "P2") in rules
+    assert ("GA105", "P1") in rules
     assert not any(rule == "GA106" for rule, _ in rules)
 
 

@@ -76,11 +76,17 @@ class BlockingCatalog:
         #: the rule's default priority per kind, to pick the most severe chain (projects' overrides
         #: apply when gaps are ranked, not here)
         self.kind_priority: dict[str, int] = {}
+        #: how severe a kind's blocking is, most severe least: its rule's default priority; among
+        #: P2 kinds, then the rule's order (a file read before a stat call). Kinds that can hang
+        #: a service tie, so a chain shows the nearest of them
+        self.kind_severity: dict[str, tuple[int, str]] = {}
         for kind, rule in kinds.items():
             if not isinstance(rule, str) or rule not in rules.rules:
                 raise rules.catalog_error("blocking-kinds", f"kind '{kind}' maps to unknown rule {rule!r}")
             self.kind_rule[str(kind)] = rule
             self.kind_priority[str(kind)] = priority_rank(rules.rules[rule].priority)
+            rank = self.kind_priority[str(kind)]
+            self.kind_severity[str(kind)] = (rank, rule if rank >= priority_rank("P2") else "")
         self.functions: dict[str, str] = {}  # qualified name -> kind
         for entry in self._entries("blocking-functions", ("kind", "calls")):
             kind = self._kind(entry["kind"])

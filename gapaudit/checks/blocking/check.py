@@ -154,8 +154,8 @@ class ModuleLinks:
 
 
 _MIGRATION_FILE = re.compile(r"\d{4}_")  # Django's 0001_initial.py
-#: function number -> (priority, call index, next hop: the blocking call or the next function's number)
-_Best = dict[int, tuple[int, int, Sink | int]]
+#: function number -> (severity, call index, next hop: the blocking call or the next function's number)
+_Best = dict[int, tuple[tuple[int, str], int, Sink | int]]
 
 
 class BlockingAsyncAnalyzer(Analyzer):
@@ -727,7 +727,7 @@ class _Graph:
                 if isinstance(resolved, int):
                     callers.setdefault(resolved, []).append((number, index))
                 elif not severe_only or resolved.kind not in self.catalog.once_ignored:
-                    priority = self.catalog.kind_priority[resolved.kind]
+                    priority = self.catalog.kind_severity[resolved.kind]
                     if number not in direct or priority < direct[number][0]:
                         direct[number] = (priority, index, resolved)
         best: _Best = {}
