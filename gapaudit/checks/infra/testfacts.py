@@ -415,6 +415,8 @@ class TestFileCollector:
         if name not in self.vocabulary.markers or not call.args:
             return
         condition = call.args[0]
+        if isinstance(condition, ast.Constant) and not isinstance(condition.value, str):
+            return  # `skipif(True)` skips everywhere, `skipif(False)` nowhere: a decision, not a missing service
         reason = _reason(call)
         text = _literal(condition) if isinstance(condition, ast.Constant) else _text(condition)
         self._skips.add(_Skip(call.lineno, name, reason, signals_of(condition, f"{reason} {text}"), text, scope), depth)
