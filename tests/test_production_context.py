@@ -375,6 +375,23 @@ def test_a_caller_nothing_runs_does_not_keep_a_coroutine_on_the_serving_loop(tmp
         "run_async_task()")
 
 
+def test_a_caller_named_past_a_long_receiver_still_runs(tmp_path):
+    """A caller is named by the call's target in the model, not its text, which is cut at 80
+    characters: `deps.container.services...jobs.run_sync_with_new_session(n)` on a receiver of
+    unknown type names it, so `run_sync()` stays served."""
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/loops.py": (
+        "import asyncio\n\n\ndef run_async_task(factory):\n    loop = asyncio.new_event_loop()\n"
+        "    return loop.run_until_complete(factory())\n"), "app/jobs.py": (
+        "import time\n\nfrom .loops import run_async_task\n\n\n"
+        "async def run_sync(n):\n    time.sleep(n)\n\n\n"
+        "async def run_sync_with_new_session(n):\n    await run_sync(n)\n\n\n"
+        "def sync_task(n):\n    return run_async_task(lambda: run_sync(n))\n"), "app/api.py": (
+        "async def sync(n, deps):\n"
+        "    await deps.container.services.background_workers.session_handlers.jobs.run_sync_with_new_session(n)\n")})
+    gaps = _by_function(_listing_unserved(root), "GA103")
+    assert gaps["async run_sync()"]["priority"] == "P0"
+
+
 def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
     """OpenHands' `Runtime.on_event` runs `await self.call_tool_mcp(...)` on a loop of its own; the
     subclass's override is what runs there. An override nothing calls at all stays a root."""

@@ -349,14 +349,18 @@ def _method_name(target: Target) -> str | None:
 
 
 def _target_name(target: Target) -> str | None:
-    """The last name of a function handed on by name (`job` of `run(job)`, `handle` of `self.handle`)."""
-    if isinstance(target, ImportRef):
-        return target.rest[-1] if target.rest else target.imported.name.rpartition(".")[2]
+    """The last name of the function a call runs or is handed (`run_x` of `await svc.run_x()` or
+    `run(run_x)`, `handle` of `self.handle`): from the model, not the call's text, which an alias
+    (`from jobs import run_x as job`) or a long receiver cut at 80 characters would hide."""
+    if isinstance(target, (SelfMethod, SuperMethod, BuiltinRef)):
+        return target.name
+    if isinstance(target, ImportRef) and not target.rest:
+        return target.imported.name.rpartition(".")[2]
     if isinstance(target, ModuleRef):
         return target.parts[-1]
     if isinstance(target, LocalFunctionRef):
         return target.qualname.rpartition(".")[2]
-    return _method_name(target) if not isinstance(target, SelfMethod) else target.name
+    return _method_name(target)
 
 
 T = TypeVar("T")
@@ -416,8 +420,7 @@ class _Resolver:
                                    or (fn.name in words.lifespan_names
                                        and any(d.endswith("asynccontextmanager") for d in fn.decorators)))
         fixture = any(d.removesuffix("()") in words.fixture_decorators for d in fn.decorators)
-        named = {call.text.rpartition(".")[2] for call in fn.calls} | {
-            name for call in fn.calls for value in call.values if (name := _target_name(value))}
+        named = {name for call in fn.calls for target in (call.target, *call.values) if (name := _target_name(target))}
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators),
                              f"{first_loop}() in {_where(fn, key.path)}" if hands else None,
                              self._overrides(key, fn), fixture, self._makes(key, fn), tuple(sorted(named)))
@@ -839,8 +842,10 @@ class _Graph:
                    else None if self.runs.runs(key.path)
                    else f"nothing the deployment starts: it starts {self.runs.started()}, and no import from those "
                         f"reaches any module under {self.runs.folder(key.path)}")
-        # a task queue's worker: it delays the worker's other jobs, no request
+        # a task queue's worker: it delays the worker's other jobs, no request (at most P1, served)
         worker = None if runs_in else self.runs.worker_only(key.path)
+        where = runs_in or (f"a task queue's worker only: {worker} imports it, no process serving requests "
+                            "does; it holds up the worker's other jobs, not requests" if worker else None)
         return Finding(
             rule=self.catalog.kind_rule[sink.kind],
             file=key.path,
@@ -851,9 +856,7 @@ class _Graph:
                 "chain": chain,
                 "blocking_call": sink.name,
                 "blocking_at": f"{last['file']}:{last['line']}",
-                **({"runs_in": runs_in} if runs_in else {}),
-                **({"runs_in": f"a task queue's worker only: {worker} imports it, no process serving requests "
-                               "does; it holds up the worker's other jobs, not requests"} if worker else {}),
+                **({"runs_in": where} if where else {}),
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
                 **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else {"runs_when": chosen} if chosen else {}),
