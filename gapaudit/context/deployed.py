@@ -153,19 +153,23 @@ def deployed(files: Iterable[DeployFile], edges: Mapping[str, ModuleEdges], inde
                     return Deployed(tuple(entries), None, undecided)
     if not entries:
         return Deployed((), None, "no deploy file starts Python code of the project")
-    reached = _imported([entry.module for entry in entries], edges, index, plugins)
-    # what a deployment imports by names built at run time (Django's conventions, plugins) stays
-    # in the folders it imports from: a top-level folder counts whole once any module of it runs
-    folders = {_folder(rel) for rel in reached}
+    # what every process but the workers imports, then each worker's: together, what the deployment runs
+    others = _imported([entry.module for entry in entries if not entry.worker], edges, index, plugins)
+    reached = set(others)
     # a module only workers import runs in a worker's process, never one serving requests; each
     # module by itself here (no folder counted whole), so a server that loads one by a name the
     # imports do not show would make it look like a worker's: that costs a gap its P0, no more
-    others = _imported([entry.module for entry in entries if not entry.worker], edges, index, plugins)
     workers: dict[str, str] = {}
     for entry in entries:
-        if entry.worker and others:  # with no other process found, what serves requests is not known
-            for module in _imported([entry.module], edges, index, plugins) - others:
-                workers.setdefault(module, entry.command)
+        if entry.worker:
+            own = _imported([entry.module], edges, index, plugins)
+            reached |= own
+            if others:  # with no other process found, what serves requests is not known
+                for module in own - others:
+                    workers.setdefault(module, entry.command)
+    # what a deployment imports by names built at run time (Django's conventions, plugins) stays
+    # in the folders it imports from: a top-level folder counts whole once any module of it runs
+    folders = {_folder(rel) for rel in reached}
     return Deployed(tuple(entries), frozenset(rel for rel in index.files if _folder(rel) in folders), workers=workers)
 
 

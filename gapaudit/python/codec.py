@@ -51,25 +51,26 @@ def encode(value: Any) -> Any:
     cls = value.__class__
     if cls in _SCALARS:
         return value
-    if cls is tuple or cls is list:  # most containers: no set to sort
-        items = [item if item.__class__ in _SCALARS else encode(item) for item in value]
-        if items and items[0].__class__ is str and (items[0] in _CLASSES or items[0] == _ESCAPED):
-            return [_ESCAPED, items]
-        return items
-    encoder = _ENCODERS.get(cls)
-    if encoder is None and cls in _FIELDS:
-        encoder = _ENCODERS[cls] = _encoder(cls)
-    if encoder is not None:
-        return encoder(value)
-    if isinstance(value, (list, tuple, frozenset, set)):
-        items = [item if item.__class__ in _SCALARS else encode(item)
-                 for item in (sorted(value) if isinstance(value, (frozenset, set)) else value)]
-        if items and items[0].__class__ is str and (items[0] in _CLASSES or items[0] == _ESCAPED):
-            return [_ESCAPED, items]
-        return items
-    if isinstance(value, dict):
-        return {str(key): encode(item) for key, item in value.items()}
-    return value
+    if cls is tuple or cls is list:  # most containers, first: no fact, no set to sort
+        source = value
+    else:
+        encoder = _ENCODERS.get(cls)
+        if encoder is None and cls in _FIELDS:
+            encoder = _ENCODERS[cls] = _encoder(cls)
+        if encoder is not None:
+            return encoder(value)
+        if isinstance(value, (frozenset, set)):
+            source = sorted(value)
+        elif isinstance(value, (list, tuple)):
+            source = value
+        elif isinstance(value, dict):
+            return {str(key): encode(item) for key, item in value.items()}
+        else:
+            return value
+    items = [item if item.__class__ in _SCALARS else encode(item) for item in source]
+    if items and items[0].__class__ is str and (items[0] in _CLASSES or items[0] == _ESCAPED):
+        return [_ESCAPED, items]
+    return items
 
 
 @contextmanager
