@@ -199,6 +199,7 @@ COMPOSE_WITH_A_SECRET = "services:\n  web:\n    image: acme/web:2\n    ports: [\
     ("deploy/compose.yml", "name: shop\n", True),
     ("examples/minimal/docker-compose.yml", "", False),
     ("scripts/test-environments/oidc/compose.yml", "", False),  # a word of a folder's name
+    ("scripts/docker/devops/docker-compose.yml", "", False),  # phoenix's development stack: a script's tooling
     ("oidc/compose.yml", "# DO NOT USE THIS! This is only intended for testing OIDC when developing.\n", False),
     # takahe's: the warning follows the compose version line
     ("docker/docker-compose.yml", 'version: "3.4"\n\n# DO NOT USE THIS IN PRODUCTION - it is for development only\n', False),

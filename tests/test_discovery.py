@@ -147,3 +147,17 @@ def test_a_cached_walk_is_reused_until_a_folder_or_a_gitignore_changes(tmp_path)
     assert "app/api/users.py" in found()
     (root / ".gitignore").write_text("build.py\napp/api/\n")  # same folders, another .gitignore
     assert found() == {"app/main.py", "tests/test_main.py"}
+
+
+def test_a_conftest_marks_its_folder_as_tests_unless_it_sits_in_a_package_beside_code(tmp_path):
+    _write(tmp_path, "qa/conftest.py")  # a test folder of its own: no package
+    _write(tmp_path, "qa/checks.py", "x = 1\n")
+    for rel in ("t/unit/__init__.py", "t/unit/conftest.py", "t/unit/test_queue.py", "t/unit/mocks.py"):
+        _write(tmp_path, rel, "x = 1\n")  # a package of tests: test modules beside the conftest
+    for rel in ("svc/__init__.py", "svc/conftest.py", "svc/api.py", "svc/core/tests/test_api.py"):
+        _write(tmp_path, rel, "x = 1\n")  # xinference, pandas: the package's own conftest, tests in tests/
+    kinds = {f.rel: f.kind for f in discover(tmp_path, Config()).files}
+    assert kinds["qa/checks.py"] == PYTHON_TEST
+    assert kinds["t/unit/mocks.py"] == PYTHON_TEST
+    assert kinds["svc/api.py"] == PYTHON
+    assert kinds["svc/core/tests/test_api.py"] == PYTHON_TEST

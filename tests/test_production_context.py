@@ -506,3 +506,46 @@ def test_what_runs_only_when_no_loop_is_running_blocks_none(tmp_path):
     })
     gaps = _by_function(scan_json(root, "--fail-on", "never")[1], "GA108")
     assert set(gaps) == {"async b()"}
+
+
+def test_a_local_sqlite_file_is_file_io_not_a_network_database(tmp_path):
+    """crawl4ai's robots.txt cache, mem0's history: SQLite on a local file has no server to hang
+    on. It is blocking file I/O (GA105, P2); a sync client of a database server stays GA102, P0."""
+    source = (
+        "import sqlite3\n\nimport psycopg2\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+        "@app.get('/cached')\nasync def cached(url: str):\n"
+        "    with sqlite3.connect('/var/cache/robots.db') as conn:\n"
+        "        return conn.execute('select rules from robots where url = ?', (url,)).fetchone()\n\n\n"
+        "@app.get('/users')\nasync def users():\n"
+        "    return psycopg2.connect('postgresql://db/app').cursor().execute('select 1')\n")
+    report = scan_json(write_files(tmp_path, {"app/main.py": source}))[1]
+    found = {(g["evidence"]["chain"][0]["function"], g["rule"], g["priority"]) for g in report["gaps"]
+             if g["rule"].startswith("GA1")}
+    assert found == {("async cached()", "GA105", "P2"), ("async users()", "GA102", "P0")}
+
+
+def test_a_class_made_only_behind_a_settings_flag_off_by_default_is_p2(tmp_path):
+    """agentgpt's MockAgentService sleeps in every method; the app makes it only when
+    `settings.ff_mock_mode_enabled`, a pydantic settings field that defaults to False. A field
+    that defaults to True switches nothing off."""
+    files = {
+        "app/settings.py": (
+            "from pydantic_settings import BaseSettings\n\n\n"
+            "class Settings(BaseSettings):\n    ff_mock_mode_enabled: bool = False\n    cache_enabled: bool = True\n\n\n"
+            "settings = Settings()\n"),
+        "app/services.py": (
+            "import time\n\nfrom app.settings import settings\n\n\n"
+            "class MockService:\n    async def run(self):\n        time.sleep(1)\n\n\n"
+            "class CachedService:\n    async def run(self):\n        time.sleep(2)\n\n\n"
+            "class RealService:\n    async def run(self):\n        return 1\n\n\n"
+            "def provide():\n    if settings.ff_mock_mode_enabled:\n        return MockService()\n"
+            "    if settings.cache_enabled:\n        return CachedService()\n    return RealService()\n"),
+        "app/main.py": (
+            "from fastapi import Depends, FastAPI\n\nfrom app.services import provide\n\napp = FastAPI()\n\n\n"
+            "@app.get('/run')\nasync def run(service=Depends(provide)):\n    return await service.run()\n"),
+    }
+    found = _by_function(_listing_unserved(write_files(tmp_path, files)), "GA103")
+    assert found["async MockService.run()"]["priority"] == "P2"
+    assert found["async MockService.run()"]["evidence"]["runs_when"].startswith(
+        "only when Settings.ff_mock_mode_enabled is set: an opt-in switch, off by default (app/settings.py)")
+    assert found["async CachedService.run()"]["priority"] == "P0"

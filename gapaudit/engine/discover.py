@@ -125,6 +125,14 @@ class Discovery:
         return {f.rel.rsplit("/", 1)[0] for f in self.files if f.rel.endswith("/__init__.py")}
 
 
+def _test_folder(filenames: list[str]) -> bool:
+    """Whether a folder holding a conftest.py holds tests below it (`t/`, `qa/`). A package whose
+    conftest.py sits beside its code and whose tests live in `tests/` folders (xinference, pandas,
+    saleor's `graphql/`) is production code: it has an `__init__.py` and no test module of its own."""
+    return "__init__.py" not in filenames or any(
+        _TEST_NAME.match(name) for name in filenames if name != "conftest.py")
+
+
 def classify(rel: str, test_spec: _Spec | None = None) -> str | None:
     """The kind of a file from its relative path, or None when no analyzer reads it."""
     name = rel.rsplit("/", 1)[-1]
@@ -300,7 +308,7 @@ def _walk(root: Path, config: Config) -> _Walk:
             and not d.endswith(".egg-info")
             and not ignored(f"{base}/{d}" if base else d, is_dir=True)
         )
-        if base and "conftest.py" in filenames:
+        if base and "conftest.py" in filenames and _test_folder(filenames):
             test_dirs.append(base + "/")
         for name in sorted(filenames):
             rel = f"{base}/{name}" if base else name

@@ -211,6 +211,7 @@ class _ClassRecord:
         self.bases = bases
         self.attributes: dict[str, list[TypeExpr]] = {}
         self.methods: list[str] = []
+        self.switches: list[str] = []
 
     def add_attribute(self, name: str, t: TypeExpr, unique: bool = False) -> None:
         candidates = self.attributes.setdefault(name, [])
@@ -221,7 +222,8 @@ class _ClassRecord:
         node = self.node
         return Class(node.name, node.lineno, node.col_offset, node.end_lineno or node.lineno,
                      node.end_col_offset or 0, self.bases,
-                     {name: tuple(types) for name, types in self.attributes.items()}, tuple(self.methods))
+                     {name: tuple(types) for name, types in self.attributes.items()}, tuple(self.methods),
+                     tuple(self.switches))
 
 
 _UNREAD = object()  # a def or class the model does not describe: nothing in it is anyone's own node
@@ -428,6 +430,8 @@ class ModelBuilder:
         scopes = [self._names.module]
         if isinstance(node, ast.AnnAssign):
             if isinstance(node.target, ast.Name):
+                if _off_by_default(node) and any(_last_name(base).endswith("Settings") for base in record.node.bases):
+                    record.switches.append(node.target.id)
                 t = (self._names.type_of(node.value, scopes, None) if node.value else None) or \
                     self._names.annotation_type(node.annotation, scopes)
                 if t is not None:
@@ -768,6 +772,22 @@ def _handlers(prefix: str) -> dict[type[ast.AST], Callable[[ModelBuilder, Any, C
 _ENTER = _handlers("enter_")
 _LEAVE = _handlers("leave_")
 ModelBuilder.wants = tuple({**_ENTER, **_LEAVE})
+
+
+def _last_name(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _off_by_default(node: ast.AnnAssign) -> bool:
+    """`flag: bool = False` or `= Field(False, ...)` / `Field(default=False)`: a settings field
+    that is off unless the environment turns it on."""
+    if _last_name(node.annotation) != "bool":
+        return False
+    value = node.value
+    if isinstance(value, ast.Call) and _last_name(value.func) == "Field":
+        value = value.args[0] if value.args else next(
+            (k.value for k in value.keywords if k.arg == "default"), None)
+    return isinstance(value, ast.Constant) and value.value is False
 
 
 def _switch_on(test: ast.expr) -> tuple[str, ...] | None:

@@ -45,7 +45,7 @@ from . import codec
 from .imports import Import
 
 #: the version of this model's shape; an analyzer rejects cached facts of another version
-SCHEMA = 7
+SCHEMA = 8
 
 #: the qualname of a module's own code (outside every def and class) as a `Function`
 MODULE_CODE = "<module>"
@@ -343,6 +343,9 @@ class Class:
     bases: tuple[Ref, ...] = ()
     attributes: dict[str, tuple[TypeExpr, ...]] = field(default_factory=dict)
     methods: tuple[str, ...] = ()
+    #: fields of a settings class (a base named `...Settings`) off by default (`flag: bool = False`):
+    #: opt-in switches the environment turns on, as `Assignment.switch` for a module's variables
+    switches: tuple[str, ...] = ()
 
 
 @codec.register

@@ -262,9 +262,18 @@ class PythonProject:
         return None
 
     def switch(self, path: str, ref: Ref, depth: int = 0) -> tuple[str, str] | None:
-        """(environment variable, module) when `ref`, in the module at `path`, names an opt-in
-        switch: a module-level variable that is false unless that variable is set."""
+        """(what is set, module) when `ref`, in the module at `path`, names an opt-in switch: a
+        module-level variable that is false unless an environment variable is set, or a field of
+        a settings object off by default (`settings.ff_mock_mode_enabled`, Class.switches)."""
         if depth > _MAX_DEPTH:
+            return None
+        owner = self.receiver(path, ref, depth + 1)
+        if isinstance(owner, Instance) and isinstance(owner.owner, ClassSymbol):
+            name = ref.parts[-1] if isinstance(ref, ModuleRef) else ref.rest[-1] if isinstance(ref, ImportRef) else ""
+            for cls in self.mro(owner.owner, depth + 1):
+                found = self.class_of(cls)
+                if found is not None and name in found.switches:
+                    return f"{found.name}.{name}", cls.path
             return None
         if isinstance(ref, ModuleRef):
             if len(ref.parts) != 1:

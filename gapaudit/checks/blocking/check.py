@@ -115,6 +115,7 @@ class Made:
     name: str
     line: int
     choice: str | None = None
+    switch: tuple[str, str] | None = None  # as CallLink.switch: made only behind an opt-in switch
 
 
 @codec.register
@@ -433,7 +434,7 @@ class _Resolver:
             if isinstance(call.target, Ref) and call.text.rpartition(".")[2][:1].isupper():
                 made = self.python.resolve_ref(key.path, call.target)
                 if isinstance(made, ClassSymbol):
-                    found.append(Made(made.path, made.name, call.line, call.choice))
+                    found.append(Made(made.path, made.name, call.line, call.choice, self._switch(key, call)))
         return tuple(found)
 
     def _overrides(self, key: FunctionSymbol, fn: Function) -> tuple[Callee, ...]:
@@ -647,12 +648,26 @@ class _Graph:
                 made.setdefault((site.path, site.name), []).append((site, key))
         found = {}
         for (path, name), sites in made.items():
-            if all(site.choice for site, _ in sites):
+            if all(site.switch for site, _ in sites):
+                continue  # `_switched_classes`
+            if all(site.choice or site.switch for site, _ in sites):
                 first, where = sites[0]
                 found[path, name] = (f"only when configuration picks {name}: every instance is made under "
-                                     f"`{first.choice}` in {where.qualname}() ({where.path}:{first.line}), one of "
-                                     "several implementations; P0 if production picks it")
+                                     f"`{first.choice or first.switch[0]}` in {where.qualname}() "
+                                     f"({where.path}:{first.line}), one of several implementations; P0 if "
+                                     "production picks it")
         return found
+
+    def _switched_classes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """Classes every instance of which is made behind an opt-in switch (`if
+        settings.ff_mock_mode_enabled: return MockAgentService()`): their methods run only when it
+        is on. (path, name) of the class -> the switch, as CallLink.switch."""
+        made: dict[tuple[str, str], list[Made]] = {}
+        for fn in self.functions:
+            for site in fn.makes:
+                made.setdefault((site.path, site.name), []).append(site)
+        return {key: sites[0].switch for key, sites in made.items()
+                if sites[0].switch is not None and all(site.switch for site in sites)}
 
     def _own_loop(self) -> dict[int, str]:
         """Async functions that run only on an event loop of their own, never the one serving
@@ -760,6 +775,7 @@ class _Graph:
         behind = self._switched()
         own_loop = self._own_loop()
         chosen = self._chosen()
+        switched_classes = self._switched_classes()
         findings: list[Finding] = []
         for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
             if not fn.is_async:
@@ -770,7 +786,8 @@ class _Graph:
                 if resolved is None or call.line in seen_lines:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
-                switch = call.switch or behind.get(number)
+                switch = call.switch or behind.get(number) or switched_classes.get(
+                    (key.path, key.qualname.partition(".")[0]))
                 if isinstance(resolved, Sink):
                     sink = resolved
                     if call.once and sink.kind in self.catalog.once_ignored:
