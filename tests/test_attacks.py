@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import one_line_error, run_cli
 
-BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 REAL = ("GA103", "app/main.py")  # the real finding every crafted repository holds
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import one_line_error, write_files
 
-BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 READS_DATABASE_URL = 'import os\n\nDATABASE_URL = os.environ["DATABASE_URL"]\n'
 
 # "billion laughs": 9 levels of 9 references, ~10^9 nodes once expanded, in about 500 bytes

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import run_cli, write_files
 
-BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 CUSTOM = "import legacy_sdk\n\nasync def sync_all():\n    legacy_sdk.fetch()\n"
 A_DAY_AGO = time.time() - 86_400
 

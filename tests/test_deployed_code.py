@@ -7,7 +7,7 @@ from conftest import scan_json, write_files
 
 from gapaudit.context import deploy_file, split_command
 
-BLOCKING = "import requests\n\n\nasync def fetch(url):\n    return requests.get(url, timeout=5)\n"
+BLOCKING = "import requests\n\n@bot.event\nasync def fetch(url):\n    return requests.get(url, timeout=5)\n"
 SERVICE = {
     "app/__init__.py": "",
     "app/main.py": "from fastapi import FastAPI\n\nfrom .client import fetch\n\napp = FastAPI()\n",

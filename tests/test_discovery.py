@@ -20,7 +20,7 @@ from gapaudit.engine.discover import (
 )
 from gapaudit.settings import Config
 
-BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 
 
 def _write(root: Path, rel: str, text: str = "") -> None:

@@ -14,7 +14,7 @@ from gapaudit.engine.pipeline import scan
 from gapaudit.model import ScanOptions
 from gapaudit.settings import Config
 
-BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 
 # where a file lands decides which analyzers read it
 PLACES = ["app/{}.py", "tests/test_{}.py", "web/src/{}.ts", "web/src/{}.jsx", "config/{}.env", ".env.{}",

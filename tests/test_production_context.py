@@ -8,7 +8,7 @@ import json
 
 from conftest import scan_json, write_files
 
-BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 
 
 def _gaps(report: dict) -> dict[tuple[str, str], dict]:
@@ -187,11 +187,11 @@ def test_blocking_work_behind_an_opt_in_switch_is_p2_with_the_switch_named(tmp_p
                            # a route (decorated) is run by the framework too, whoever else awaits it
                            "def route(f):\n    return f\n\n\n@route\nasync def tenant_page():\n    time.sleep(6)\n\n\n"
                            "async def maybe():\n    if MULTI_TENANT:\n        await tenant_page()\n"),
-        "app/cache.py": ("import time\n\nfrom shared import configs\n\n\n"
-                         "async def warm():\n    if configs.CACHE:\n        time.sleep(1)\n\n\n"
+        "app/cache.py": ("import time\n\nfrom shared import configs\n\n"
+                         "@bot.event\nasync def warm():\n    if configs.CACHE:\n        time.sleep(1)\n\n\n"
                          "async def trace():\n    if configs.DEBUG_SQL and True:\n        time.sleep(2)\n\n\n"
                          "def both():\n    if configs.DEBUG_SQL:\n        time.sleep(3)\n    time.sleep(4)\n\n\n"
-                         "async def always():\n    return both()\n"),
+                         "@bot.event\nasync def always():\n    return both()\n"),
     })
     gaps = _by_function(_listing_unserved(root), "GA103")  # listed, not only counted
     assert gaps["async get_tenant()"]["priority"] == "P2"
@@ -230,6 +230,10 @@ def test_a_class_configuration_picks_among_alternatives_is_p1_with_the_choice_na
                            # strings that are no names (a token compared in code) are never printed
                            "def vault(key):\n    if key == 'sk_live_4eC39HqLyjWDarjtT1zdp7dc':\n        return Vault()\n"
                            "    elif key == 'rk_live_51HcW2yLkdIwHu7ixPrN':\n        return Vault()\n"),
+        "app/main.py": ("from fastapi import FastAPI\n\nfrom app.factory import cache, files, upload, vault\n\n"
+                        "app = FastAPI()\n\n\n@app.post('/documents')\nasync def add(config, request, key):\n"
+                        "    await files(config).store()\n    await files(config).size()\n    await cache(config).get()\n"
+                        "    await upload(request).save()\n    await vault(key).open()\n"),
     })
     report = scan_json(root)[1]
     gaps = _by_function(report, "GA1")
@@ -336,7 +340,7 @@ def test_a_helper_that_runs_what_it_is_handed_on_a_loop_of_its_own(tmp_path):
         "def schedule_task():\n    return run_async_task(_check_schedules)\n\n\n"
         "def index_task(n):\n    return run_async_task(lambda: _index(n))\n\n\n"
         "def cleanup_task():\n    return run_logged(lambda: _cleanup())\n\n\n"
-        "def hook():\n    return later(lambda: _served())\n")})
+        "@bot.event\ndef hook():\n    return later(lambda: _served())\n")})
     gaps = _by_function(_listing_unserved(root), "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
         "async _index()": "P2", "async _cleanup()": "P2", "async _served()": "P0", "async _check_schedules()": "P2"}
@@ -365,7 +369,7 @@ def test_a_caller_nothing_runs_does_not_keep_a_coroutine_on_the_serving_loop(tmp
         "async def run_export_with_new_session(n):\n    await run_export(n)\n\n\n"
         "def export_task(n):\n    return run_async_task(lambda: run_export(n))\n"), "app/api.py": (
         "from . import jobs\nfrom .jobs import run_export_with_new_session\n\n\n"
-        "async def sync(background_tasks, n, svc):\n    await svc.run_sync_with_new_session(n)\n"
+        "@router.post('/sync')\nasync def sync(background_tasks, n, svc):\n    await svc.run_sync_with_new_session(n)\n"
         "    background_tasks.add_task(run_export_with_new_session, n)\n")})
     gaps = _by_function(_listing_unserved(root), "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
@@ -386,7 +390,7 @@ def test_a_caller_named_past_a_long_receiver_still_runs(tmp_path):
         "async def run_sync(n):\n    time.sleep(n)\n\n\n"
         "async def run_sync_with_new_session(n):\n    await run_sync(n)\n\n\n"
         "def sync_task(n):\n    return run_async_task(lambda: run_sync(n))\n"), "app/api.py": (
-        "async def sync(n, deps):\n"
+        "@router.post('/sync')\nasync def sync(n, deps):\n"
         "    await deps.container.services.background_workers.session_handlers.jobs.run_sync_with_new_session(n)\n")})
     gaps = _by_function(_listing_unserved(root), "GA103")
     assert gaps["async run_sync()"]["priority"] == "P0"
@@ -394,7 +398,8 @@ def test_a_caller_named_past_a_long_receiver_still_runs(tmp_path):
 
 def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
     """OpenHands' `Runtime.on_event` runs `await self.call_tool_mcp(...)` on a loop of its own; the
-    subclass's override is what runs there. An override nothing calls at all stays a root."""
+    subclass's override is what runs there. An override nothing calls at all blocks no request
+    anyone found: P1, with the missing entry point said."""
     root = write_files(tmp_path, {"app/__init__.py": "", "app/runtime.py": (
         "import asyncio\nimport time\n\n\nclass Runtime:\n    def on_event(self, event):\n"
         "        asyncio.get_event_loop().run_until_complete(self._handle(event))\n\n"
@@ -406,7 +411,8 @@ def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
     gaps = _by_function(_listing_unserved(root), "GA103")
     assert gaps["async DockerRuntime.call_tool()"]["priority"] == "P2"
     assert gaps["async DockerRuntime.call_tool()"]["evidence"]["runs_on"].endswith("in Runtime.on_event()")
-    assert gaps["async DockerRuntime.close()"]["priority"] == "P0"
+    assert gaps["async DockerRuntime.close()"]["priority"] == "P1"
+    assert gaps["async DockerRuntime.close()"]["evidence"]["entry_point"].startswith("none found")
 
 
 def test_a_test_fixture_in_a_served_package_runs_in_the_test_suite(tmp_path):
@@ -415,7 +421,7 @@ def test_a_test_fixture_in_a_served_package_runs_in_the_test_suite(tmp_path):
     root = write_files(tmp_path, {"app/__init__.py": "", "app/plugin.py": (
         "import subprocess\n\nimport pytest\n\n\n@pytest.fixture(scope='session')\n"
         "async def git_repo(tmp_path):\n    subprocess.run(['git', 'init', str(tmp_path)])\n\n\n"
-        "async def clone(url):\n    subprocess.run(['git', 'clone', url])\n")})
+        "@bot.command()\nasync def clone(url):\n    subprocess.run(['git', 'clone', url])\n")})
     gaps = _by_function(_listing_unserved(root), "GA104")
     assert gaps["async git_repo()"]["priority"] == "P2"
     assert gaps["async git_repo()"]["evidence"]["runs_in"] == "the test suite: a test fixture"
@@ -549,3 +555,34 @@ def test_a_class_made_only_behind_a_settings_flag_off_by_default_is_p2(tmp_path)
     assert found["async MockService.run()"]["evidence"]["runs_when"].startswith(
         "only when Settings.ff_mock_mode_enabled is set: an opt-in switch, off by default (app/settings.py)")
     assert found["async CachedService.run()"]["priority"] == "P0"
+
+
+def test_a_blocking_call_no_entry_point_reaches_is_p1_with_that_said(tmp_path):
+    """P0 needs an entry point: something a framework registers (a decorator, `add_api_route`, a
+    class-level `Depends(...)`, `app.get(path)(page)`), a library's callback (a method of a class
+    with a base outside the project), or module code; then whatever those await, start or name.
+    letta's `QueuingInterface.message_generator()` and surfsense's Slack indexer that nothing calls
+    any more reach none: P1, with `entry_point` evidence."""
+    root = write_files(tmp_path, {"app/__init__.py": "", "app/main.py": (
+        "import time\n\nimport httpx\nfrom fastapi import Depends, FastAPI\n\napp = FastAPI()\n\n\n"
+        "async def registered():\n    time.sleep(1)\n\n\n"
+        "app.add_api_route('/registered', registered)\n\n\n"
+        "async def current_user():\n    time.sleep(2)\n\n\n"
+        "class Controller:\n    user = Depends(current_user)\n\n\n"
+        "async def page():\n    time.sleep(3)\n\n\n"
+        "def mount(target):\n    target.get('/page')(page)\n\n\n"
+        "class Transport(httpx.AsyncBaseTransport):\n    async def handle_async_request(self, request):\n"
+        "        time.sleep(4)\n\n\n"
+        "async def helper():\n    time.sleep(5)\n\n\n"
+        "@app.get('/decorated')\nasync def decorated():\n    await helper()\n\n\n"
+        "async def orphan():\n    time.sleep(6)\n\n\n"
+        "async def old_indexer():\n    await orphan()\n\n\n"
+        "mount(app)\n")})
+    gaps = _by_function(scan_json(root)[1], "GA103")
+    assert {name: g["priority"] for name, g in gaps.items()} == {
+        "async registered()": "P0", "async current_user()": "P0", "async page()": "P0",
+        "async Transport.handle_async_request()": "P0", "async helper()": "P0", "async orphan()": "P1"}
+    assert gaps["async orphan()"]["evidence"]["entry_point"] == (
+        "none found: nothing a framework registers (a route, a handler, a task), no library's callback and no "
+        "module's own code awaits, starts or names orphan() or anything that does")
+    assert "entry_point" not in gaps["async helper()"]["evidence"]

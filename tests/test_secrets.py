@@ -15,7 +15,7 @@ from conftest import run_cli
 
 from gapaudit.rules import builtin_rules_dir
 
-BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+BLOCKING = "import time\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 READS = "import os\n\nDB_PASSWORD = os.environ['DB_PASSWORD']\nTIMEOUT = os.getenv('HTTP_TIMEOUT', '5')\n"
 
 GITHUB = {prefix: f"{prefix}_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6{prefix.upper()}7r8" for prefix in ("ghp", "gho", "ghu", "ghs", "ghr")}

@@ -10,12 +10,12 @@ from conftest import run_cli, scan_json
 SOURCE = """import time
 import requests
 
-
+@bot.event
 async def poll():
     time.sleep(1)
     requests.get("https://api/x", timeout=5)  # gapaudit: ignore[GA101]
 
-
+@bot.event
 async def legacy():
     time.sleep(2)  # noqa: GA103
 """
@@ -29,7 +29,7 @@ def test_inline_suppressions_are_counted_not_reported(tmp_path):
 
 
 def test_a_suppression_for_another_rule_does_not_hide(tmp_path):
-    (tmp_path / "svc.py").write_text("import time\n\nasync def f():\n    time.sleep(1)  # gapaudit: ignore[GA101]\n")
+    (tmp_path / "svc.py").write_text("import time\n@bot.event\nasync def f():\n    time.sleep(1)  # gapaudit: ignore[GA101]\n")
     assert [g["rule"] for g in scan_json(tmp_path)[1]["gaps"]] == ["GA103"]
 
 
@@ -41,7 +41,7 @@ def test_baseline_accepts_todays_gaps_and_reports_new_ones(tmp_path):
     assert len(baseline["fingerprints"]) == 1
     code, report = scan_json(tmp_path)
     assert code == 0 and report["gaps"] == [] and report["summary"]["suppressed"] == 3
-    (tmp_path / "svc.py").write_text("# moved\n" + SOURCE + "\nasync def new():\n    time.sleep(3)\n")
+    (tmp_path / "svc.py").write_text("# moved\n" + SOURCE + "\n@bot.event\nasync def new():\n    time.sleep(3)\n")
     code, report = scan_json(tmp_path)
     assert code == 1 and [g["message"].split(" in async ")[1] for g in report["gaps"]] == ["new()"]
     assert scan_json(tmp_path, "--no-baseline")[1]["summary"]["P0"] == 2
@@ -59,13 +59,13 @@ def _git(root, *args):
 
 
 def test_diff_reports_only_gaps_on_changed_lines(tmp_path):
-    (tmp_path / "old.py").write_text("import time\n\nasync def old():\n    time.sleep(1)\n")
+    (tmp_path / "old.py").write_text("import time\n@bot.event\nasync def old():\n    time.sleep(1)\n")
     _git(tmp_path, "init", "-q")
     _git(tmp_path, "add", ".")
     _git(tmp_path, "commit", "-qm", "base")
     with (tmp_path / "old.py").open("a") as f:
-        f.write("\nasync def changed():\n    time.sleep(2)\n")
-    (tmp_path / "new.py").write_text("import time\n\nasync def brand_new():\n    time.sleep(3)\n")
+        f.write("@bot.event\nasync def changed():\n    time.sleep(2)\n")
+    (tmp_path / "new.py").write_text("import time\n@bot.event\nasync def brand_new():\n    time.sleep(3)\n")
     code, report = scan_json(tmp_path, "--diff", "HEAD")
     assert sorted((g["file"], g["line"]) for g in report["gaps"]) == [("new.py", 4), ("old.py", 7)]
     assert scan_json(tmp_path)[1]["summary"]["P0"] == 3

@@ -280,6 +280,7 @@ class ModelBuilder:
         self._module: Module | None = None
         self._module_code: _FunctionRecord | None = None  # the module's own code, once the walk enters it
         self._references: dict[str, None] = {}  # module names strings spell, in order, once each
+        self._handed: set[str] = set()  # names handed to calls the module cannot name (Module.mentions)
         self._dynamic: dict[str, None] = {}  # constant starts of computed import names
         self._scripts: dict[tuple[str, str], None] = {}  # a setup.py's console scripts
 
@@ -337,6 +338,7 @@ class ModelBuilder:
             references=tuple(self._references),
             dynamic_imports=tuple(self._dynamic),
             scripts=tuple(self._scripts),
+            mentions=tuple(sorted(self._handed.union(_outside_bodies(node.body)))),
         )
 
     # --- defs and classes ------------------------------------------------------------------
@@ -642,7 +644,8 @@ class ModelBuilder:
         for _, raw in sorted(record.calls):
             call = raw.node
             target = names.call_target(call, inner, self_name)
-            if target is None:
+            if target is None:  # what it is handed by name may run: `app.get(path)(page)` registers page
+                self._handed.update(_last_name(arg) for arg in call.args if isinstance(arg, (ast.Name, ast.Attribute)))
                 continue
             raw.index = len(calls)
             calls.append(Call(
@@ -772,6 +775,26 @@ def _handlers(prefix: str) -> dict[type[ast.AST], Callable[[ModelBuilder, Any, C
 _ENTER = _handlers("enter_")
 _LEAVE = _handlers("leave_")
 ModelBuilder.wants = tuple({**_ENTER, **_LEAVE})
+
+
+def _outside_bodies(body: list[ast.stmt]) -> dict[str, None]:
+    """Module.mentions outside function bodies: a walk of that code, at most _MAX_REFERENCES names."""
+    found: dict[str, None] = {}
+    stack: list[ast.AST] = list(body)
+    while stack and len(found) < _MAX_REFERENCES:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):  # its body runs when it is called
+            stack.extend(node.decorator_list)
+            stack.extend(node.args.defaults)
+            stack.extend(default for default in node.args.kw_defaults if default is not None)
+        elif isinstance(node, ast.Name):
+            found[node.id] = None
+        elif isinstance(node, ast.Attribute):
+            found[node.attr] = None
+            stack.append(node.value)
+        elif not isinstance(node, (ast.Constant, ast.Lambda, ast.Import, ast.ImportFrom)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _last_name(node: ast.expr) -> str:

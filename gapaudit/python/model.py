@@ -374,3 +374,8 @@ class Module:
     dynamic_imports: tuple[str, ...] = ()
     #: console scripts a `setup.py` declares (`"name = module:function"`): (name, module)
     scripts: tuple[tuple[str, str], ...] = ()
+    #: the last name of everything module-level and class-body code mentions, decorators and
+    #: default values included (`HANDLERS = {"png": to_png}`, `user = Depends(get_user)`), and
+    #: of what any code hands to a call the module cannot name (`app.get(path)(page)`): how a
+    #: function is handed to what runs it without a call the model follows
+    mentions: tuple[str, ...] = ()
