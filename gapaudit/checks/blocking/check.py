@@ -724,12 +724,13 @@ class _Graph:
         for number, key in enumerate(self.keys):
             by_name.setdefault(key.qualname.rpartition(".")[2], []).append(number)
         reached = {n for n, fn in enumerate(self.functions) if fn.decorated or fn.callback or fn.qualname == MODULE_CODE}
-        reached.update(n for name in self.mentions for n in by_name.get(name, ()))
+        reached.update(n for name in self.mentions for n in by_name.pop(name, ()))
         queue = deque(reached)
         while queue:
             fn = self.functions[queue.popleft()]
+            # a name is followed once: `get` names hundreds of functions from thousands of callers
             for nxt in [*(self.number.get(run.callee) for run in fn.runs),
-                        *(n for name in fn.names for n in by_name.get(name, ()))]:
+                        *(n for name in fn.names for n in by_name.pop(name, ()))]:
                 if nxt is not None and nxt not in reached:
                     reached.add(nxt)
                     queue.append(nxt)
