@@ -126,6 +126,8 @@ class RequestCollector:
                 continue
             text = literal(target)
             path = url_path(text) if text is not None else None
+            if path is None and clients and text is not None and _relative_route(text):
+                path = f"/{text}"  # relative to the client's base_url: `httpx_client.post("v1/session_notes")`
             if path is not None:
                 refs.append(RouteReference(method, path, call.lineno, ast.unparse(func)))
                 continue
@@ -155,6 +157,14 @@ class RequestCollector:
                         parts.append("{}")
                 constants[function.name] = "".join(parts)
         return tuple(PathConstant(name, path) for name, path in constants.items() if path.startswith("/"))
+
+
+def _relative_route(text: str) -> bool:
+    """`v1/session_notes`: two or more segments, no scheme, no file name first (`index.html`); not
+    one word, which is as likely an id joined to a base path (`client.delete("mem_123")`)."""
+    segments = [part for part in text.split("/") if part]
+    return (len(segments) >= 2 and ":" not in text and "." not in segments[0]
+            and _path_like(f"/{text}"))
 
 
 def _path_like(text: str) -> bool:
