@@ -514,6 +514,29 @@ def test_what_runs_only_when_no_loop_is_running_blocks_none(tmp_path):
     assert set(gaps) == {"async b()"}
 
 
+def test_a_loop_guard_kept_in_a_variable_runs_its_asyncio_run_where_no_loop_runs(tmp_path):
+    """crawl4ai's `generate_schema`: `except RuntimeError: loop = None`, then `if loop is None:
+    return asyncio.run(coro)`, else a thread runs it. The branch taken on a running loop, and a
+    test of another name, still block."""
+    root = write_files(tmp_path, {
+        "app/main.py": ("import asyncio\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                        "async def schema():\n    await asyncio.sleep(0)\n\n\n"
+                        "def generate(cached):\n    try:\n        loop = asyncio.get_running_loop()\n"
+                        "    except RuntimeError:\n        loop = None\n"
+                        "    if loop is None:\n        return asyncio.run(schema())\n"
+                        "    if cached is None:\n        return asyncio.run(schema())\n"
+                        "    return None\n\n\n"
+                        "def generate_inverted():\n    try:\n        loop = asyncio.get_running_loop()\n"
+                        "    except RuntimeError:\n        loop = None\n"
+                        "    if loop:\n        loop.run_until_complete(schema())\n    else:\n        asyncio.run(schema())\n\n\n"
+                        "@app.get('/schema')\nasync def route():\n    generate(None)\n\n\n"
+                        "@app.get('/inverted')\nasync def inverted():\n    generate_inverted()\n"),
+    })
+    gaps = _by_function(scan_json(root, "--fail-on", "never")[1], "GA108")
+    assert {name: g["evidence"]["chain"][-1]["line"] for name, g in gaps.items()} == {
+        "async route()": 20, "async inverted()": 30}
+
+
 def test_a_local_sqlite_file_is_file_io_not_a_network_database(tmp_path):
     """crawl4ai's robots.txt cache, mem0's history: SQLite on a local file has no server to hang
     on. It is blocking file I/O (GA105, P2); a sync client of a database server stays GA102, P0."""

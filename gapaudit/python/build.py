@@ -92,6 +92,22 @@ def _guarded(test: ast.expr) -> ast.expr | None:
 _LOOP_GETTERS = frozenset({"get_running_loop", "get_event_loop"})
 
 
+def _no_loop_branch(node: ast.If, names: set[str]) -> list[ast.stmt] | None:
+    """The branch of `if loop is None:` / `if not loop:` (its body) or `if loop:` / `if loop is not
+    None:` (its `else`) that runs when `loop` is one of `names`, set to None where no loop runs."""
+    test = node.test
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    if negated:
+        test = test.operand  # type: ignore[attr-defined]
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value is None and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+        negated ^= isinstance(test.ops[0], ast.Is)
+        test = test.left
+    if not (isinstance(test, ast.Name) and test.id in names):
+        return None
+    return node.body if negated else node.orelse
+
+
 def _asks_for_loop(statement: ast.stmt) -> bool:
     """`loop = asyncio.get_running_loop()` (or a call of it anywhere in one simple statement)."""
     return isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)) and any(
@@ -186,6 +202,8 @@ class _FunctionRecord:
         #: ids of calls in one branch of a choice among alternatives -> its test (`Call.choice`)
         self.choice: dict[int, str] = {}
         self.off_loop: set[int] = set()  # ids of calls that run only when no event loop is running
+        #: names set to None where no loop runs (`except RuntimeError: loop = None`), tested later
+        self.no_loop: set[str] = set()
         #: `if sys.platform != "win32": return` at the top of the body: (its last line, the system left)
         self.platform_after: list[tuple[int, str]] = []
         self.polled: set[str] = set()
@@ -483,6 +501,9 @@ class ModelBuilder:
         parent = context.parent
         if not (isinstance(parent, ast.If) and parent.orelse == [node]):  # the first `if` of its chain
             self._choice_tests.update(_choices(node))
+        if owner.no_loop and (branch := _no_loop_branch(node, owner.no_loop)) is not None:
+            # crawl4ai: `except RuntimeError: loop = None` ... `if loop is None: return asyncio.run(coro)`
+            self._off_loop.append(_Region(node, len(context.ancestors), owner, None, branch))
         guarded = _guarded(node.test)
         key = _guard_key(guarded, owner.self_name) if guarded is not None else None
         if key is not None:
@@ -502,6 +523,9 @@ class ModelBuilder:
             owner.switched_after.append((node.end_lineno or node.lineno, parts))
 
     def leave_If(self, node: ast.If, context: Context) -> None:
+        while self._off_loop and self._off_loop[-1].node is node:
+            region = self._off_loop.pop()
+            region.record.off_loop.update(map(id, region.calls))
         if self._guards and self._guards[-1].node is node:
             guard = self._guards.pop()
             if guard.assigned:
@@ -527,6 +551,10 @@ class ModelBuilder:
             for handler in node.handlers:
                 if handler.type is not None and _mentions(handler.type, "RuntimeError"):
                     self._off_loop.append(_Region(node, len(context.ancestors) + 1, owner, body=handler.body))
+                    owner.no_loop.update(
+                        target.id for statement in handler.body if isinstance(statement, ast.Assign)
+                        and isinstance(statement.value, ast.Constant) and statement.value.value is None
+                        for target in statement.targets if isinstance(target, ast.Name))
 
     def leave_Try(self, node: ast.Try, context: Context) -> None:
         if self._polling and self._polling[-1].node is node:
