@@ -661,16 +661,21 @@ class _Graph:
         caller here. Function number -> the switch."""
         return self._only_run(lambda run: self._loop_of(run) is None, lambda run: run.switch)
 
-    def _chosen(self) -> dict[tuple[str, str], str]:
-        """Classes every instance of which is made in one branch of a choice among alternatives:
-        an implementation a configured value picks (`if cfg.provider == "s3": S3FileProvider()`
-        beside `== "postgres"`). (path, name) of the class -> when its methods run (`runs_when`)."""
+    @cached_property
+    def _made(self) -> dict[tuple[str, str], list[tuple[Made, Callee]]]:
+        """(path, name) of each project class -> where instances of it are made, and by what."""
         made: dict[tuple[str, str], list[tuple[Made, Callee]]] = {}
         for key, fn in zip(self.keys, self.functions):
             for site in fn.makes:
                 made.setdefault((site.path, site.name), []).append((site, key))
+        return made
+
+    def _chosen(self) -> dict[tuple[str, str], str]:
+        """Classes every instance of which is made in one branch of a choice among alternatives:
+        an implementation a configured value picks (`if cfg.provider == "s3": S3FileProvider()`
+        beside `== "postgres"`). (path, name) of the class -> when its methods run (`runs_when`)."""
         found = {}
-        for (path, name), sites in made.items():
+        for (path, name), sites in self._made.items():
             if all(site.switch for site, _ in sites):
                 continue  # `_switched_classes`
             if all(site.choice or site.switch for site, _ in sites):
@@ -685,12 +690,8 @@ class _Graph:
         """Classes every instance of which is made behind an opt-in switch (`if
         settings.ff_mock_mode_enabled: return MockAgentService()`): their methods run only when it
         is on. (path, name) of the class -> the switch, as CallLink.switch."""
-        made: dict[tuple[str, str], list[Made]] = {}
-        for fn in self.functions:
-            for site in fn.makes:
-                made.setdefault((site.path, site.name), []).append(site)
-        return {key: sites[0].switch for key, sites in made.items()
-                if sites[0].switch is not None and all(site.switch for site in sites)}
+        return {key: switch for key, sites in self._made.items()
+                if (switch := sites[0][0].switch) is not None and all(site.switch for site, _ in sites)}
 
     def _own_loop(self) -> dict[int, str]:
         """Async functions that run only on an event loop of their own, never the one serving
