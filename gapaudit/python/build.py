@@ -27,7 +27,7 @@ from collections import Counter
 from typing import Any, Callable, Iterable
 
 from ._names import Names, Scope, Scopes, dotted, source
-from .astutil import module_statements
+from .astutil import last_name, module_statements
 from .imports import ImportCollector
 from .model import (
     MODULE_CODE,
@@ -450,7 +450,7 @@ class ModelBuilder:
         scopes = [self._names.module]
         if isinstance(node, ast.AnnAssign):
             if isinstance(node.target, ast.Name):
-                if _off_by_default(node) and any(_last_name(base).endswith("Settings") for base in record.node.bases):
+                if _off_by_default(node) and any(last_name(base).endswith("Settings") for base in record.node.bases):
                     record.switches.append(node.target.id)
                 t = (self._names.type_of(node.value, scopes, None) if node.value else None) or \
                     self._names.annotation_type(node.annotation, scopes)
@@ -673,7 +673,7 @@ class ModelBuilder:
             call = raw.node
             target = names.call_target(call, inner, self_name)
             if target is None:  # what it is handed by name may run: `app.get(path)(page)` registers page
-                self._handed.update(_last_name(arg) for arg in call.args if isinstance(arg, (ast.Name, ast.Attribute)))
+                self._handed.update(last_name(arg) for arg in call.args if isinstance(arg, (ast.Name, ast.Attribute)))
                 continue
             raw.index = len(calls)
             calls.append(Call(
@@ -825,17 +825,13 @@ def _outside_bodies(body: list[ast.stmt]) -> dict[str, None]:
     return found
 
 
-def _last_name(node: ast.expr) -> str:
-    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-
-
 def _off_by_default(node: ast.AnnAssign) -> bool:
     """`flag: bool = False` or `= Field(False, ...)` / `Field(default=False)`: a settings field
     that is off unless the environment turns it on."""
-    if _last_name(node.annotation) != "bool":
+    if last_name(node.annotation) != "bool":
         return False
     value = node.value
-    if isinstance(value, ast.Call) and _last_name(value.func) == "Field":
+    if isinstance(value, ast.Call) and last_name(value.func) == "Field":
         value = value.args[0] if value.args else next(
             (k.value for k in value.keywords if k.arg == "default"), None)
     return isinstance(value, ast.Constant) and value.value is False

@@ -830,13 +830,13 @@ class _Graph:
             if not fn.is_async:
                 continue
             seen_lines: set[int] = set()
+            cls = (key.path, key.qualname.partition(".")[0])  # its class, for a method
             occurrences: dict[str, int] = {}
             for call, resolved in zip(fn.calls, self.resolved[number]):
                 if resolved is None or call.line in seen_lines:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
-                switch = call.switch or behind.get(number) or switched_classes.get(
-                    (key.path, key.qualname.partition(".")[0]))
+                switch = call.switch or behind.get(number) or switched_classes.get(cls)
                 if isinstance(resolved, Sink):
                     sink = resolved
                     if call.once and sink.kind in self.catalog.once_ignored:
@@ -857,7 +857,7 @@ class _Graph:
                 occurrences[symbol] = occurrences.get(symbol, 0) + 1
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
                                               startup.get(number), switch, own_loop.get(number), fn.fixture,
-                                              chosen.get((key.path, key.qualname.partition(".")[0])),
+                                              chosen.get(cls),
                                               number not in self._entered))
         return findings
 
