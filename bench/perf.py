@@ -340,8 +340,12 @@ def profile(tree: Tree, timeout: float) -> list[str]:
         out = Path(tmp) / "scan.prof"
         cache = Path(tmp) / "cache"
         cache.mkdir()
-        cmd = gapaudit(tree.root, cache, *JSON_ONLY, "--jobs", "1")
-        wall = run([sys.executable, "-m", "cProfile", "-o", str(out), *cmd[1:]], timeout).seconds
+        args = gapaudit(tree.root, cache, *JSON_ONLY, "--jobs", "1")[3:]
+        # cli.main, not `-m cProfile -m gapaudit`: gapaudit's entry point ends with os._exit, which
+        # would skip the profiler writing its file
+        script = ("import cProfile, sys; from gapaudit.cli import cli; "
+                  "cProfile.run('cli.main(sys.argv[2:], prog_name=\"gapaudit\", standalone_mode=False)', sys.argv[1])")
+        wall = run([sys.executable, "-c", script, str(out), *args], timeout).seconds
         stats = pstats.Stats(str(out))
     # {(file, line, func): (primitive calls, calls, own time, cumulative time, callers)}
     entries = stats.stats  # type: ignore[attr-defined]
