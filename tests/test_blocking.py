@@ -76,6 +76,10 @@ EXPECTED = {
     ("svc/lazy.py", "async lazy_connect()", "psycopg2.connect"): "GA102",
     # a blocking client call is a gap; `.get()` on the dict it returns is not
     ("svc/lazy.py", "async dynamo_item()", "boto3.get_item"): "GA102",
+    # a method of an object kept in the application's state (`request.app.state.sessions`)
+    ("svc/web/state.py", "async Sessions.lookup()", "redis.Redis.get"): "GA102",
+    # a job the event bus runs: on no request's path
+    ("svc/jobs.py", "async nightly_export()", "requests.post"): "GA101",
 }
 
 
@@ -117,9 +121,25 @@ def test_async_clients_and_timeouts_stay_silent(gaps):
 
 
 def test_priorities_follow_the_kind(gaps):
-    by_rule = {g["rule"]: g["priority"] for g in gaps.values()}
-    assert by_rule["GA101"] == by_rule["GA102"] == by_rule["GA103"] == by_rule["GA104"] == "P0"
-    assert by_rule["GA105"] == by_rule["GA106"] == "P2"
+    served = [g for key, g in gaps.items() if key[0] != "svc/jobs.py"]
+    assert {g["priority"] for g in served if g["rule"] in ("GA101", "GA102", "GA103", "GA104")} == {"P0"}
+    assert {g["priority"] for g in served if g["rule"] in ("GA105", "GA106")} == {"P2"}
+
+
+def test_p0_only_on_a_request_path(gaps):
+    """A route handler, and what it awaits, serves requests: P0, with the handler named. A job the
+    event bus runs holds up the loop, not a request: P1, saying no request handler reaches it."""
+    routed = gaps[("svc/net.py", "async direct_requests()", "requests.post")]
+    assert routed["priority"] == "P0"
+    assert routed["evidence"]["request_path"] == "a request handler (svc/net.py)"
+    profile = gaps[("svc/web/app.py", "async profile()", "psycopg2.execute")]
+    assert profile["evidence"]["request_path"] == "a request handler (svc/web/app.py)"
+    state = gaps[("svc/web/state.py", "async Sessions.lookup()", "redis.Redis.get")]
+    assert state["priority"] == "P0"
+    assert state["evidence"]["request_path"] == "reached from the request handler async session() (svc/web/state.py)"
+    job = gaps[("svc/jobs.py", "async nightly_export()", "requests.post")]
+    assert job["priority"] == "P1"
+    assert job["evidence"]["request_path"].startswith("none found: no request handler")
 
 
 def test_priority_override_per_rule(project):

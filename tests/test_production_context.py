@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import scan_json, write_files
+from conftest import run_cli, scan_json, write_files
 
 BLOCKING = "import time\n\n@bot.event\nasync def handler():\n    time.sleep(1)\n"
 
@@ -340,7 +340,7 @@ def test_a_helper_that_runs_what_it_is_handed_on_a_loop_of_its_own(tmp_path):
         "def schedule_task():\n    return run_async_task(_check_schedules)\n\n\n"
         "def index_task(n):\n    return run_async_task(lambda: _index(n))\n\n\n"
         "def cleanup_task():\n    return run_logged(lambda: _cleanup())\n\n\n"
-        "@bot.event\ndef hook():\n    return later(lambda: _served())\n")})
+        "@bot.event\nasync def hook():\n    return later(lambda: _served())\n")})
     gaps = _by_function(_listing_unserved(root), "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
         "async _index()": "P2", "async _cleanup()": "P2", "async _served()": "P0", "async _check_schedules()": "P2"}
@@ -372,8 +372,11 @@ def test_a_caller_nothing_runs_does_not_keep_a_coroutine_on_the_serving_loop(tmp
         "@router.post('/sync')\nasync def sync(background_tasks, n, svc):\n    await svc.run_sync_with_new_session(n)\n"
         "    background_tasks.add_task(run_export_with_new_session, n)\n")})
     gaps = _by_function(_listing_unserved(root), "GA103")
+    # run_sync() is served, but only a name leads to it from the route (`svc` has no type): not
+    # known to be on a request's path, so P1; the background task the route starts by name is
     assert {name: g["priority"] for name, g in gaps.items()} == {
-        "async run_indexing()": "P2", "async run_sync()": "P0", "async run_export()": "P0"}
+        "async run_indexing()": "P2", "async run_sync()": "P1", "async run_export()": "P0"}
+    assert "runs_on" not in gaps["async run_sync()"]["evidence"]
     assert gaps["async run_indexing()"]["evidence"]["runs_on"] == (
         "an event loop of its own, not the one serving requests: started by loop.run_until_complete() in "
         "run_async_task()")
@@ -393,7 +396,8 @@ def test_a_caller_named_past_a_long_receiver_still_runs(tmp_path):
         "@router.post('/sync')\nasync def sync(n, deps):\n"
         "    await deps.container.services.background_workers.session_handlers.jobs.run_sync_with_new_session(n)\n")})
     gaps = _by_function(_listing_unserved(root), "GA103")
-    assert gaps["async run_sync()"]["priority"] == "P0"
+    assert gaps["async run_sync()"]["priority"] == "P1"  # served; on a request's path only by name
+    assert "runs_on" not in gaps["async run_sync()"]["evidence"]
 
 
 def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
@@ -570,8 +574,8 @@ def test_a_class_made_only_behind_a_settings_flag_off_by_default_is_p2(tmp_path)
             "def provide():\n    if settings.ff_mock_mode_enabled:\n        return MockService()\n"
             "    if settings.cache_enabled:\n        return CachedService()\n    return RealService()\n"),
         "app/main.py": (
-            "from fastapi import Depends, FastAPI\n\nfrom app.services import provide\n\napp = FastAPI()\n\n\n"
-            "@app.get('/run')\nasync def run(service=Depends(provide)):\n    return await service.run()\n"),
+            "from fastapi import Depends, FastAPI\n\nfrom app.services import CachedService, provide\n\napp = FastAPI()\n\n\n"
+            "@app.get('/run')\nasync def run(service: CachedService = Depends(provide)):\n    return await service.run()\n"),
     }
     found = _by_function(_listing_unserved(write_files(tmp_path, files)), "GA103")
     assert found["async MockService.run()"]["priority"] == "P2"
@@ -581,11 +585,13 @@ def test_a_class_made_only_behind_a_settings_flag_off_by_default_is_p2(tmp_path)
 
 
 def test_a_blocking_call_no_entry_point_reaches_is_p1_with_that_said(tmp_path):
-    """P0 needs an entry point: something a framework registers (a decorator, `add_api_route`, a
+    """An entry point is something a framework registers (a decorator, `add_api_route`, a
     class-level `Depends(...)`, `app.get(path)(page)`), a library's callback (a method of a class
     with a base outside the project), or module code; then whatever those await, start or name.
     letta's `QueuingInterface.message_generator()` and surfsense's Slack indexer that nothing calls
-    any more reach none: P1, with `entry_point` evidence."""
+    any more reach none: P1, with `entry_point` evidence. P0 needs more: a request handler (a
+    route's decorator, `add_api_route`) that awaits, starts or calls it; the others are P1 with
+    `request_path` evidence."""
     root = write_files(tmp_path, {"app/__init__.py": "", "app/main.py": (
         "import time\n\nimport httpx\nfrom fastapi import Depends, FastAPI\n\napp = FastAPI()\n\n\n"
         "async def registered():\n    time.sleep(1)\n\n\n"
@@ -603,9 +609,55 @@ def test_a_blocking_call_no_entry_point_reaches_is_p1_with_that_said(tmp_path):
         "mount(app)\n")})
     gaps = _by_function(scan_json(root)[1], "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
-        "async registered()": "P0", "async current_user()": "P0", "async page()": "P0",
-        "async Transport.handle_async_request()": "P0", "async helper()": "P0", "async orphan()": "P1"}
+        "async registered()": "P0", "async current_user()": "P1", "async page()": "P1",
+        "async Transport.handle_async_request()": "P1", "async helper()": "P0", "async orphan()": "P1"}
+    assert gaps["async helper()"]["evidence"]["request_path"] == (
+        "reached from the request handler async decorated() (app/main.py)")
+    assert gaps["async page()"]["evidence"]["request_path"].startswith("none found: no request handler")
+    assert "request_path" not in gaps["async orphan()"]["evidence"]
     assert gaps["async orphan()"]["evidence"]["entry_point"] == (
         "none found: nothing a framework registers (a route, a handler, a task), no library's callback and no "
         "module's own code awaits, starts or names orphan() or anything that does")
     assert "entry_point" not in gaps["async helper()"]["evidence"]
+
+
+def test_a_projects_own_handler_decorator_makes_its_blocking_calls_p0(tmp_path):
+    """A framework gapaudit does not know (`@hub.handles("order.created")`) is taught in a
+    rule-path file: catalog `request-handlers` gains the decorator, and what it reaches is P0."""
+    files = {"app/__init__.py": "", "app/orders.py": (
+        "import time\n\nfrom .hub import hub\n\n\n@hub.handles('order.created')\nasync def created(event):\n"
+        "    time.sleep(1)\n"), "gapaudit-handlers.yml": (
+        "catalogs:\n  request-handlers:\n    decorators: [handles]\n")}
+    root = write_files(tmp_path, files)
+    before = _by_function(scan_json(root)[1], "GA103")["async created()"]
+    assert before["priority"] == "P1"
+    assert before["evidence"]["request_path"].startswith("none found")
+    (root / "gapaudit.yml").write_text("rule-paths: [gapaudit-handlers.yml]\n")
+    after = _by_function(scan_json(root)[1], "GA103")["async created()"]
+    assert after["priority"] == "P0"
+    assert after["evidence"]["request_path"] == "a request handler (app/orders.py)"
+
+
+def test_application_state_edits_relink_like_a_cold_scan(tmp_path):
+    """`request.app.state.store` is what the project assigns to `app.state.store`; an edit that
+    changes which class is assigned there is seen by a warm scan exactly as by a cold one."""
+    files = {"app/__init__.py": "", "app/stores.py": (
+        "import time\n\n\nclass SlowStore:\n    async def load(self):\n        time.sleep(1)\n\n\n"
+        "class FastStore:\n    async def load(self):\n        return 1\n"),
+        "app/wiring.py": "from .main import app\nfrom .stores import FastStore\n\napp.state.store = FastStore()\n",
+        "app/main.py": (
+            "from fastapi import FastAPI, Request\n\napp = FastAPI()\n\n\n@app.get('/load')\n"
+            "async def load(request: Request):\n    return await request.app.state.store.load()\n")}
+    root = write_files(tmp_path, files)
+    cache = tmp_path / "cache"
+
+    def blocking(*extra):
+        done = run_cli("scan", str(root), "--format", "json", "-o", "-", *extra)
+        return {(g["rule"], g["file"], g["line"], g["priority"]) for g in json.loads(done.stdout)["gaps"]
+                if g["category"] == "blocking-async"}
+
+    # SlowStore.load() runs somewhere (a name leads to it), not on a known request path
+    assert blocking("--cache-dir", str(cache)) == {("GA103", "app/stores.py", 6, "P1")}
+    (root / "app/wiring.py").write_text("from .main import app\nfrom .stores import SlowStore\n\napp.state.store = SlowStore()\n")
+    warm = blocking("--cache-dir", str(cache))
+    assert warm == blocking("--no-cache") == {("GA103", "app/stores.py", 6, "P0")}

@@ -34,6 +34,7 @@ from .model import (
     ReturnOf,
     SelfAttr,
     SelfMethod,
+    StateAttr,
     SuperMethod,
     Target,
     TypeExpr,
@@ -58,5 +59,5 @@ __all__ = [
     "ClassSymbol", "Collector", "Context", "External", "Family", "FieldOf", "Function", "FunctionDefinition",
     "FunctionSymbol", "Import", "ImportCollector", "ImportRef", "Imported", "Instance", "LocalFunctionRef", "MethodOf",
     "ModelBuilder", "Module", "ModuleIndex", "ModuleRef", "ModuleSymbol", "NewOf", "Owner", "PathOf", "PythonProject", "Ref",
-    "ReturnOf", "SelfAttr", "SelfMethod", "Symbol", "SuperMethod", "Target", "TypeExpr", "ValueOf", "Where", "model_of", "walk",
+    "ReturnOf", "SelfAttr", "SelfMethod", "StateAttr", "Symbol", "SuperMethod", "Target", "TypeExpr", "ValueOf", "Where", "model_of", "walk",
 ]

@@ -32,6 +32,7 @@ from .model import (
     ReturnOf,
     SelfAttr,
     SelfMethod,
+    StateAttr,
     SuperMethod,
     Target,
     TypeExpr,
@@ -51,6 +52,16 @@ def dotted(node: ast.AST) -> tuple[str, ...] | None:
     if isinstance(node, ast.Name):
         parts.append(node.id)
         return tuple(reversed(parts))
+    return None
+
+
+def state_name(node: ast.AST, self_name: str | None) -> str | None:
+    """`name` of `x.state.name` (`request.app.state.db`, `app.state.db`): application or request
+    state (StateAttr); not `self.state.name`, an attribute of the class's own."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "state":
+        inner = node.value.value
+        if not (isinstance(inner, ast.Name) and inner.id == self_name):
+            return node.attr
     return None
 
 
@@ -209,6 +220,8 @@ class Names:
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and node.value.id == self_name:
                 return SelfAttr(node.attr)
+            if (state := state_name(node, self_name)) is not None:
+                return StateAttr(state)
             base = self.type_of(node.value, scopes, self_name)
             if base is not None and not isinstance(base, ValueOf):
                 return FieldOf(base, node.attr)

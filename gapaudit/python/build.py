@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from typing import Any, Callable, Iterable
 
-from ._names import Names, Scope, Scopes, dotted, source
+from ._names import Names, Scope, Scopes, dotted, source, state_name
 from .astutil import last_name, module_statements
 from .imports import ImportCollector
 from .model import (
@@ -301,6 +301,7 @@ class ModelBuilder:
         self._handed: set[str] = set()  # names handed to calls the module cannot name (Module.mentions)
         self._dynamic: dict[str, None] = {}  # constant starts of computed import names
         self._scripts: dict[tuple[str, str], None] = {}  # a setup.py's console scripts
+        self._state: dict[str, list[TypeExpr]] = {}  # Module.state
 
     @property
     def module(self) -> Module:
@@ -357,6 +358,7 @@ class ModelBuilder:
             dynamic_imports=tuple(self._dynamic),
             scripts=tuple(self._scripts),
             mentions=tuple(sorted(self._handed.union(_outside_bodies(node.body)))),
+            state={name: tuple(types) for name, types in self._state.items()},
         )
 
     # --- defs and classes ------------------------------------------------------------------
@@ -445,6 +447,8 @@ class ModelBuilder:
         for target in targets:
             if isinstance(target, ast.Name):
                 names.module.types[target.id] = value_type
+            else:
+                self._assign_state(target, value_type, None)
 
     def _type_class_attribute(self, record: _ClassRecord, node: ast.Assign | ast.AnnAssign) -> None:
         scopes = [self._names.module]
@@ -771,11 +775,20 @@ class ModelBuilder:
             if t is not None and cls is not None:
                 # every candidate: `self.client = client or boto3.client(...)` branches differ
                 cls.add_attribute(target.attr, t, unique=True)
+        elif isinstance(target, ast.Attribute):
+            self._assign_state(target, t, self_name)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self._assign(element, None, scope, cls, self_name)
         elif isinstance(target, ast.Starred):
             self._assign(target.value, None, scope, cls, self_name)
+
+    def _assign_state(self, target: ast.AST, t: TypeExpr | None, self_name: str | None) -> None:
+        """`app.state.db = Database()`: what requests read as `request.app.state.db` (StateAttr)."""
+        if t is not None and (name := state_name(target, self_name)) is not None:
+            types = self._state.setdefault(name, [])
+            if t not in types:
+                types.append(t)
 
     def _return_type(self, record: _FunctionRecord, scopes: Scopes) -> TypeExpr | None:
         """`-> Client` or the first `return Client(...)`: what callers get (for repository patterns)."""

@@ -32,6 +32,7 @@ Types (`TypeExpr`): what object an expression holds, as far as the module tells.
   NewOf(ref)                   an instance made by calling `ref`, or annotated as one
   ValueOf(ref)                 the value a module-level name or an import holds
   SelfAttr(name)               whatever `self.name` holds
+  StateAttr(name)              whatever `<app or request>.state.name` holds, project-wide
   FieldOf(base, name)          attribute `name` of a `base`
   ReturnOf(base, method)       what `method` of a `base` returns (`__call__`: calling the base)
   PathOf(base)                 an object reached from a `base` through several attributes
@@ -45,7 +46,7 @@ from . import codec
 from .imports import Import
 
 #: the version of this model's shape; an analyzer rejects cached facts of another version
-SCHEMA = 8
+SCHEMA = 9
 
 #: the qualname of a module's own code (outside every def and class) as a `Function`
 MODULE_CODE = "<module>"
@@ -80,6 +81,16 @@ class ValueOf(TypeExpr):
 @dataclass(frozen=True, slots=True)
 class SelfAttr(TypeExpr):
     """What `self.name` holds, decided by the class's attributes."""
+
+    name: str
+
+
+@codec.register
+@dataclass(frozen=True, slots=True)
+class StateAttr(TypeExpr):
+    """What `request.app.state.name` (any `x.state.name` but `self.state.name`) holds: what the
+    project assigns to `state.name` anywhere (`app.state.db = Database()` in a lifespan), the
+    application state of Starlette, FastAPI and Flask-style apps that requests read."""
 
     name: str
 
@@ -379,3 +390,6 @@ class Module:
     #: of what any code hands to a call the module cannot name (`app.get(path)(page)`): how a
     #: function is handed to what runs it without a call the model follows
     mentions: tuple[str, ...] = ()
+    #: the types the module's code assigns to application or request state, by name
+    #: (`app.state.db = Database()`: StateAttr)
+    state: dict[str, tuple[TypeExpr, ...]] = field(default_factory=dict)

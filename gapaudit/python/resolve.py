@@ -39,6 +39,7 @@ from .model import (
     Ref,
     ReturnOf,
     SelfAttr,
+    StateAttr,
     TypeExpr,
     ValueOf,
 )
@@ -110,12 +111,15 @@ class PythonProject:
     (`reading`), so a caller can tell which results an edit to one module could change.
     `constructor_family(name)` names the family an external constructor makes instances of;
     `family_derives(family, via)` says whether `obj.attr` (via None) or `obj.via()` of a family
-    member is another member."""
+    member is another member. `state` names, for each application-state attribute, the modules
+    that assign it (Module.state); None: every module is read to find them."""
 
     def __init__(self, modules: Mapping[str, Module], package_dirs: set[str],
                  constructor_family: Callable[[str], str | None],
-                 family_derives: Callable[[str, str | None], bool]) -> None:
+                 family_derives: Callable[[str, str | None], bool],
+                 state: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.modules = modules
+        self._state = state
         self.index = ModuleIndex(modules, package_dirs)
         self._constructor_family = constructor_family
         self._family_derives = family_derives
@@ -340,6 +344,18 @@ class PythonProject:
             return self.return_type(method, depth + 1)
         return None
 
+    def state_type(self, name: str, depth: int) -> Owner | None:
+        """The owner type of `request.app.state.name`: of the first thing the project assigns to it."""
+        if self._state is None:
+            self._state = state_index(self.modules)
+        for path in self._state.get(name, ()):
+            module = self.module(path)
+            for t in module.state.get(name, ()) if module is not None else ():
+                owner = self.resolve_type(path, t, None, depth + 1)
+                if owner is not None:
+                    return owner
+        return None
+
     def return_type(self, function: FunctionSymbol, depth: int) -> Owner | None:
         """The owner type of what a project function returns."""
         fn = self.function(function)
@@ -357,6 +373,8 @@ class PythonProject:
             return None
         if isinstance(t, SelfAttr):
             return self.class_attr(cls, t.name, depth + 1) if cls else None
+        if isinstance(t, StateAttr):
+            return self.state_type(t.name, depth + 1)
         if isinstance(t, (FieldOf, ReturnOf, PathOf)):
             inner = self.resolve_type(path, t.base, cls, depth + 1)
             if inner is None:
@@ -396,3 +414,12 @@ class PythonProject:
             family = self._constructor_family(value.name)
             return Family(family) if family else None
         return None
+
+
+def state_index(modules: Mapping[str, Module]) -> dict[str, tuple[str, ...]]:
+    """Application-state attribute -> the modules that assign it, in the modules' order."""
+    found: dict[str, list[str]] = {}
+    for path, module in modules.items():
+        for name in module.state:
+            found.setdefault(name, []).append(path)
+    return {name: tuple(paths) for name, paths in found.items()}

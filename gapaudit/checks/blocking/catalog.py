@@ -15,7 +15,7 @@ from ..catalogs import Entry
 
 #: the catalogs this module reads (BlockingAsyncAnalyzer.catalogs)
 CATALOGS = ("blocking-kinds", "not-served-folders", "blocking-functions", "blocking-methods", "blocking-clients",
-            "offload-calls", "inline-callers", "startup-handlers", "fixture-decorators", "run-once-ignored-kinds", "private-loop-kinds",
+            "offload-calls", "inline-callers", "startup-handlers", "request-handlers", "fixture-decorators", "run-once-ignored-kinds", "private-loop-kinds",
             "migration-folders")
 
 
@@ -111,6 +111,10 @@ class BlockingCatalog:
         # called (`@app.on_event("startup")`) or not (Sanic's `@app.before_server_start`)
         self.startup_decorators = tuple(f".{name}{call}" for name in startup["decorators"].names() for call in ("()", ""))
         self.lifespan_names = frozenset(startup["lifespans"].names())
+        handlers = Entry.of(rules, "request-handlers").fields(optional=("decorators", "methods", "registrations"))
+        self.handler_decorators = frozenset(handlers["decorators"].names())
+        self.handler_methods = frozenset(handlers["methods"].names())
+        self.handler_registrations = frozenset(handlers["registrations"].names())
         self.fixture_decorators = frozenset(Entry.of(rules, "fixture-decorators").names())
         self.not_served = frozenset(name.lower() for name in Entry.of(rules, "not-served-folders").names())
         self.migration_folders = frozenset(name.lower() for name in Entry.of(rules, "migration-folders").names())
