@@ -661,3 +661,25 @@ def test_application_state_edits_relink_like_a_cold_scan(tmp_path):
     (root / "app/wiring.py").write_text("from .main import app\nfrom .stores import SlowStore\n\napp.state.store = SlowStore()\n")
     warm = blocking("--cache-dir", str(cache))
     assert warm == blocking("--no-cache") == {("GA103", "app/stores.py", 6, "P0")}
+
+
+def test_an_awaited_method_of_an_unknown_receiver_runs_its_family(tmp_path):
+    """chainlit's routes `await data_layer.get_user()` on whatever `get_data_layer()` built: a
+    base method and its overrides are the only methods of that name, so each override is on the
+    request path. A name an unrelated class also defines (`lookup`) decides nothing: P1."""
+    files = {"app/__init__.py": "", "app/layers.py": (
+        "import time\n\n\nclass DataLayer:\n    async def get_user(self, name):\n        raise NotImplementedError\n\n"
+        "    async def lookup(self, name):\n        raise NotImplementedError\n\n\n"
+        "class DynamoLayer(DataLayer):\n    async def get_user(self, name):\n        time.sleep(1)\n\n"
+        "    async def lookup(self, name):\n        time.sleep(2)\n\n\n"
+        "class Cache:\n    async def lookup(self, name):\n        return name\n\n\n"
+        "_layers = {}\n\n\ndef get_data_layer():\n    return _layers.get('default')\n"),
+        "app/main.py": (
+            "from fastapi import FastAPI\n\nfrom .layers import get_data_layer\n\napp = FastAPI()\n\n\n"
+            "@app.get('/user/{name}')\nasync def user(name: str):\n    layer = get_data_layer()\n"
+            "    await layer.lookup(name)\n    return await layer.get_user(name)\n")}
+    gaps = _by_function(scan_json(write_files(tmp_path, files))[1], "GA103")
+    assert gaps["async DynamoLayer.get_user()"]["priority"] == "P0"
+    assert gaps["async DynamoLayer.get_user()"]["evidence"]["request_path"] == (
+        "reached from the request handler async user() (app/main.py)")
+    assert gaps["async DynamoLayer.lookup()"]["priority"] == "P1"

@@ -28,16 +28,22 @@ from ...python.model import (
     AnyMethod,
     BuiltinRef,
     Call,
+    FieldOf,
     Function,
     ImportRef,
     LocalFunctionRef,
     MethodOf,
     Module,
     ModuleRef,
+    NewOf,
+    PathOf,
     Ref,
+    ReturnOf,
     SelfMethod,
     SuperMethod,
     Target,
+    TypeExpr,
+    ValueOf,
 )
 from ...python.resolve import (
     ClassSymbol,
@@ -149,6 +155,10 @@ class FunctionLinks:
     #: it handles requests: a route or event handler's decorator, or a class-based view's method
     #: (catalog `request-handlers`)
     handler: bool = False
+    #: methods it awaits on a receiver whose type the project does not tell (`await
+    #: data_layer.get_user()` after `data_layer = get_data_layer()`): which method runs is decided
+    #: project-wide, when one base method and its overrides are the only ones of that name
+    awaits_unknown: tuple[str, ...] = ()
 
 
 @codec.register
@@ -447,10 +457,13 @@ class _Resolver:
                 if (named := self._awaited(key, fn, dataclasses.replace(call, target=value))) is not None:
                     runs.append(Run(Callee(named.path, named.qualname), False, self._switch(key, call),
                                     *self._handed_to(key, fn, call), handler=registers))
+        unknown: dict[str, None] = {}
         if fn.is_async:
             for call in fn.calls:
                 if call.awaited and (awaited := self._awaited(key, fn, call)) is not None:
                     runs.append(Run(Callee(awaited.path, awaited.qualname), True, self._switch(key, call)))
+                elif call.awaited and (method := self._unknown_method(key, fn, call)) is not None:
+                    unknown[method] = None
         words = self.catalog
         startup = fn.is_async and (any(d.endswith(words.startup_decorators) for d in fn.decorators)
                                    or (fn.name in words.lifespan_names
@@ -464,7 +477,25 @@ class _Resolver:
         return FunctionLinks(fn.qualname, fn.is_async, startup, tuple(calls), tuple(runs), bool(fn.decorators),
                              f"{first_loop}() in {_where(fn, key.path)}" if hands else None,
                              self._overrides(key, fn), fixture, self._makes(key, fn), tuple(sorted(named)),
-                             callback, handler)
+                             callback, handler, tuple(unknown))
+
+    def _unknown_method(self, key: FunctionSymbol, fn: Function, call: Call) -> str | None:
+        """The method a call names on a receiver of unknown type: not a library's object
+        (`client.get()` on an httpx client), which no project method is."""
+        target = call.target
+        if isinstance(target, AnyMethod):
+            return target.name
+        if not isinstance(target, MethodOf):
+            return None
+        if self.python.resolve_type(key.path, target.receiver, ClassSymbol(key.path, fn.cls) if fn.cls else None):
+            return None
+        root: TypeExpr = target.receiver
+        while isinstance(root, (FieldOf, ReturnOf, PathOf)):
+            root = root.base
+        if isinstance(root, (NewOf, ValueOf)) and isinstance(root.ref, ImportRef) and isinstance(
+                self.python.resolve_ref(key.path, root.ref), External):
+            return None
+        return target.method
 
     def _callback(self, key: FunctionSymbol, fn: Function) -> bool:
         """FunctionLinks.callback. `object`, `ABC`, `Protocol`, `Generic[T]` are no library that calls back."""
@@ -784,6 +815,7 @@ class _Graph:
                 if (at := self.number.get(base)) is not None:
                     overriders.setdefault(at, []).append(number)
         found = {number: number for number, fn in enumerate(self.functions) if fn.handler}
+        families = self._method_families()
         for fn in self.functions:
             for run in fn.runs:
                 if run.handler and (at := self.number.get(run.callee)) is not None:
@@ -793,11 +825,29 @@ class _Graph:
             number = queue.popleft()
             fn = self.functions[number]
             for nxt in [*(self.number.get(run.callee) for run in fn.runs if self._loop_of(run) is None),
-                        *(to for to in self.resolved[number] if isinstance(to, int)), *overriders.get(number, ())]:
+                        *(to for to in self.resolved[number] if isinstance(to, int)), *overriders.get(number, ()),
+                        *(n for name in fn.awaits_unknown for n in families.get(name, ()))]:
                 if nxt is not None and nxt not in found:
                     found[nxt] = found[number]
                     queue.append(nxt)
         return found
+
+    def _method_families(self) -> dict[str, list[int]]:
+        """Method name -> the project's async methods of that name, when they are one base method
+        and its overrides (chainlit's `BaseDataLayer.get_user` and each data layer's): an awaited
+        `x.get_user()` on a receiver of unknown type runs one of them. A name two unrelated
+        classes define decides nothing."""
+        by_name: dict[str, list[int]] = {}
+        for number, (key, fn) in enumerate(zip(self.keys, self.functions)):
+            owner, _, name = key.qualname.rpartition(".")
+            if fn.is_async and owner and "." not in owner:
+                by_name.setdefault(name, []).append(number)
+        families = {}
+        for name, members in by_name.items():
+            roots = [n for n in members if not self.functions[n].overrides]
+            if len(roots) == 1 and all(self.keys[roots[0]] in self.functions[n].overrides for n in members if n != roots[0]):
+                families[name] = members
+        return families
 
     def _only_run(self, counts: Callable[[Run], bool], reason: Callable[[Run], T | None]) -> dict[int, T]:
         """Async functions every counted call of which has a reason (or is in a function that has
