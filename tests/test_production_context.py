@@ -402,8 +402,8 @@ def test_a_caller_named_past_a_long_receiver_still_runs(tmp_path):
 
 def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
     """OpenHands' `Runtime.on_event` runs `await self.call_tool_mcp(...)` on a loop of its own; the
-    subclass's override is what runs there. An override nothing calls at all blocks no request
-    anyone found: P1, with the missing entry point said."""
+    subclass's override is what runs there. An override nothing calls at all is P2, with the
+    missing entry point said."""
     root = write_files(tmp_path, {"app/__init__.py": "", "app/runtime.py": (
         "import asyncio\nimport time\n\n\nclass Runtime:\n    def on_event(self, event):\n"
         "        asyncio.get_event_loop().run_until_complete(self._handle(event))\n\n"
@@ -415,7 +415,7 @@ def test_an_override_is_run_by_the_callers_of_the_method_it_overrides(tmp_path):
     gaps = _by_function(_listing_unserved(root), "GA103")
     assert gaps["async DockerRuntime.call_tool()"]["priority"] == "P2"
     assert gaps["async DockerRuntime.call_tool()"]["evidence"]["runs_on"].endswith("in Runtime.on_event()")
-    assert gaps["async DockerRuntime.close()"]["priority"] == "P1"
+    assert gaps["async DockerRuntime.close()"]["priority"] == "P2"
     assert gaps["async DockerRuntime.close()"]["evidence"]["entry_point"].startswith("none found")
 
 
@@ -584,14 +584,15 @@ def test_a_class_made_only_behind_a_settings_flag_off_by_default_is_p2(tmp_path)
     assert found["async CachedService.run()"]["priority"] == "P0"
 
 
-def test_a_blocking_call_no_entry_point_reaches_is_p1_with_that_said(tmp_path):
+def test_a_blocking_call_no_entry_point_reaches_is_p2_with_that_said(tmp_path):
     """An entry point is something a framework registers (a decorator, `add_api_route`, a
     class-level `Depends(...)`, `app.get(path)(page)`), a library's callback (a method of a class
     with a base outside the project), or module code; then whatever those await, start or name.
     letta's `QueuingInterface.message_generator()` and surfsense's Slack indexer that nothing calls
-    any more reach none: P1, with `entry_point` evidence. P0 needs more: a request handler (a
-    route's decorator, `add_api_route`) that awaits, starts or calls it; the others are P1 with
-    `request_path` evidence."""
+    any more reach none: P2 (of 14 such gaps read on held-out services, 2 were true), with
+    `entry_point` evidence; still reported, as ruff reports any async def. P0 needs more: a
+    request handler (a route's decorator, `add_api_route`) that awaits, starts or calls it; the
+    others are P1 with `request_path` evidence."""
     root = write_files(tmp_path, {"app/__init__.py": "", "app/main.py": (
         "import time\n\nimport httpx\nfrom fastapi import Depends, FastAPI\n\napp = FastAPI()\n\n\n"
         "async def registered():\n    time.sleep(1)\n\n\n"
@@ -610,7 +611,7 @@ def test_a_blocking_call_no_entry_point_reaches_is_p1_with_that_said(tmp_path):
     gaps = _by_function(scan_json(root)[1], "GA103")
     assert {name: g["priority"] for name, g in gaps.items()} == {
         "async registered()": "P0", "async current_user()": "P1", "async page()": "P1",
-        "async Transport.handle_async_request()": "P1", "async helper()": "P0", "async orphan()": "P1"}
+        "async Transport.handle_async_request()": "P1", "async helper()": "P0", "async orphan()": "P2"}
     assert gaps["async helper()"]["evidence"]["request_path"] == (
         "reached from the request handler async decorated() (app/main.py)")
     assert gaps["async page()"]["evidence"]["request_path"].startswith("none found: no request handler")
