@@ -684,3 +684,28 @@ def test_an_awaited_method_of_an_unknown_receiver_runs_its_family(tmp_path):
     assert gaps["async DynamoLayer.get_user()"]["evidence"]["request_path"] == (
         "reached from the request handler async user() (app/main.py)")
     assert gaps["async DynamoLayer.lookup()"]["priority"] == "P1"
+
+
+def test_implementations_picked_by_match_or_by_one_test_with_a_fallback(tmp_path):
+    """morphik-core makes its S3 storage under `match settings.STORAGE_PROVIDER: case "aws-s3":`
+    and under `if settings.STORAGE_PROVIDER == "aws-s3": ... else:` (the else is the fallback):
+    either way configuration picks it, so its blocking calls are P1 with the choice said."""
+    files = {"app/__init__.py": "", "app/settings.py": "class S:\n    STORAGE_PROVIDER = 'local'\n\n\nsettings = S()\n",
+             "app/store.py": (
+                 "import boto3\nfrom fastapi import FastAPI\n\nfrom .settings import settings\n\napp = FastAPI()\n\n\n"
+                 "class S3Storage:\n    def __init__(self):\n        self.client = boto3.client('s3')\n\n"
+                 "    async def put(self, key, data):\n        self.client.put_object(Bucket='b', Key=key, Body=data)\n\n\n"
+                 "class GCSStorage:\n    def __init__(self):\n        self.client = boto3.client('s3')\n\n"
+                 "    async def put(self, key, data):\n        self.client.put_object(Bucket='g', Key=key, Body=data)\n\n\n"
+                 "class LocalStorage:\n    async def put(self, key, data):\n        return None\n\n\n"
+                 "match settings.STORAGE_PROVIDER:\n    case 'local':\n        storage = LocalStorage()\n"
+                 "    case 'aws-s3':\n        storage = S3Storage()\n    case _:\n        raise ValueError('unknown')\n\n\n"
+                 "def make_gcs():\n    if settings.STORAGE_PROVIDER == 'gcs':\n        return GCSStorage()\n"
+                 "    else:\n        return LocalStorage()\n\n\n"
+                 "@app.post('/put/{key}')\nasync def put(key: str, data: bytes):\n    await storage.put(key, data)\n"
+                 "    await make_gcs().put(key, data)\n")}
+    gaps = _by_function(scan_json(write_files(tmp_path, files))[1], "GA1")
+    assert gaps["async S3Storage.put()"]["priority"] == "P1"
+    assert "`settings.STORAGE_PROVIDER == 'aws-s3'`" in gaps["async S3Storage.put()"]["evidence"]["runs_when"]
+    assert gaps["async GCSStorage.put()"]["priority"] == "P1"
+    assert "`settings.STORAGE_PROVIDER == 'gcs'`" in gaps["async GCSStorage.put()"]["evidence"]["runs_when"]

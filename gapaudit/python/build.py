@@ -547,6 +547,18 @@ class ModelBuilder:
             for call in switch.calls:  # inner `if`s are left first
                 switch.record.switched.setdefault(id(call), []).append(tuple(str(switch.key).split(".")))
 
+    def enter_Match(self, node: ast.Match, context: Context) -> None:
+        owner = self._owner(node, context)
+        if owner is not None:  # each case's body, below the `match_case` node
+            for case, test in _match_choices(node):
+                self._choices.append(_Region(node, len(context.ancestors) + 1, owner, test, case.body))
+
+    def leave_Match(self, node: ast.Match, context: Context) -> None:
+        while self._choices and self._choices[-1].node is node:
+            branch = self._choices.pop()
+            for call in branch.calls:  # an inner choice, if any, was set first
+                branch.record.choice.setdefault(id(call), str(branch.key))
+
     def enter_Try(self, node: ast.Try, context: Context) -> None:
         owner = self._owner(node, context)
         if owner is not None and any(h.type is not None and _mentions(h.type, "BlockingIOError") for h in node.handlers):
@@ -862,18 +874,40 @@ def _switch_on(test: ast.expr) -> tuple[str, ...] | None:
 def _choices(head: ast.If) -> dict[int, str]:
     """The branches of an `if`/`elif` chain that pick one of several alternatives by a value's
     text, by id -> their tests as written: the chain compares the same expression to strings
-    with `==` or `in` in two or more of its tests. `__name__` and the platform are other things
-    (a script's entry point, an operating system)."""
+    with `==` or `in` in two or more of its tests, or in one and ends in an `else:`, the fallback
+    (morphik's `if settings.STORAGE_PROVIDER == "aws-s3": ... else:`). `__name__` and the
+    platform are other things (a script's entry point, an operating system)."""
     branches: list[tuple[ast.If, str]] = []
     branch: ast.If | None = head
+    fallback = False
     while branch is not None:
         if (subject := _compared(branch.test)) is not None and subject not in _NOT_CHOICES:
             branches.append((branch, subject))
         orelse = branch.orelse
+        fallback = bool(orelse)
         branch = orelse[0] if len(orelse) == 1 and isinstance(orelse[0], ast.If) else None
     counts = Counter(subject for _, subject in branches)
     return {id(branch): _shown(branch.test, subject)  # type: ignore[arg-type]  # _compared: a Compare
-            for branch, subject in branches if counts[subject] >= 2}
+            for branch, subject in branches if counts[subject] >= 2 or fallback}
+
+
+def _match_choices(node: ast.Match) -> list[tuple[ast.match_case, str]]:
+    """The cases of a `match` that pick one of several alternatives by a value's text (two or
+    more cases of strings: `match settings.STORAGE_PROVIDER: case "local": ... case "aws-s3":`),
+    each with its test as a choice shows it (`_shown`)."""
+    subject = ".".join(parts) if (parts := dotted(node.subject)) else None
+    if subject is None or subject in _NOT_CHOICES:
+        return []
+    found = []
+    for case in node.cases:
+        pattern = case.pattern
+        options = pattern.patterns if isinstance(pattern, ast.MatchOr) else [pattern]
+        values = [option.value.value for option in options if isinstance(option, ast.MatchValue)
+                  and isinstance(option.value, ast.Constant) and isinstance(option.value.value, str)]
+        if values and len(values) == len(options) and case.guard is None:
+            shown = " | ".join(map(repr, values)) if all(_CHOICE_NAME.fullmatch(v) for v in values) else "…"
+            found.append((case, f"{subject} == {shown}"))
+    return found if len(found) >= 2 else []
 
 
 def _shown(test: ast.Compare, subject: str) -> str:

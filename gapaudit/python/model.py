@@ -296,8 +296,9 @@ class Call:
     platform: str | None = None
     #: runs only when a configured value picks this branch among alternatives: the test, as
     #: written, of the `if`/`elif` whose body it is in, in a chain comparing one value to two or
-    #: more strings (`auth_config.provider == "supabase"` beside `== "r2r"`, `== "jwt"`); not the
-    #: `else:`, which is the fallback
+    #: more strings (`auth_config.provider == "supabase"` beside `== "r2r"`, `== "jwt"`), or to
+    #: one and ending in an `else:`; or of a `match` case among two or more of strings; not the
+    #: `else:` (or `case _:`), which is the fallback
     choice: str | None = None
     #: the function's parameters among its arguments, passed (`run(factory)`) or called there
     #: (`run_until_complete(factory())`): what a helper hands on to the call it makes
