@@ -177,3 +177,26 @@ def test_models_and_views_are_not_adapters(tmp_path):
     })
     _, report = scan_json(root, "--fail-on", "never")
     assert {g["message"].split(" ", 1)[0] for g in report["gaps"] if g["rule"] == "GA202"} == {"Uploader"}
+
+
+def test_one_gap_per_set_of_silenced_tests(tmp_path):
+    """agenta skips on one `_COMPOSIO_ENABLED` flag in module after module, and a `pytest.skip`
+    inside a class its decorator already skips silences nothing more: one gap, the broadest
+    skip, with the other sites in `also_skipped_at`. A skip on another service stays its own gap."""
+    root = write_files(tmp_path, {
+        "app/sandbox.py": "import docker\n\n\ndef run(code):\n    return docker.from_env().containers.run('python:3.12', code)\n",
+        "app/cache.py": "import redis\n\n\ndef get(key):\n    return redis.Redis(host='cache').get(key)\n",
+        "tests/test_sandbox.py": (
+            "import shutil\n\nimport pytest\n\nfrom app.cache import get\nfrom app.sandbox import run\n\n\n"
+            "@pytest.mark.skipif(shutil.which('docker') is None, reason='docker is not available')\n"
+            "class TestSandbox:\n    def test_runs_code(self):\n        assert run('print(1)')\n\n"
+            "    def test_runs_twice(self):\n        if shutil.which('docker') is None:\n"
+            "            pytest.skip('docker is not available')\n        assert run('print(2)')\n\n\n"
+            "@pytest.mark.skipif(shutil.which('redis-server') is None, reason='redis is not available')\n"
+            "def test_cache():\n    assert get('k') is None\n"),
+    })
+    gaps = [g for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"]
+    assert sorted((g["line"], tuple(g["evidence"]["infra"])) for g in gaps) == [(9, ("docker",)), (20, ("redis",))]
+    docker = next(g for g in gaps if g["line"] == 9)
+    assert docker["evidence"]["also_skipped_at"] == ["tests/test_sandbox.py:16"]
+    assert docker["message"].endswith("(and 1 more skip site silencing the same tests)")

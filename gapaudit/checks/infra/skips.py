@@ -10,6 +10,7 @@ imports that infrastructure's client and CI provides no such service.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 from ...model import Finding
@@ -139,13 +140,13 @@ class InfraSkipAnalyzer(InfraAnalyzer):
         test_modules = {m for f in files.tests.values() for m in f.modules}
         provided = ci_provided_kinds(self.catalog, files.ci, test_modules)
         env = ci_env(files.ci)
-        findings = []
+        found: list[tuple[Finding, frozenset[str]]] = []
         for rel, f in sorted(files.tests.items()):
             for site in f.skips:
                 finding = self._finding(rel, site, suite, files.production, provided, env)
                 if finding is not None:
-                    findings.append(finding)
-        return findings
+                    found.append((finding, frozenset(suite.silenced(rel, site.scope))))
+        return _one_per_silenced_tests(found)
 
     def _runs_in_ci(self, site: SkipSite, kinds: list[str], provided: dict[str, str], test_env: dict[str, str]) -> bool:
         """Do the skipped tests run in CI after all? Every variable the skip waits for is set
@@ -209,3 +210,36 @@ class InfraSkipAnalyzer(InfraAnalyzer):
             },
             priority=priority,
         )
+
+
+def _one_per_silenced_tests(found: list[tuple[Finding, frozenset[str]]]) -> list[Finding]:
+    """One gap per set of silenced tests: a skip whose tests another skip of the same priority
+    already silences, for the same services, is that gap's other site (agenta's six modules
+    that each skip on one `_COMPOSIO_ENABLED` flag, a `pytest.skip` inside a class its decorator
+    already skips), listed in its evidence (`also_skipped_at`). The broadest skip stays the gap,
+    with its own fingerprint; among equals, the first by file and line."""
+    order = sorted(range(len(found)), key=lambda n: (-len(found[n][1]), found[n][0].file, found[n][0].line))
+    kept: list[int] = []
+    others: dict[int, list[str]] = {}
+    for n in order:
+        finding, tests = found[n]
+        home = next((k for k in kept if tests and tests <= found[k][1] and finding.priority == found[k][0].priority
+                     and set(finding.evidence["infra"]) <= set(found[k][0].evidence["infra"])), None)
+        if home is None:
+            kept.append(n)
+        else:
+            others.setdefault(home, []).append(f"{finding.file}:{finding.line}")
+    result = []
+    for n in sorted(kept):
+        finding = found[n][0]
+        if n in others:
+            sites = others[n]
+            finding = dataclasses.replace(
+                finding, message=f"{finding.message} (and {len(sites)} more skip site{'s' * (len(sites) > 1)} "
+                                 "silencing the same tests)",
+                evidence={**finding.evidence, "also_skipped_at": sites[:_MAX_SITES]})
+        result.append(finding)
+    return result
+
+
+_MAX_SITES = 100  # other skip sites listed in a gap's evidence
