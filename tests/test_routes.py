@@ -385,13 +385,13 @@ def test_url_for_class_routers_and_example_apps(tmp_path):
 def test_a_path_relative_to_the_test_clients_base_url_tests_its_route(tmp_path):
     """phoenix's tests request `await httpx_client.post("v1/session_notes")`: httpx joins a path
     without a leading slash to the client's base_url. A file name is no route."""
-    (tmp_path / "app.py").write_text(
-        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
-        "@app.post('/v1/session_notes')\nasync def notes():\n    return []\n\n\n"
-        "@app.get('/v1/projects')\nasync def projects():\n    return []\n")
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_notes.py").write_text(
-        "async def test_notes(httpx_client):\n    assert (await httpx_client.post('v1/session_notes')).status_code == 200\n"
-        "    assert (await httpx_client.get('index.html')).status_code == 404\n")
-    _, report = scan_json(tmp_path, "--fail-on", "never")
+    root = write_files(tmp_path, {
+        "app.py": ("from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                   "@app.post('/v1/session_notes')\nasync def notes():\n    return []\n\n\n"
+                   "@app.get('/v1/projects')\nasync def projects():\n    return []\n"),
+        "tests/test_notes.py": (
+            "async def test_notes(httpx_client):\n    assert (await httpx_client.post('v1/session_notes')).status_code == 200\n"
+            "    assert (await httpx_client.get('index.html')).status_code == 404\n"),
+    })
+    _, report = scan_json(root, "--fail-on", "never")
     assert [(g["rule"], g["line"]) for g in report["gaps"] if g["rule"].startswith("GA4")] == [("GA402", 11)]

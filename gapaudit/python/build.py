@@ -905,7 +905,7 @@ def _match_choices(node: ast.Match) -> list[tuple[ast.match_case, str]]:
         values = [option.value.value for option in options if isinstance(option, ast.MatchValue)
                   and isinstance(option.value, ast.Constant) and isinstance(option.value.value, str)]
         if values and len(values) == len(options) and case.guard is None:
-            shown = " | ".join(map(repr, values)) if all(_CHOICE_NAME.fullmatch(v) for v in values) else "…"
+            shown = " | ".join(map(repr, values)) if _choice_names(values) else "…"
             found.append((case, f"{subject} == {shown}"))
     return found if len(found) >= 2 else []
 
@@ -915,9 +915,14 @@ def _shown(test: ast.Compare, subject: str) -> str:
     short name (a provider, a mode) shows no string: a token a service compares against is never
     printed."""
     strings = [node.value for node in ast.walk(test) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
-    if all(_CHOICE_NAME.fullmatch(value) and sum(map(str.isdigit, value)) < 5 for value in strings):
+    if _choice_names(strings):
         return _short(ast.unparse(test))
     return f"{subject} {'in' if isinstance(test.ops[0], ast.In) else '=='} …"
+
+
+def _choice_names(values: list[str]) -> bool:
+    """Are these strings short names (`s3`, `aws-s3`), safe to show? Not a token, however short."""
+    return all(_CHOICE_NAME.fullmatch(value) and sum(map(str.isdigit, value)) < 5 for value in values)
 
 
 _CHOICE_NAME = re.compile(r"[A-Za-z][\w.+-]{0,23}")  # `s3`, `aws-s3`, `azure_openai`; digits counted apart
