@@ -948,6 +948,7 @@ class _Graph:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
                 switch = call.switch or behind.get(number) or switched_classes.get(cls)
+                once = f"{key.qualname}() ({key.path}:{call.line})" if call.once else None
                 if isinstance(resolved, Sink):
                     sink = resolved
                     if call.once and sink.kind in self.catalog.once_ignored:
@@ -960,8 +961,9 @@ class _Graph:
                     if not options:
                         continue
                     table = min(options, key=lambda t: t[resolved][0])
-                    sink, chain, on_the_way = self._follow(resolved, table, chain)
+                    sink, chain, on_the_way, once_on_the_way = self._follow(resolved, table, chain)
                     switch = switch or on_the_way
+                    once = once or once_on_the_way
                 seen_lines.add(call.line)
                 # the same call twice in one function needs two fingerprints, still free of line numbers
                 symbol = f"{key.qualname}|{call.text}|{sink.name}"
@@ -969,7 +971,7 @@ class _Graph:
                 findings.append(self._finding(key, call, sink, chain, f"{symbol}|{occurrences[symbol]}",
                                               startup.get(number), switch, own_loop.get(number), fn.fixture,
                                               chosen.get(cls),
-                                              number not in self._entered, self._handler_of(number)))
+                                              number not in self._entered, self._handler_of(number), once))
         return findings
 
     def _handler_of(self, number: int) -> str | None:
@@ -983,20 +985,21 @@ class _Graph:
         return f"reached from the request handler {'async ' * self.functions[handler].is_async}{key.qualname}() ({key.path})"
 
     def _follow(self, start: int, best: _Best, chain: list[dict[str, Any]],
-                ) -> tuple[Sink, list[dict[str, Any]], tuple[str, str] | None]:
+                ) -> tuple[Sink, list[dict[str, Any]], tuple[str, str] | None, str | None]:
         """Walk the BFS pointers to the blocking call (they cannot cycle: each points to an earlier
-        node); also the first opt-in switch on the way."""
+        node); also the first opt-in switch on the way, and the first call that runs once per process."""
         current = start
-        switch = None
+        switch = once = None
         while True:
             _, index, nxt = best[current]
             key = self.keys[current]
             call = self.functions[current].calls[index]
             switch = switch or call.switch
+            once = once or (f"{key.qualname}() ({key.path}:{call.line})" if call.once else None)
             chain.append(self._hop(key, call.line))
             if isinstance(nxt, Sink):
                 chain.append({"function": nxt.display, "file": key.path, "line": call.line})
-                return nxt, chain, switch
+                return nxt, chain, switch, once
             current = nxt
 
     def _not_served_folder(self, path: str) -> str | None:
@@ -1014,7 +1017,7 @@ class _Graph:
     def _finding(self, key: Callee, call: CallLink, sink: Sink, chain: list[dict[str, Any]], symbol: str,
                  startup: str | None, switch: tuple[str, str] | None, own_loop: str | None = None,
                  fixture: bool = False, chosen: str | None = None, unentered: bool = False,
-                 request: str | None = None) -> Finding:
+                 request: str | None = None, once: str | None = None) -> Finding:
         what = sink.display if sink.display == f"{sink.name.removeprefix('builtins.')}()" else f"{sink.display} ({sink.name})"
         if len(chain) == 1:
             chain.append({"function": sink.display, "file": key.path, "line": call.line})
@@ -1038,6 +1041,9 @@ class _Graph:
         unentered = unentered and not (runs_in or worker or chosen or startup or switch or own_loop)
         # on no request's path: it holds up a background job or a callback, not the requests (P1)
         off_request = request is None and not (runs_in or worker or chosen or startup or switch or own_loop or unentered)
+        # memoized or lazy-init guarded on the way: the first request pays, not each one (held-out
+        # readings: a `git --version` cached per instance, a boto3 secret read once for the engine)
+        once = None if (runs_in or worker or startup or switch or own_loop or unentered) else once
         where = runs_in or (f"a task queue's worker only: {worker} imports it, no process serving requests "
                             "does; it holds up the worker's other jobs, not requests" if worker else None)
         return Finding(
@@ -1054,6 +1060,9 @@ class _Graph:
                 **({"runs_at": f"application startup or shutdown, under {startup}: once per process, "
                                "not per request"} if startup else {}),
                 **({"runs_when": f"only {switch[0]}: {switch[1]}"} if switch else {"runs_when": chosen} if chosen else {}),
+                **({"runs_once": f"once per process: the call in {once} is memoized or under a lazy-initialisation "
+                                 "guard (`if _x is None: _x = ...`), so the first request waits, not every one"}
+                   if once else {}),
                 **({"runs_on": f"an event loop of its own, not the one serving requests: started by {own_loop}"}
                    if own_loop else {}),
                 **({"entry_point": f"none found: nothing a framework registers (a route, a handler, a task), no "
@@ -1066,7 +1075,7 @@ class _Graph:
                                          f"directly"} if off_request else {}),
             },
             priority="P2" if runs_in or startup or switch or own_loop or unentered
-            else "P1" if (chosen or worker or off_request)
+            else "P1" if (chosen or worker or off_request or once)
             and self.catalog.kind_priority[sink.kind] < priority_rank("P1")
             else None,
             unserved=bool(runs_in or switch or own_loop),
