@@ -121,7 +121,7 @@ def test_async_clients_and_timeouts_stay_silent(gaps):
 
 
 def test_priorities_follow_the_kind(gaps):
-    served = [g for key, g in gaps.items() if key[0] != "svc/jobs.py"]
+    served = [g for key, g in gaps.items() if key[0] != "svc/jobs.py" and "runs_once" not in g["evidence"]]
     assert {g["priority"] for g in served if g["rule"] in ("GA101", "GA102", "GA103", "GA104")} == {"P0"}
     assert {g["priority"] for g in served if g["rule"] in ("GA105", "GA106")} == {"P2"}
 
@@ -140,6 +140,16 @@ def test_p0_only_on_a_request_path(gaps):
     job = gaps[("svc/jobs.py", "async nightly_export()", "requests.post")]
     assert job["priority"] == "P1"
     assert job["evidence"]["request_path"].startswith("none found: no request handler")
+
+
+def test_run_once_call_is_p1_and_says_where(gaps):
+    """A lazy connect (`if _conn is None: _conn = connect()`) still blocks, once: the first request
+    waits, not every one. P1, naming the guarded call; a per-request client call stays P0."""
+    lazy = gaps[("svc/lazy.py", "async lazy_connect()", "psycopg2.connect")]
+    assert lazy["priority"] == "P1"
+    assert lazy["evidence"]["runs_once"].startswith("once per process: the call in connection() (svc/lazy.py:")
+    per_request = gaps[("svc/lazy.py", "async dynamo_item()", "boto3.get_item")]
+    assert per_request["priority"] == "P0" and "runs_once" not in per_request["evidence"]
 
 
 def test_priority_override_per_rule(project):
