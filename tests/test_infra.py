@@ -135,6 +135,25 @@ def test_a_skip_waiting_for_a_variable_the_test_job_sets_runs_in_ci(project):
     assert after == before - {("tests/test_db.py", 8)}
 
 
+def test_a_skip_through_a_helper_waits_for_the_helpers_variables(tmp_path):
+    """letta's `if not _has_openai_credentials(): pytest.skip(...)`: the variable the skip waits for
+    is read in the helper. CI's test job passing it from its secrets runs the test after all."""
+    files = {
+        "app/llm.py": "import os\n\nimport openai\n\nclient = openai.OpenAI(api_key=os.environ['OPENAI_API_KEY'])\n",
+        "tests/test_llm.py": ("import os\n\nimport pytest\n\n\ndef _has_openai_credentials():\n"
+                              "    return bool(os.environ.get('OPENAI_API_KEY'))\n\n\n"
+                              "def test_completion():\n    if not _has_openai_credentials():\n"
+                              "        pytest.skip('OpenAI credentials not configured')\n    assert True\n"),
+        ".github/workflows/ci.yml": ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                     "      - uses: actions/checkout@v4\n      - run: pytest\n"),
+    }
+    root = write_files(tmp_path, files)
+    assert [g["line"] for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"] == [12]
+    (root / ".github/workflows/ci.yml").write_text(files[".github/workflows/ci.yml"] + (
+        "        env:\n          OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}\n"))
+    assert not [g for g in scan_json(root, "--fail-on", "never")[1]["gaps"] if g["rule"] == "GA201"]
+
+
 def test_an_abstract_adapter_runs_for_real_through_its_subclasses(project):
     """`BlobStore` is an ABC tests mock; the S3 subclass is built for real in another test, so the
     adapter is exercised. `QueueBackend`'s only subclass is never built: still a gap."""

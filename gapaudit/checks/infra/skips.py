@@ -147,12 +147,12 @@ class InfraSkipAnalyzer(InfraAnalyzer):
                     found.append(gap)
         return _one_per_silenced_tests(found)
 
-    def _runs_in_ci(self, site: SkipSite, kinds: list[str], provided: dict[str, str], test_env: dict[str, str]) -> bool:
+    def _runs_in_ci(self, signals: Signals, kinds: list[str], provided: dict[str, str], test_env: dict[str, str]) -> bool:
         """Do the skipped tests run in CI after all? Every variable the skip waits for is set
         where CI runs tests (or by the CI platform itself: `GITHUB_ACTIONS`), and either the skip
         waits for variables only (an API key CI passes from its secrets) or CI starts every
         service it needs (a service container, a compose file, testcontainers)."""
-        waits_for = site.signals.env
+        waits_for = signals.env  # the condition's own, and those of the flags and helpers it names
         if not all(name in test_env or name in self.catalog.ci_env for name in waits_for):
             return False
         return bool(waits_for and any(name in test_env for name in waits_for)) or all(provided.get(k) for k in kinds)
@@ -167,7 +167,7 @@ class InfraSkipAnalyzer(InfraAnalyzer):
         if not kinds:
             return None
         in_ci = self.catalog.runs_in_ci_only(signals)
-        if site.form != "importorskip" and self._runs_in_ci(site, kinds, provided, test_env):
+        if site.form != "importorskip" and self._runs_in_ci(signals, kinds, provided, test_env):
             return None  # every such gap read on the evaluation set was judged false
         priority, notes = "P2", []
         for kind in kinds:
