@@ -54,6 +54,7 @@ from ...python.resolve import (
     Owner,
     PythonProject,
     Symbol,
+    state_index,
 )
 from ...rules import RuleSet
 from ..base import Analyzer, ParsedFile, Project
@@ -226,8 +227,7 @@ class BlockingAsyncAnalyzer(Analyzer):
             modules = _Only(facts, order)  # the engine's facts decode (with this analyzer's `decode`) when first read
             state = _state_index(order, kept, changed, modules)
             if state is None:  # an edit changed which modules assign application state: resolve them all
-                kept, state = {}, _state_index(order, {}, changed, modules)
-            assert state is not None
+                kept, state = {}, state_index(modules)
             python = PythonProject(modules, project.discovery.package_dirs,
                                    self.catalog.constructor_family, self.catalog.family_derives, state)
             resolver = _Resolver(self.catalog, python)
@@ -373,6 +373,11 @@ def _imported(imp: Import) -> tuple[str, ...]:
 def _where(fn: Function | FunctionLinks, path: str) -> str:
     """How a gap's evidence names the code a call is written in."""
     return f"the module-level code of {path}" if fn.qualname == MODULE_CODE else f"{fn.qualname}()"
+
+
+def _once_at(key: Callee, call: CallLink) -> str | None:
+    """Where a call that runs once per process is (`runs_once` evidence), or None for any other."""
+    return f"{key.qualname}() ({key.path}:{call.line})" if call.once else None
 
 
 def _builder(file: ParsedFile) -> ModelBuilder:
@@ -948,7 +953,7 @@ class _Graph:
                     continue
                 chain = [self._hop(key, call.line, "async ")]
                 switch = call.switch or behind.get(number) or switched_classes.get(cls)
-                once = f"{key.qualname}() ({key.path}:{call.line})" if call.once else None
+                once = _once_at(key, call)
                 if isinstance(resolved, Sink):
                     sink = resolved
                     if call.once and sink.kind in self.catalog.once_ignored:
@@ -995,7 +1000,7 @@ class _Graph:
             key = self.keys[current]
             call = self.functions[current].calls[index]
             switch = switch or call.switch
-            once = once or (f"{key.qualname}() ({key.path}:{call.line})" if call.once else None)
+            once = once or _once_at(key, call)
             chain.append(self._hop(key, call.line))
             if isinstance(nxt, Sink):
                 chain.append({"function": nxt.display, "file": key.path, "line": call.line})
@@ -1036,14 +1041,16 @@ class _Graph:
                         f"reaches any module under {self.runs.folder(key.path)}")
         # a task queue's worker: it delays the worker's other jobs, no request (at most P1, served)
         worker = None if runs_in else self.runs.worker_only(key.path)
+        # not per request on the serving loop: another process, startup, an opt-in switch, a loop of its own (P2)
+        apart = runs_in or startup or switch or own_loop
         # no entry point found: P2, hygiene (of the 14 such gaps read on held-out services, 2 were
         # true); still reported, as ruff reports a blocking call in any async def
-        unentered = unentered and not (runs_in or worker or chosen or startup or switch or own_loop)
+        unentered = unentered and not (apart or worker or chosen)
         # on no request's path: it holds up a background job or a callback, not the requests (P1)
-        off_request = request is None and not (runs_in or worker or chosen or startup or switch or own_loop or unentered)
+        off_request = request is None and not (apart or worker or chosen or unentered)
         # memoized or lazy-init guarded on the way: the first request pays, not each one (held-out
         # readings: a `git --version` cached per instance, a boto3 secret read once for the engine)
-        once = None if (runs_in or worker or startup or switch or own_loop or unentered) else once
+        once = None if (apart or worker or unentered) else once
         where = runs_in or (f"a task queue's worker only: {worker} imports it, no process serving requests "
                             "does; it holds up the worker's other jobs, not requests" if worker else None)
         return Finding(
@@ -1068,13 +1075,13 @@ class _Graph:
                 **({"entry_point": f"none found: nothing a framework registers (a route, a handler, a task), no "
                                    f"library's callback and no module's own code awaits, starts or names "
                                    f"{key.qualname}() or anything that does"} if unentered else {}),
-                **({"request_path": request} if request and not (runs_in or startup or switch or own_loop)
+                **({"request_path": request} if request and not apart
                    else {"request_path": f"none found: no request handler (a route, a websocket or event handler, "
                                          f"catalog `request-handlers`) awaits, starts or calls {key.qualname}() or "
                                          f"anything that does; it holds up other work on the loop, not requests "
                                          f"directly"} if off_request else {}),
             },
-            priority="P2" if runs_in or startup or switch or own_loop or unentered
+            priority="P2" if apart or unentered
             else "P1" if (chosen or worker or off_request or once)
             and self.catalog.kind_priority[sink.kind] < priority_rank("P1")
             else None,
